@@ -177,7 +177,10 @@ export class Unauthorized
   extends Schema.TaggedError<Unauthorized>("@acme/sdk/AcmeError/Unauthorized")("Unauthorized", ProblemFields)
 {
   override get message(): string {
-    return describeProblem(this, "check that the account key and account URL belong together and the account is valid")
+    return describeProblem(
+      this,
+      "check the credentials: the account key and URL must belong together and the account be valid (with EAB: the key id and HMAC key)"
+    )
   }
 }
 

@@ -1,5 +1,38 @@
 /**
  * @since 0.1.0
  */
+
+/** @since 0.1.0 */
+export * as Account from "./Account.js"
+/** @since 0.1.0 */
+export * as AccountKey from "./AccountKey.js"
+/** @since 0.1.0 */
 export * as AcmeError from "./AcmeError.js"
+/** @since 0.1.0 */
+export * as AcmeProtocol from "./AcmeProtocol.js"
+/** @since 0.1.0 */
+export * as Authorization from "./Authorization.js"
+/** @since 0.1.0 */
+export * as Certificate from "./Certificate.js"
+/** @since 0.1.0 */
+export * as CertificateKey from "./CertificateKey.js"
+/** @since 0.1.0 */
+export * as ChallengeResponse from "./ChallengeResponse.js"
+/** @since 0.1.0 */
+export * as Csr from "./Csr.js"
+/** @since 0.1.0 */
+export * as Directory from "./Directory.js"
+/** @since 0.1.0 */
 export * as Identifier from "./Identifier.js"
+/** @since 0.1.0 */
+export * as Jws from "./Jws.js"
+/** @since 0.1.0 */
+export * as Nonce from "./Nonce.js"
+/** @since 0.1.0 */
+export * as Order from "./Order.js"
+/** @since 0.1.0 */
+export * as RenewalInfo from "./RenewalInfo.js"
+/** @since 0.1.0 */
+export * as RetryPolicy from "./RetryPolicy.js"
+/** @since 0.1.0 */
+export * as RevocationReason from "./RevocationReason.js"

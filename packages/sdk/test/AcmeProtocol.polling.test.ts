@@ -1,0 +1,117 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, TestClock } from "effect"
+import { accountRef, BASE, fakeCa, json, someNonce, withBasics } from "./support/fakeCa.js"
+
+const authz = (status: string, retryAfter?: string) =>
+  json(
+    {
+      identifier: { type: "dns", value: "poll.example.test" },
+      status,
+      challenges: [{
+        type: "http-01",
+        url: `${BASE}/chall/1`,
+        status: status === "valid" ? "valid" : "pending",
+        token: "t"
+      }]
+    },
+    retryAfter !== undefined ? { headers: { "retry-after": retryAfter } } : {}
+  )
+
+/**
+ * Lets the forked poll run until it blocks on the (test) clock again. Signing is a real WebCrypto
+ * promise, so this yields to the event loop for a moment; it does not advance Effect's clock.
+ */
+const settle = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 30)))
+
+describe("polling waits through Clock and honours Retry-After", () => {
+  it.effect("waits exactly as long as Retry-After says between polls", () =>
+    Effect.gen(function*() {
+      const answers = [authz("pending", "5"), authz("pending", "5"), authz("valid")]
+      const { acme, requests } = yield* fakeCa(withBasics((_, index) => answers[index] ?? authz("valid")))
+      const account = yield* accountRef
+      const fiber = yield* Effect.fork(acme.pollAuthorization({ nonce: someNonce, account, url: `${BASE}/authz/1` }))
+      yield* settle
+      expect(yield* requests).toHaveLength(1)
+      yield* TestClock.adjust("4900 millis")
+      yield* settle
+      expect(yield* requests).toHaveLength(1)
+      yield* TestClock.adjust("100 millis")
+      yield* settle
+      expect(yield* requests).toHaveLength(2)
+      yield* settle
+      yield* TestClock.adjust("5 seconds")
+      const result = yield* Fiber.join(fiber)
+      expect(result.value.status).toBe("valid")
+      expect(yield* requests).toHaveLength(3)
+    }))
+
+  it.effect("without Retry-After the waits grow from the poll interval", () =>
+    Effect.gen(function*() {
+      const answers = [authz("pending"), authz("pending"), authz("pending"), authz("valid")]
+      const { acme, requests } = yield* fakeCa(withBasics((_, index) => answers[index] ?? authz("valid")), {
+        pollInterval: "1 second"
+      })
+      const fiber = yield* Effect.fork(
+        acme.pollAuthorization({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/authz/1` })
+      )
+      // polls at 0 s, 1 s, 2.5 s (1 + 1.5) and 4.75 s (2.5 + 2.25)
+      for (const [advance, expected] of [[0, 1], [1000, 2], [1499, 2], [1, 3], [2249, 3], [1, 4]] as const) {
+        yield* TestClock.adjust(Duration.millis(advance))
+        yield* settle
+        expect(yield* requests).toHaveLength(expected)
+      }
+      expect((yield* Fiber.join(fiber)).value.status).toBe("valid")
+    }))
+
+  it.effect("gives up with PollTimeout when the next wait would pass the total time allowed", () =>
+    Effect.gen(function*() {
+      const { acme, requests } = yield* fakeCa(withBasics(() => authz("pending")), { pollInterval: "1 second" })
+      const fiber = yield* Effect.fork(Effect.flip(
+        acme.pollAuthorization({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/authz/1`, timeout: "10 seconds" })
+      ))
+      for (let second = 0; second < 15; second++) {
+        yield* settle
+        yield* TestClock.adjust("1 second")
+      }
+      const error = yield* Fiber.join(fiber)
+      expect(error._tag).toBe("PollTimeout")
+      expect(error._tag === "PollTimeout" && error.lastStatus).toBe("pending")
+      // polls at 0, 1, 2.5, 4.75 and 8.125 s; the next (after 5.06 s) would end past 10 s
+      expect(yield* requests).toHaveLength(5)
+      expect(error._tag === "PollTimeout" && Duration.toMillis(error.waited)).toBe(8125)
+    }))
+
+  it.effect("a Retry-After beyond the deadline ends the poll at once instead of sleeping past it", () =>
+    Effect.gen(function*() {
+      const { acme, requests } = yield* fakeCa(withBasics(() => authz("pending", "3600")))
+      const error = yield* Effect.flip(
+        acme.pollAuthorization({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/authz/1`, timeout: "1 minute" })
+      )
+      expect(error._tag).toBe("PollTimeout")
+      expect(yield* requests).toHaveLength(1)
+    }))
+
+  it.effect("an order polled until valid stops at invalid with OrderFailed and the CA's error", () =>
+    Effect.gen(function*() {
+      const order = (status: string) =>
+        json({
+          status,
+          identifiers: [{ type: "dns", value: "poll.example.test" }],
+          authorizations: [],
+          finalize: `${BASE}/finalize/1`,
+          ...(status === "invalid"
+            ? { error: { type: "urn:ietf:params:acme:error:badCSR", detail: "key too weak" } }
+            : {})
+        })
+      const answers = [order("processing"), order("invalid")]
+      const { acme } = yield* fakeCa(withBasics((_, index) => answers[index] ?? order("invalid")))
+      const fiber = yield* Effect.fork(Effect.flip(
+        acme.pollOrder({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/order/1`, until: "valid" })
+      ))
+      yield* settle
+      yield* TestClock.adjust("5 seconds")
+      const error = yield* Fiber.join(fiber)
+      expect(error._tag).toBe("OrderFailed")
+      expect(error.message).toContain("badCSR key too weak")
+    }))
+})

@@ -1,0 +1,12 @@
+/**
+ * @since 0.1.0
+ */
+export * as Pebble from "./Pebble.js"
+/**
+ * @since 0.1.0
+ */
+export * as PebbleError from "./PebbleError.js"
+/**
+ * @since 0.1.0
+ */
+export * as PebbleHttpClient from "./PebbleHttpClient.js"

@@ -1,0 +1,96 @@
+/**
+ * A child process whose stdout and stderr are drained continuously (so it never blocks on a full
+ * pipe), keeping the last lines for error messages. It is killed (SIGTERM to its process group, then
+ * awaited) when the scope closes: that is `Command.start`'s own finalizer.
+ */
+import * as Command from "@effect/platform/Command"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { PebbleError } from "../PebbleError.js"
+
+/** @internal */
+export const tailSize = 200
+
+/** @internal */
+export interface Running {
+  readonly name: string
+  readonly pid: number
+  /** the last {@link tailSize} lines of stdout and stderr, oldest first */
+  readonly tail: Effect.Effect<ReadonlyArray<string>>
+  /** completes (after the output is drained) once the process has exited, describing how */
+  readonly exited: Effect.Effect<string>
+}
+
+/**
+ * A shell that waits for its stdin to close, then SIGTERMs the given process groups (each child is
+ * its own group leader: `Command.start` spawns them detached) and removes the temporary directory.
+ * Its stdin is a pipe from this process, which the kernel closes when this process dies in any way,
+ * even SIGKILL: so Pebble and challtestsrv do not outlive a test runner that is killed before its
+ * finalizers run. In a normal shutdown it is stopped first, by its own finalizer, and does nothing.
+ *
+ * @internal
+ */
+export const watchdog = (
+  pids: ReadonlyArray<number>,
+  temporaryDirectory: string
+): Effect.Effect<void, PebbleError, CommandExecutor.CommandExecutor | Scope.Scope> =>
+  Command.start(
+    Command.make(
+      "/bin/sh",
+      "-c",
+      [
+        "dir=$1; shift",
+        "while read -r _; do :; done",
+        "for p in \"$@\"; do kill -TERM -\"$p\" 2>/dev/null || kill -TERM \"$p\" 2>/dev/null; done",
+        "sleep 1",
+        // only ever a directory this harness made
+        "case \"$dir\" in */acme-testing-pebble-*) rm -rf -- \"$dir\" ;; esac"
+      ].join("\n"),
+      "acme-testing-watchdog",
+      temporaryDirectory,
+      ...pids.map(String)
+    ).pipe(Command.stdin("pipe"), Command.stdout("inherit"), Command.stderr("inherit"))
+  ).pipe(
+    Effect.asVoid,
+    Effect.mapError((error) =>
+      new PebbleError({ reason: "StartFailed", message: `could not start the process watchdog: ${error.message}` })
+    )
+  )
+
+/** @internal */
+export const formatTail = (lines: ReadonlyArray<string>): string =>
+  lines.length === 0 ? "(no output)" : lines.join("\n")
+
+/** @internal */
+export const start = (
+  name: string,
+  command: Command.Command,
+  options: { readonly verbose: boolean }
+): Effect.Effect<Running, PebbleError, CommandExecutor.CommandExecutor | Scope.Scope> =>
+  Effect.gen(function*() {
+    const process = yield* Command.start(command).pipe(
+      Effect.mapError((error) =>
+        new PebbleError({ reason: "StartFailed", message: `could not start ${name}: ${error.message}` })
+      )
+    )
+    const lines = yield* Ref.make<ReadonlyArray<string>>([])
+    const record = (line: string) =>
+      Ref.update(lines, (kept) => kept.length < tailSize ? [...kept, line] : [...kept.slice(1 - tailSize), line]).pipe(
+        Effect.zipRight(options.verbose ? Console.error(`[${name}] ${line}`) : Effect.void)
+      )
+    const drain = (output: Stream.Stream<Uint8Array, unknown>) =>
+      output.pipe(Stream.decodeText(), Stream.splitLines, Stream.runForEach(record), Effect.ignore, Effect.forkScoped)
+    const drains = [yield* drain(process.stdout), yield* drain(process.stderr)]
+    const exited = process.exitCode.pipe(
+      Effect.map((code) => `exited with code ${code}`),
+      Effect.catchAll((error) => Effect.succeed(`stopped: ${error.message}`)),
+      // the pipes close with the process: give the drains a moment to record its last words
+      Effect.tap(() => Fiber.joinAll(drains).pipe(Effect.timeout("1 second"), Effect.ignore))
+    )
+    return { name, pid: process.pid, tail: Ref.get(lines), exited }
+  })
