@@ -50,6 +50,14 @@ layer(pebbleProtocol(), { excludeTestServices: true })("AcmeProtocol orders agai
       expect(issued.order.authorizations).toHaveLength(3)
     }))
 
+  it.effect("orders a wildcard name through dns-01", () =>
+    Effect.gen(function*() {
+      const session = yield* newAccount()
+      const identifiers = [dns("*.wild.example.test"), dns("wild.example.test")]
+      const issued = yield* issue(session, { identifiers, challenge: "dns-01" })
+      expect(sanOf(issued.leaf.pem)).toEqual(["DNS:*.wild.example.test", "DNS:wild.example.test"])
+    }))
+
   it.effect.each(["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"] as const)(
     "finalizes with a %s certificate key built into the CSR",
     (keyType) =>

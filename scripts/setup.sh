@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Everything a fresh Debian machine with Node.js 20 needs before `pnpm test` or `pnpm acme`:
+#   - pnpm, at the version package.json pins (corepack when it works, else npm, else npx);
+#   - Pebble and pebble-challtestsrv (Debian package `pebble`) for the tests and the demo;
+#   - a Pebble that offers ARI (Debian trixie's 2.6), best effort, for the ARI tests;
+#   - the workspace's dependencies, exactly as locked.
+# Safe to run again: each step is skipped when already done.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+say() { echo "setup: $*" >&2; }
+
+# --- Node.js --------------------------------------------------------------------------------
+command -v node >/dev/null 2>&1 || { say "Node.js 20 (>= 20.19) is required: apt-get install -y nodejs"; exit 1; }
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then say "Node.js $(node --version) is too old; install Node.js 20 (>= 20.19)"; exit 1; fi
+
+# --- pnpm -----------------------------------------------------------------------------------
+want_pnpm="$(node -p 'require("./package.json").packageManager.split("@")[1]')"
+have_pnpm="$(pnpm --version 2>/dev/null || true)"
+if [ "$have_pnpm" != "$want_pnpm" ]; then
+  say "installing pnpm $want_pnpm"
+  if COREPACK_ENABLE_DOWNLOAD_PROMPT=0 corepack enable pnpm >/dev/null 2>&1 &&
+    COREPACK_ENABLE_DOWNLOAD_PROMPT=0 pnpm --version >/dev/null 2>&1 &&
+    [ "$(pnpm --version 2>/dev/null)" = "$want_pnpm" ]; then
+    :
+  else
+    # corepack's signature check fails for recent pnpm releases on Node 20's bundled corepack
+    corepack disable pnpm >/dev/null 2>&1 || true
+    npm install --global --no-fund --no-audit "pnpm@$want_pnpm" >/dev/null 2>&1 || true
+  fi
+fi
+if [ "$(pnpm --version 2>/dev/null || true)" != "$want_pnpm" ]; then
+  say "could not install pnpm globally; using npx pnpm@$want_pnpm"
+  mkdir -p "$root/.cache/bin"
+  printf '#!/bin/sh\nexec npx --yes "pnpm@%s" "$@"\n' "$want_pnpm" >"$root/.cache/bin/pnpm"
+  chmod +x "$root/.cache/bin/pnpm"
+  export PATH="$root/.cache/bin:$PATH"
+fi
+
+# --- Pebble ---------------------------------------------------------------------------------
+if ! command -v pebble >/dev/null 2>&1 || ! command -v pebble-challtestsrv >/dev/null 2>&1; then
+  say "installing Pebble (apt-get install -y pebble)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq pebble >/dev/null
+fi
+bash "$root/scripts/fetch-pebble-ari.sh" >&2 || true
+
+# --- dependencies ---------------------------------------------------------------------------
+pnpm install --frozen-lockfile --reporter=silent
+say "ready (node $(node --version), pnpm $(pnpm --version), $(command -v pebble))"
