@@ -226,3 +226,24 @@ export const certId = (certificate: Certificate): Effect.Effect<string, Certific
     Effect.map((serial) => `${jose.base64url.encode(aki)}.${jose.base64url.encode(new Uint8Array(serial))}`)
   )
 }
+
+/**
+ * Whether a certificate carries the public key of a CSR (or of any other holder of a DER-encoded
+ * `subjectPublicKeyInfo`): the check that an issued certificate belongs with the key about to be
+ * installed next to it.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const hasPublicKeyOf = (
+  certificate: Certificate,
+  request: { readonly der: Uint8Array }
+): Effect.Effect<boolean, CertificateError> =>
+  Effect.try({
+    try: () => {
+      const mine = new Uint8Array(new x509.X509Certificate(certificate.der).publicKey.rawData)
+      const theirs = new Uint8Array(new x509.Pkcs10CertificateRequest(request.der).publicKey.rawData)
+      return mine.length === theirs.length && mine.every((byte, index) => byte === theirs[index])
+    },
+    catch: (error) => new CertificateError({ reason: "Parse", description: `cannot compare public keys: ${String(error)}` })
+  })

@@ -36,3 +36,23 @@ export * as RenewalInfo from "./RenewalInfo.js"
 export * as RetryPolicy from "./RetryPolicy.js"
 /** @since 0.1.0 */
 export * as RevocationReason from "./RevocationReason.js"
+/** @since 0.1.0 */
+export * as ChallengeSolver from "./ChallengeSolver.js"
+/** @since 0.1.0 */
+export * as ChalltestsrvDns from "./ChalltestsrvDns.js"
+/** @since 0.1.0 */
+export * as CrashPoint from "./CrashPoint.js"
+/** @since 0.1.0 */
+export * as DeployHook from "./DeployHook.js"
+/** @since 0.1.0 */
+export * as RenewalConfig from "./RenewalConfig.js"
+/** @since 0.1.0 */
+export * as Storage from "./Storage.js"
+/** @since 0.1.0 */
+export * as Planner from "./Planner.js"
+/** @since 0.1.0 */
+export * as Renewal from "./Renewal.js"
+/** @since 0.1.0 */
+export * as RenewalState from "./RenewalState.js"
+/** @since 0.1.0 */
+export * as Reporter from "./Reporter.js"

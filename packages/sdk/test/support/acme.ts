@@ -18,7 +18,8 @@ import {
   type Order
 } from "@acme/sdk"
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Context, Effect, Layer, Ref } from "effect"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Clock, Context, Effect, Layer, Ref } from "effect"
 
 export interface LoggedRequest {
   readonly method: string
@@ -29,6 +30,8 @@ export interface LoggedRequest {
   readonly payload: unknown
   /** the nonce in the JWS protected header of a POST */
   readonly nonce: string | undefined
+  /** Clock time of the answer (the TestClock's, in tests that use it) */
+  readonly at: number
 }
 
 export class RequestLog extends Context.Tag("test/RequestLog")<RequestLog, Ref.Ref<ReadonlyArray<LoggedRequest>>>() {}
@@ -48,28 +51,62 @@ const decodeJws = (body: unknown): { payload: unknown; nonce: string | undefined
   return { payload: decodeSegment(jws.payload), nonce }
 }
 
-/** Wraps the HttpClient in context so that every exchange lands in the RequestLog. */
-export const recordingHttpClient: Layer.Layer<HttpClient.HttpClient, never, HttpClient.HttpClient | RequestLog> = Layer
-  .effect(
+/**
+ * An answer the test client gives instead of the CA, for the next `times` matching requests: a
+ * rate limit, a refusal the CA would give in other circumstances. Everything else goes to Pebble.
+ */
+export interface Fault {
+  readonly method: string
+  readonly url: (url: string) => boolean
+  readonly payload?: ((payload: unknown) => boolean) | undefined
+  readonly times: number
+  readonly respond: () => Response
+}
+
+export class Faults extends Context.Tag("test/Faults")<Faults, Ref.Ref<ReadonlyArray<Fault>>>() {}
+
+export const faultsLayer = Layer.effect(Faults, Ref.make<ReadonlyArray<Fault>>([]))
+
+export const inject = (fault: Fault) => Effect.flatMap(Faults, (faults) => Ref.update(faults, (all) => [...all, fault]))
+
+/** Wraps the HttpClient in context so that every exchange lands in the RequestLog (and faults apply). */
+export const recordingHttpClient: Layer.Layer<HttpClient.HttpClient, never, HttpClient.HttpClient | RequestLog | Faults> =
+  Layer.effect(
     HttpClient.HttpClient,
     Effect.gen(function*() {
       const client = yield* HttpClient.HttpClient
       const log = yield* RequestLog
-      return HttpClient.tap(client, (response) => {
-        const request = response.request
-        const body = request.body._tag === "Uint8Array"
-          ? JSON.parse(new TextDecoder().decode(request.body.body))
-          : undefined
-        const { nonce, payload } = decodeJws(body)
-        return Ref.update(log, (entries) => [...entries, {
-          method: request.method,
-          url: request.url,
-          status: response.status,
-          replayNonce: response.headers["replay-nonce"],
-          payload,
-          nonce
-        }])
-      })
+      const faults = yield* Faults
+      return HttpClient.make((request) =>
+        Effect.gen(function*() {
+          const body = request.body._tag === "Uint8Array"
+            ? JSON.parse(new TextDecoder().decode(request.body.body))
+            : undefined
+          const { nonce, payload } = decodeJws(body)
+          const all = yield* Ref.get(faults)
+          const index = all.findIndex((f) =>
+            f.times > 0 && f.method === request.method && f.url(request.url) && (f.payload?.(payload) ?? true)
+          )
+          const fault = all[index]
+          if (fault !== undefined) {
+            yield* Ref.set(faults, all.map((f, i) => (i === index ? { ...f, times: f.times - 1 } : f)))
+          }
+          const response = fault !== undefined
+            ? HttpClientResponse.fromWeb(request, fault.respond())
+            : yield* client.execute(request)
+          const at = yield* Clock.currentTimeMillis
+          yield* Ref.update(log, (entries) => [...entries, {
+            method: request.method,
+            url: request.url,
+            status: response.status,
+            replayNonce: response.headers["replay-nonce"],
+            payload,
+            nonce,
+            at
+          }])
+          return response
+        })
+      )
     })
   )
 
@@ -81,14 +118,14 @@ export const requestLogLayer = Layer.effect(RequestLog, Ref.make<ReadonlyArray<L
 export const pebbleProtocol = (
   options: Pebble.PebbleOptions = {},
   protocol: Omit<AcmeProtocol.AcmeProtocol.Options, "directoryUrl"> = {}
-): Layer.Layer<AcmeProtocol.AcmeProtocol | Pebble.Pebble | RequestLog, unknown> => {
+): Layer.Layer<AcmeProtocol.AcmeProtocol | Pebble.Pebble | RequestLog | Faults, unknown> => {
   const acme = Layer.unwrapEffect(
     Effect.map(Pebble.Pebble, (pebble) =>
       AcmeProtocol.layer({ directoryUrl: pebble.directoryUrl, pollInterval: "50 millis", ...protocol }))
   )
   return acme.pipe(
     Layer.provide(recordingHttpClient),
-    Layer.provideMerge(requestLogLayer),
+    Layer.provideMerge(Layer.merge(requestLogLayer, faultsLayer)),
     Layer.provide(PebbleHttpClient.layer),
     Layer.provideMerge(Pebble.layer(options))
   )

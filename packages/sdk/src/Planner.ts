@@ -1,0 +1,219 @@
+/**
+ * Decides, for each certificate, whether to renew now or later, and says why in plain words.
+ *
+ * The deterministic planner, in order:
+ * 1. `--force`, no certificate yet, a revoked certificate, another CA, or a config change (names,
+ *    key type, profile): renew now.
+ * 2. The CA's ARI suggested window (RFC 9773) when known: renew once a time chosen inside the window
+ *    has come (§4.2), or at once when the window has passed.
+ * 3. Otherwise by lifetime: renew when less than a third of it is left (half for lifetimes of 10 days
+ *    or less), or `renewal.daysBefore` days before expiry when set; a little earlier by a jitter of up
+ *    to 2% of the lifetime (at most a day), so that many machines do not renew at the same minute.
+ *
+ * "Chosen" and "jitter" are derived from a hash of the certificate, not drawn at random: the plan for
+ * the same certificate is the same on every run (and every run of `acme status` agrees with
+ * `acme renew`), while different certificates spread over the window.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Identifier from "./Identifier.js"
+import type { Current, Decision } from "./RenewalState.js"
+
+/**
+ * What the planner knows about one certificate.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Input {
+  readonly name: string
+  /** what the configuration asks for */
+  readonly identifiers: ReadonlyArray<Identifier.Identifier>
+  readonly keyType: string
+  readonly profile: string | undefined
+  readonly directoryUrl: string
+  /** what is stored now, with the CA's renewal info when it gave one */
+  readonly current: Option.Option<Current>
+  readonly force: boolean
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly plan: (inputs: ReadonlyArray<Input>) => Effect.Effect<ReadonlyArray<Decision>>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Planner extends Context.Tag("@acme/sdk/Planner")<Planner, Service>() {}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** renew this many days before expiry instead of by the fraction of the lifetime */
+  readonly daysBefore?: number | undefined
+}
+
+/** A number in [0, 1) derived from a text: stable across runs and machines. */
+const fraction = (text: string): Effect.Effect<number> =>
+  Effect.map(
+    Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
+    (digest) => new DataView(digest).getUint32(0) / 2 ** 32
+  )
+
+const formatTime = (time: DateTime.Utc): string =>
+  DateTime.formatIso(time).replace(/:\d\d(\.\d+)?Z$/, "Z").replace("T", " ").replace("Z", " UTC")
+
+const formatSpan = (millis: number): string => {
+  const days = millis / 86_400_000
+  if (Math.abs(days) >= 2) return `${Math.round(days)} days`
+  const hours = millis / 3_600_000
+  if (Math.abs(hours) >= 2) return `${Math.round(hours)} hours`
+  return `${Math.max(0, Math.round(millis / 60_000))} minutes`
+}
+
+const parseTime = (text: string): Option.Option<DateTime.Utc> => DateTime.make(text)
+
+const changes = (input: Input, current: Current): Option.Option<string> => {
+  if (current.directoryUrl !== input.directoryUrl) {
+    return Option.some(`the CA changed (the certificate came from ${current.directoryUrl})`)
+  }
+  const wanted = input.identifiers.map(Identifier.format)
+  const held = current.identifiers.map(Identifier.format)
+  const added = wanted.filter((id) => !held.includes(id)).map((id) => id.replace(/^\w+:/, ""))
+  const removed = held.filter((id) => !wanted.includes(id)).map((id) => id.replace(/^\w+:/, ""))
+  if (added.length > 0 || removed.length > 0) {
+    const parts = [
+      added.length > 0 ? `added ${added.join(", ")}` : undefined,
+      removed.length > 0 ? `removed ${removed.join(", ")}` : undefined
+    ].filter((part) => part !== undefined)
+    return Option.some(`the names changed (${parts.join("; ")})`)
+  }
+  if (current.keyType !== input.keyType) {
+    return Option.some(`the key type changed from ${current.keyType} to ${input.keyType}`)
+  }
+  if ((current.profile ?? undefined) !== input.profile) {
+    return Option.some(`the profile changed from ${current.profile ?? "none"} to ${input.profile ?? "none"}`)
+  }
+  return Option.none()
+}
+
+/**
+ * The decision for one certificate at time `now`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const decide = (input: Input, now: DateTime.Utc, options: Options = {}): Effect.Effect<Decision> =>
+  Effect.gen(function*() {
+    const renew = (reason: string, extra: Partial<Decision> = {}): Decision => ({
+      action: "renew",
+      reason,
+      renewAt: DateTime.formatIso(now),
+      ...extra
+    })
+    if (Option.isNone(input.current)) {
+      return renew(input.force ? "forced (--force); there is no certificate yet" : "there is no certificate yet")
+    }
+    const current = input.current.value
+    // only a certificate from this CA can be named in `replaces`
+    const replaces = current.directoryUrl === input.directoryUrl && current.revokedAt === undefined
+      ? current.certId
+      : undefined
+    const withReplaces = replaces !== undefined ? { replaces } : {}
+    if (input.force) return renew("forced (--force)", withReplaces)
+    if (current.revokedAt !== undefined) return renew(`the certificate was revoked (${current.revokedAt})`)
+    const changed = changes(input, current)
+    if (Option.isSome(changed)) return renew(changed.value, withReplaces)
+
+    const notBefore = parseTime(current.notBefore)
+    const notAfter = parseTime(current.notAfter)
+    if (Option.isNone(notBefore) || Option.isNone(notAfter)) {
+      return renew("the stored certificate's dates cannot be read", withReplaces)
+    }
+    const nowMillis = DateTime.toEpochMillis(now)
+    const expires = DateTime.toEpochMillis(notAfter.value)
+    if (expires <= nowMillis) {
+      return renew(`the certificate expired on ${formatTime(notAfter.value)}`, withReplaces)
+    }
+
+    const window = current.renewalInfo
+    if (window !== undefined) {
+      const start = parseTime(window.start)
+      const end = parseTime(window.end)
+      if (Option.isSome(start) && Option.isSome(end)) {
+        const from = DateTime.toEpochMillis(start.value)
+        const to = DateTime.toEpochMillis(end.value)
+        const chosen = from + Math.max(0, to - from) * (yield* fraction(`${current.serialNumber}/${window.start}`))
+        const span = `${formatTime(start.value)} – ${formatTime(end.value)}`
+        const at = DateTime.unsafeMake(chosen)
+        if (to <= nowMillis) {
+          return renew(`the CA's suggested renewal window (${span}) has passed`, withReplaces)
+        }
+        if (chosen <= nowMillis) {
+          return renew(`inside the CA's suggested renewal window (${span})`, {
+            ...withReplaces,
+            renewAt: DateTime.formatIso(at)
+          })
+        }
+        return {
+          action: "skip",
+          reason: `the CA suggests renewing between ${span}; planned for ${formatTime(at)}, in ${
+            formatSpan(chosen - nowMillis)
+          }`,
+          renewAt: DateTime.formatIso(at)
+        }
+      }
+    }
+
+    const lifetime = expires - DateTime.toEpochMillis(notBefore.value)
+    const short = lifetime <= Duration.toMillis(Duration.days(10))
+    const before = options.daysBefore !== undefined
+      ? Duration.toMillis(Duration.days(options.daysBefore))
+      : lifetime / (short ? 2 : 3)
+    const jitter = Math.min(lifetime * 0.02, Duration.toMillis(Duration.days(1))) *
+      (yield* fraction(`${current.serialNumber}/jitter`))
+    const renewAt = expires - before - jitter
+    const rule = options.daysBefore !== undefined
+      ? `${options.daysBefore} days before expiry (renewal.daysBefore)`
+      : short
+      ? "when half of its short lifetime is left"
+      : "when a third of its lifetime is left"
+    const left = `${formatSpan(expires - nowMillis)} left of ${formatSpan(lifetime)}`
+    if (renewAt <= nowMillis) {
+      return renew(`${left}; due ${rule}`, { ...withReplaces, renewAt: DateTime.formatIso(DateTime.unsafeMake(renewAt)) })
+    }
+    return {
+      action: "skip",
+      reason: `${left}; renewal planned for ${formatTime(DateTime.unsafeMake(renewAt))} (${rule})`,
+      renewAt: DateTime.formatIso(DateTime.unsafeMake(renewAt))
+    }
+  })
+
+/**
+ * The deterministic planner.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Service => ({
+  plan: (inputs) => Effect.flatMap(DateTime.now, (now) => Effect.forEach(inputs, (input) => decide(input, now, options)))
+})
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<Planner> => Layer.succeed(Planner, make(options))

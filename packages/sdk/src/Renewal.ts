@@ -1,0 +1,278 @@
+/**
+ * The renewal pipeline: a sequential program over an explicit, checkpointed state record.
+ *
+ * ```
+ * scan -> plan -> for each certificate due, one at a time:
+ *    account -> order -> present -> verify -> csr -> finalize -> download -> store
+ *    -> (error?) errorHandler -> scheduler -> back to the stage that failed, or give up for it
+ * -> report
+ * ```
+ *
+ * Every stage is a named function `State -> Effect<State>` in `Renewal/<stage>.ts`, and every
+ * network call happens inside one. The state is saved after every stage; an interrupted run is
+ * resumed by the next `renew` (each certificate starts again with a fresh nonce, and at `present`
+ * if it was answering challenges), and a run after success creates no order.
+ *
+ * @since 0.1.0
+ */
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Random from "effect/Random"
+import type { AcmeProtocol } from "./AcmeProtocol.js"
+import type { ChallengeSolver } from "./ChallengeSolver.js"
+import * as CrashPoint from "./CrashPoint.js"
+import type { Planner } from "./Planner.js"
+import { account } from "./Renewal/account.js"
+import { configuredDirectoryUrl, emit, type RenewalSettings } from "./Renewal/context.js"
+import { csr } from "./Renewal/csr.js"
+import { download } from "./Renewal/download.js"
+import { errorHandler, recordError } from "./Renewal/errorHandler.js"
+import { finalize } from "./Renewal/finalize.js"
+import { order } from "./Renewal/order.js"
+import { plan } from "./Renewal/plan.js"
+import { present } from "./Renewal/present.js"
+import { report } from "./Renewal/report.js"
+import { scan } from "./Renewal/scan.js"
+import { scheduler } from "./Renewal/scheduler.js"
+import { store } from "./Renewal/store.js"
+import { verify } from "./Renewal/verify.js"
+import * as RenewalState from "./RenewalState.js"
+import type { Reporter, RunReport } from "./Reporter.js"
+import { Storage, type StorageError } from "./Storage.js"
+
+export {
+  /** @since 0.1.0 */
+  account,
+  /** @since 0.1.0 */
+  csr,
+  /** @since 0.1.0 */
+  download,
+  /** @since 0.1.0 */
+  errorHandler,
+  /** @since 0.1.0 */
+  finalize,
+  /** @since 0.1.0 */
+  order,
+  /** @since 0.1.0 */
+  plan,
+  /** @since 0.1.0 */
+  present,
+  /** @since 0.1.0 */
+  report,
+  /** @since 0.1.0 */
+  scan,
+  /** @since 0.1.0 */
+  scheduler,
+  /** @since 0.1.0 */
+  store,
+  /** @since 0.1.0 */
+  verify
+}
+
+export {
+  /** @since 0.1.0 */
+  PipelineError,
+  /** @since 0.1.0 */
+  Progress,
+  /** @since 0.1.0 */
+  type ProgressEvent,
+  /** @since 0.1.0 */
+  RenewalSettings,
+  /** @since 0.1.0 */
+  type Settings
+} from "./Renewal/context.js"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** renew every selected certificate now, whatever the plan says */
+  readonly force?: boolean | undefined
+  /** scan and plan only: say what would happen, change nothing */
+  readonly dryRun?: boolean | undefined
+  /** only these certificates (by name) */
+  readonly only?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * Everything the pipeline needs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Requirements =
+  | AcmeProtocol
+  | Storage
+  | Planner
+  | ChallengeSolver
+  | Reporter
+  | RenewalSettings
+
+/**
+ * The stage functions by name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const stages = { account, order, present, verify, csr, finalize, download, store } as const
+
+const runId = Effect.gen(function*() {
+  const now = yield* DateTime.now
+  const suffix = (yield* Random.nextIntBetween(0, 36 ** 4)).toString(36).padStart(4, "0")
+  return `${DateTime.formatIso(now).replace(/:/g, "-")}-${suffix}`
+})
+
+/** Saves the state as a checkpoint (not in a dry run, which changes nothing). */
+const checkpoint = (state: State): Effect.Effect<void, StorageError, Storage> =>
+  state.options.dryRun
+    ? Effect.void
+    : Effect.flatMap(Storage, (storage) => storage.saveCheckpoint(state.runId, RenewalState.encode(state)))
+
+type State = RenewalState.State
+
+/** An unfinished run of this CA to pick up again, ready to go on. */
+const resumable = (directoryUrl: string): Effect.Effect<Option.Option<State>, StorageError, Storage> =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    const checkpoints = yield* storage.loadCheckpoints
+    for (const { json } of [...checkpoints].reverse()) {
+      const state = RenewalState.decode(json)
+      if (Option.isNone(state)) continue
+      if (state.value.phase === "done" || state.value.options.dryRun) return Option.none()
+      if (state.value.directoryUrl !== directoryUrl) return Option.none()
+      return state
+    }
+    return Option.none()
+  })
+
+/**
+ * The state to run: an unfinished run picked up again, or a new one.
+ *
+ * A resumed run keeps its buckets; each forgets its nonce (the next request starts with a fresh
+ * one), a certificate that was answering challenges starts again at `present` (the responses went
+ * away with the process), and the directory is fetched again.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const start = (options: Options): Effect.Effect<State, StorageError, Storage | RenewalSettings> =>
+  Effect.gen(function*() {
+    const directoryUrl = yield* configuredDirectoryUrl
+    const fresh: State = {
+      version: 1,
+      runId: yield* runId,
+      startedAt: DateTime.formatIso(yield* DateTime.now),
+      directoryUrl,
+      options: { force: options.force ?? false, dryRun: options.dryRun ?? false, only: options.only ?? [] },
+      phase: "scan",
+      resumptions: 0,
+      buckets: []
+    }
+    if (fresh.options.dryRun) return fresh
+    const previous = yield* resumable(directoryUrl)
+    if (Option.isNone(previous)) return fresh
+    const old = previous.value
+    if (old.phase === "scan" || old.phase === "plan") {
+      // nothing was done for any certificate yet: start over under the same run id
+      return { ...fresh, runId: old.runId, resumptions: old.resumptions + 1 }
+    }
+    return {
+      ...old,
+      resumptions: old.resumptions + 1,
+      directory: undefined,
+      current: undefined,
+      buckets: old.buckets.map((bucket) => ({
+        ...bucket,
+        nonce: undefined,
+        retryNotBefore: undefined,
+        stage: bucket.stage === "verify" ? "present" as const : bucket.stage
+      }))
+    }
+  })
+
+const isWorkStage = (stage: RenewalState.Stage): stage is keyof typeof stages => stage in stages
+
+/**
+ * Runs one stage of the current certificate: crash points around it, a span, progress events,
+ * and the checkpoint after it.
+ */
+const runStage = <E, R>(
+  name: string,
+  stage: (state: State) => Effect.Effect<State, E, R>
+) =>
+(state: State): Effect.Effect<State, E | StorageError, R | Storage> =>
+  Effect.gen(function*() {
+    const certificate = state.current ?? "*"
+    yield* CrashPoint.reach(`before:${name}`)
+    yield* emit({ _tag: "StageStarted", certificate, stage: name })
+    const next = yield* stage(state).pipe(
+      Effect.withSpan(`Renewal.${name}`, { attributes: { "acme.certificate": certificate } })
+    )
+    yield* CrashPoint.reach(`done:${name}`)
+    yield* checkpoint(next)
+    yield* CrashPoint.reach(`after:${name}`)
+    yield* emit({ _tag: "StageFinished", certificate, stage: name })
+    return next
+  })
+
+/** All stages of one certificate, with the error handler and the scheduler between attempts. */
+const runCertificate = (
+  initial: State,
+  name: string
+): Effect.Effect<State, StorageError, Exclude<Requirements, Planner | Reporter>> =>
+  Effect.gen(function*() {
+    let state: State = { ...initial, current: name }
+    for (;;) {
+      const bucket = RenewalState.bucket(state, name)
+      if (Option.isNone(bucket) || !isWorkStage(bucket.value.stage)) return state
+      const stage = bucket.value.stage
+      const attempt = yield* Effect.either(runStage(stage, stages[stage])(state))
+      if (attempt._tag === "Right") {
+        state = attempt.right
+        continue
+      }
+      const at = DateTime.formatIso(yield* DateTime.now)
+      state = recordError(state, attempt.left, at)
+      state = yield* runStage("errorHandler", errorHandler)(state)
+      const after = RenewalState.bucket(state, name)
+      if (Option.isNone(after) || !isWorkStage(after.value.stage)) return state
+      state = yield* runStage("scheduler", scheduler)(state)
+    }
+  })
+
+/**
+ * The renewal program: scan, plan, renew each certificate due, report. Resumes an unfinished run
+ * of the same CA first, on its own.
+ *
+ * @since 0.1.0
+ * @category programs
+ */
+export const renew = (
+  options: Options = {}
+): Effect.Effect<RunReport, StorageError, Requirements> =>
+  Effect.gen(function*() {
+    let state = yield* start(options)
+    yield* emit({ _tag: "RunStarted", runId: state.runId, resumed: state.resumptions > 0 })
+    if (state.resumptions > 0) {
+      yield* Effect.logInfo(`resuming run ${state.runId}, which was interrupted`)
+    }
+    if (state.phase === "scan") state = yield* runStage("scan", scan)(state)
+    if (state.phase === "plan") state = yield* runStage("plan", plan)(state)
+    if (state.phase === "renew") {
+      for (const bucket of state.buckets) {
+        state = yield* runCertificate(state, bucket.name)
+      }
+      state = { ...state, phase: "report", current: undefined }
+      yield* checkpoint(state)
+    }
+    const [summary, done] = yield* report(state)
+    yield* checkpoint(done)
+    if (!done.options.dryRun) {
+      yield* Effect.flatMap(Storage, (storage) => storage.pruneCheckpoints(20)).pipe(
+        Effect.catchAll((error) => Effect.logWarning(error.message))
+      )
+    }
+    return summary
+  }).pipe(Effect.withSpan("Renewal.renew"))

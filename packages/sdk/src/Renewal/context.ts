@@ -1,0 +1,222 @@
+/**
+ * What every stage of the renewal pipeline shares: the run's settings, progress events, and small
+ * helpers to read and change the current certificate's bucket. Nothing here talks to the network.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import type { AccountRef } from "../Account.js"
+import * as AccountKey from "../AccountKey.js"
+import { type ProtocolError } from "../AcmeError.js"
+import { AcmeProtocol } from "../AcmeProtocol.js"
+import type { Directory } from "../Directory.js"
+import { isNonce, type Nonce, type Signed } from "../Nonce.js"
+import type { CertificateSpec, RenewalConfig } from "../RenewalConfig.js"
+import * as RenewalConfigModule from "../RenewalConfig.js"
+import type { Bucket, State } from "../RenewalState.js"
+import * as RenewalState from "../RenewalState.js"
+import { Storage, type StorageError } from "../Storage.js"
+
+/**
+ * The configuration of a run, with its secrets resolved.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  readonly config: RenewalConfig
+  /** External Account Binding credentials, resolved from the config (and the environment) */
+  readonly eab: Option.Option<{ readonly keyId: string; readonly hmacKey: Redacted.Redacted<string> }>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class RenewalSettings extends Context.Tag("@acme/sdk/Renewal/Settings")<RenewalSettings, Settings>() {}
+
+/**
+ * Progress of a run, for a terminal or a log. Never carries key material.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ProgressEvent =
+  | { readonly _tag: "RunStarted"; readonly runId: string; readonly resumed: boolean }
+  | { readonly _tag: "StageStarted"; readonly certificate: string; readonly stage: string }
+  | { readonly _tag: "StageFinished"; readonly certificate: string; readonly stage: string }
+  | {
+    readonly _tag: "Retrying"
+    readonly certificate: string
+    readonly stage: string
+    readonly attempt: number
+    readonly waitMillis: number
+    readonly error: string
+  }
+  | { readonly _tag: "CertificateFinished"; readonly certificate: string; readonly action: string; readonly reason: string }
+
+/**
+ * Where progress events go; nowhere by default.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Progress extends Context.Reference<Progress>()("@acme/sdk/Renewal/Progress", {
+  defaultValue: () => ({ emit: (_event: ProgressEvent): Effect.Effect<void> => Effect.void })
+}) {}
+
+/**
+ * @since 0.1.0
+ * @category combinators
+ */
+export const emit = (event: ProgressEvent): Effect.Effect<void> => Effect.flatMap(Progress, (p) => p.emit(event))
+
+/**
+ * A failure of the pipeline itself (not of the CA, the storage or a challenge).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PipelineError extends Schema.TaggedError<PipelineError>("@acme/sdk/Renewal/PipelineError")("PipelineError", {
+  reason: Schema.Literal("ProfileUnavailable", "KeyMissing", "CertificateMismatch", "NotConfigured", "AccountMissing"),
+  certificate: Schema.String,
+  description: Schema.String
+}) {
+  override get message(): string {
+    return `${this.certificate}: ${this.description}`
+  }
+}
+
+/**
+ * The bucket of the certificate the stages work on now.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const currentBucket = (state: State): Bucket => {
+  const found = state.buckets.find((bucket) => bucket.name === state.current)
+  // the runner sets `current` to an existing bucket before running a stage; an empty bucket
+  // would only show up in a misuse of a single stage function
+  return found ?? { name: state.current ?? "", identifiers: [], stage: "failed", attempts: 0 }
+}
+
+/**
+ * The state with the current bucket changed.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const updateCurrent = (state: State, f: (bucket: Bucket) => Bucket): State =>
+  RenewalState.updateBucket(state, state.current ?? "", f)
+
+/**
+ * The configured certificate of the current bucket.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const currentSpec = (state: State): Effect.Effect<CertificateSpec, PipelineError, RenewalSettings> =>
+  Effect.flatMap(RenewalSettings, (settings) => {
+    const spec = settings.config.certificates.find((c) => c.name === state.current)
+    return spec !== undefined ? Effect.succeed(spec) : Effect.fail(
+      new PipelineError({
+        reason: "NotConfigured",
+        certificate: state.current ?? "",
+        description: "is no longer in the configuration"
+      })
+    )
+  })
+
+/**
+ * The directory: from the state, else fetched.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const directoryOf = (state: State): Effect.Effect<Directory, ProtocolError, AcmeProtocol> =>
+  state.directory !== undefined ? Effect.succeed(state.directory) : Effect.flatMap(AcmeProtocol, (acme) => acme.directory)
+
+/**
+ * The nonce for the current bucket's next signed request: the one the last answer carried, else a
+ * fresh one from newNonce (a fresh or resumed run).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const nonceFor = (state: State, directory: Directory): Effect.Effect<Nonce, ProtocolError, AcmeProtocol> => {
+  const nonce = currentBucket(state).nonce
+  return nonce !== undefined ? Effect.succeed(nonce) : Effect.flatMap(AcmeProtocol, (acme) => acme.newNonce(directory))
+}
+
+/**
+ * Keeps the nonce of a signed answer in the current bucket and returns the answer's value.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const threadNonce = <A>(state: State, signed: Signed<A>): [A, State] => [
+  signed.value,
+  updateCurrent(state, (bucket) => ({ ...bucket, nonce: signed.nonce }))
+]
+
+/**
+ * Keeps the nonce an error answer carried (problem errors have one) as the current bucket's next
+ * nonce; without one, the next request starts with a fresh nonce.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const withErrorNonce = (state: State, error: unknown): State => {
+  const nonce = Predicate.hasProperty(error, "nonce") && isNonce(error.nonce) ? error.nonce : undefined
+  return updateCurrent(state, (bucket) => ({ ...bucket, nonce }))
+}
+
+/**
+ * The account to sign with, read from storage at the moment of use; its key never enters the state.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const loadAccount = (
+  state: State
+): Effect.Effect<AccountRef, PipelineError | StorageError | ProtocolError, Storage | RenewalSettings> =>
+  Effect.gen(function*() {
+    const settings = yield* RenewalSettings
+    const storage = yield* Storage
+    const url = currentBucket(state).accountUrl
+    const stored = yield* storage.loadAccount(state.directoryUrl, settings.config.account.name)
+    if (url === undefined || Option.isNone(stored)) {
+      return yield* new PipelineError({
+        reason: "AccountMissing",
+        certificate: state.current ?? "",
+        description: "no account is set up for this run; the account stage must run first"
+      })
+    }
+    const key = yield* AccountKey.fromPem(stored.value.keyPem)
+    return { key, url }
+  })
+
+/**
+ * Now, as ISO text for the state record.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const nowIso: Effect.Effect<string> = Effect.map(DateTime.now, DateTime.formatIso)
+
+/**
+ * The directory URL of the configured CA.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const configuredDirectoryUrl: Effect.Effect<string, never, RenewalSettings> = Effect.map(
+  RenewalSettings,
+  (settings) => RenewalConfigModule.directoryUrl(settings.config.ca)
+)

@@ -1,0 +1,57 @@
+/**
+ * csr: the certificate key and the CSR. A new key for every renewal by default (`reuseKey` keeps the
+ * stored one). The new key is written to storage (0600) here, before finalize, so that a crash after
+ * the CA issued the certificate can never leave it without its key. The state keeps a reference to
+ * the key file and the CSR (public), never the key. No network.
+ *
+ * @since 0.1.0
+ */
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import type { KeyError, CsrError } from "../AcmeError.js"
+import * as CertificateKey from "../CertificateKey.js"
+import * as Csr from "../Csr.js"
+import type { State } from "../RenewalState.js"
+import { Storage, type StorageError } from "../Storage.js"
+import { currentBucket, currentSpec, type PipelineError, type RenewalSettings, updateCurrent } from "./context.js"
+
+/**
+ * @since 0.1.0
+ * @category stages
+ */
+export const csr = (
+  state: State
+): Effect.Effect<State, StorageError | PipelineError | KeyError | CsrError, Storage | RenewalSettings> =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    const spec = yield* currentSpec(state)
+    const bucket = currentBucket(state)
+
+    // resumed after this stage had run: the key it wrote and the CSR are still good
+    if (bucket.csrPem !== undefined && bucket.certificateKey !== undefined) {
+      const reference = bucket.certificateKey
+      const present = reference._tag === "Live"
+        ? Option.isSome(yield* storage.loadCertificateKey(spec.name))
+        : Option.isSome(yield* storage.loadPendingKey(reference.reference))
+      if (present) return updateCurrent(state, (b) => ({ ...b, stage: "finalize" }))
+    }
+
+    const reused = spec.reuseKey
+      ? yield* Effect.flatMap(storage.loadCertificateKey(spec.name), (pem) =>
+        Option.match(pem, {
+          onNone: () => Effect.succeed(Option.none<CertificateKey.CertificateKey>()),
+          onSome: (text) =>
+            CertificateKey.fromPem(text).pipe(
+              Effect.map((key) => key.type === spec.key ? Option.some(key) : Option.none()),
+              Effect.orElseSucceed(() => Option.none<CertificateKey.CertificateKey>())
+            )
+        }))
+      : Option.none<CertificateKey.CertificateKey>()
+
+    const key = Option.isSome(reused) ? reused.value : yield* CertificateKey.generate(spec.key)
+    const reference = Option.isSome(reused)
+      ? { _tag: "Live" as const }
+      : { _tag: "Pending" as const, reference: yield* storage.savePendingKey(spec.name, state.runId, yield* CertificateKey.toPem(key)) }
+    const request = yield* Csr.create({ key, identifiers: bucket.identifiers })
+    return updateCurrent(state, (b) => ({ ...b, certificateKey: reference, csrPem: request.pem, stage: "finalize" }))
+  })

@@ -1,0 +1,287 @@
+/**
+ * What to renew, from where, and how: the decoded configuration the renewal pipeline runs on. The
+ * CLI reads it from a JSON or YAML file; an embedding program can build it in code. Every field is
+ * checked by a Schema whose messages name the path of the bad value.
+ *
+ * @since 0.1.0
+ */
+import * as Duration from "effect/Duration"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { KeyType } from "./CertificateKey.js"
+import * as Identifier from "./Identifier.js"
+
+/**
+ * Names of well-known CAs, usable instead of a directory URL.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const presets: { readonly [name: string]: string } = {
+  letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
+  "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory"
+}
+
+/**
+ * A certificate's name: the folder it lives in (`live/<name>/`), so it must be safe as one path
+ * segment: letters, digits, `.`, `_`, `-`; not starting with `.`; at most 64 characters.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CertificateName = Schema.String.pipe(
+  Schema.filter((name) =>
+    /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/.test(name) ||
+    `"${name}" cannot be a certificate name: use 1 to 64 letters, digits, ".", "_" or "-", not starting with "." (it becomes a folder name, so no "/", ".." or spaces)`
+  ),
+  Schema.brand("@acme/sdk/CertificateName")
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CertificateName = typeof CertificateName.Type
+
+/**
+ * A DNS name or IP address as written in the config.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Domain = Schema.String.pipe(
+  Schema.filter((text) =>
+    Identifier.isIpAddress(text.trim()) || Identifier.isDnsName(text.trim().toLowerCase().replace(/\.$/, "")) ||
+    `"${text}" is not a valid DNS name or IP address (examples: example.org, *.example.org, 192.0.2.1)`
+  )
+)
+
+const Port = Schema.Int.pipe(
+  Schema.between(1, 65535, { message: () => "a port is a whole number from 1 to 65535" })
+)
+
+/**
+ * A secret: either the value itself, or `{ env: NAME }` to read it from an environment variable
+ * when the configuration is loaded.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SecretSource = Schema.Union(
+  Schema.String,
+  Schema.Struct({ env: Schema.String.pipe(Schema.pattern(/^[A-Za-z_][A-Za-z0-9_]*$/)) })
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type SecretSource = typeof SecretSource.Type
+
+/**
+ * http-01, answered by a server of our own on `port` (and `address`), or by files written into
+ * the `webroot` of a web server that already runs.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Http01Challenge = Schema.Struct({
+  type: Schema.Literal("http-01"),
+  port: Schema.optional(Port),
+  address: Schema.optional(Schema.String),
+  webroot: Schema.optional(Schema.String)
+}).pipe(
+  Schema.filter((c) =>
+    c.webroot === undefined || (c.port === undefined && c.address === undefined) ||
+    "http-01 takes either webroot (files for a running web server) or port/address (our own server), not both"
+  )
+)
+
+/**
+ * dns-01 through a DNS provider. `provider: challtestsrv` is Pebble's test DNS server, managed at
+ * `url`; real providers come as their own packages.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Dns01Challenge = Schema.Struct({
+  type: Schema.Literal("dns-01"),
+  provider: Schema.Literal("challtestsrv"),
+  url: Schema.String.pipe(Schema.filter((u) => URL.canParse(u) || `"${u}" is not a URL`))
+})
+
+/**
+ * tls-alpn-01, answered by a TLS server of our own on `port` (and `address`).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const TlsAlpn01Challenge = Schema.Struct({
+  type: Schema.Literal("tls-alpn-01"),
+  port: Schema.optional(Port),
+  address: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ChallengeConfig = Schema.Union(Http01Challenge, Dns01Challenge, TlsAlpn01Challenge)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ChallengeConfig = typeof ChallengeConfig.Type
+
+/**
+ * One certificate to keep valid.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CertificateSpec = Schema.Struct({
+  name: CertificateName,
+  domains: Schema.NonEmptyArray(Domain),
+  key: Schema.optionalWith(KeyType, { default: () => "ec-p256" as const }),
+  /** keep the certificate key across renewals instead of a new one each time */
+  reuseKey: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** an ACME profile, used when the CA offers it */
+  profile: Schema.optional(Schema.String),
+  /** common name of the root (top issuer) of the chain to prefer, when the CA offers several */
+  preferredChain: Schema.optional(Schema.String),
+  challenge: ChallengeConfig,
+  /** a shell command run after the files are in place, with their paths in its environment */
+  deployHook: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CertificateSpec = typeof CertificateSpec.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CaConfig = Schema.Struct({
+  /** a directory URL, or a preset name: letsencrypt, letsencrypt-staging */
+  directory: Schema.String.pipe(
+    Schema.filter((d) =>
+      d in presets || /^https?:\/\//.test(d) && URL.canParse(d) ||
+      `"${d}" is neither a directory URL (https://...) nor a preset (${Object.keys(presets).join(", ")})`
+    )
+  ),
+  /** extra PEM roots to trust for the CA's own TLS: file paths, or PEM text */
+  trust: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  /** External Account Binding credentials from the CA */
+  eab: Schema.optional(Schema.Struct({ kid: SecretSource, hmacKey: SecretSource })),
+  /** the default for every certificate's preferredChain */
+  preferredChain: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AccountConfig = Schema.Struct({
+  email: Schema.optional(
+    Schema.String.pipe(Schema.pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: () => "expected an e-mail address" }))
+  ),
+  /** the account key's algorithm when one is created */
+  key: Schema.optionalWith(Schema.Literal("ES256", "ES384", "RS256"), { default: () => "ES256" as const }),
+  /** several accounts at one CA are told apart by name */
+  name: Schema.optionalWith(
+    Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/, { message: () => "letters, digits, _ and - only" })),
+    { default: () => "default" }
+  ),
+  /** agree to the CA's terms of service when creating the account */
+  agreeToTerms: Schema.optionalWith(Schema.Boolean, { default: () => true })
+})
+
+const unitMillis: { readonly [unit: string]: number } = {
+  milli: 1,
+  second: 1000,
+  minute: 60_000,
+  hour: 3_600_000,
+  day: 86_400_000,
+  week: 604_800_000
+}
+
+/**
+ * A duration as people write it: `"90 seconds"`, `"1 hour"`, `"2 days"`, or a number of seconds.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DurationText = Schema.transformOrFail(
+  Schema.Union(Schema.String, Schema.Number),
+  Schema.DurationFromSelf,
+  {
+    strict: true,
+    decode: (input, _, ast) => {
+      const text = (typeof input === "number" ? `${input} seconds` : input.trim()).replace(/s$/, "")
+      const match = /^(\d+(?:\.\d+)?)\s*(milli|second|minute|hour|day|week)$/.exec(text)
+      const unit = match?.[2] !== undefined ? unitMillis[match[2]] : undefined
+      return match !== null && unit !== undefined
+        ? ParseResult.succeed(Duration.millis(Number(match[1]) * unit))
+        : ParseResult.fail(
+          new ParseResult.Type(ast, input, `"${input}" is not a duration; write e.g. "90 seconds", "10 minutes", "1 hour"`)
+        )
+    },
+    encode: (duration) => ParseResult.succeed(`${Duration.toSeconds(duration)} seconds`)
+  }
+)
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RenewalSettings = Schema.Struct({
+  /** renew this many days before expiry instead of when a third of the lifetime is left */
+  daysBefore: Schema.optional(Schema.Number.pipe(Schema.positive())),
+  /** attempts per certificate and run, the first included */
+  maxAttempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 20)), { default: () => 5 }),
+  /** the longest single wait between attempts; a CA asking for more ends the run for that certificate */
+  maxWait: Schema.optionalWith(DurationText, { default: () => Duration.hours(1) })
+})
+
+/**
+ * The whole configuration.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RenewalConfig = Schema.Struct({
+  ca: CaConfig,
+  account: Schema.optionalWith(AccountConfig, { default: () => Schema.decodeSync(AccountConfig)({}) }),
+  storage: Schema.Struct({ path: Schema.String.pipe(Schema.minLength(1)) }),
+  renewal: Schema.optionalWith(RenewalSettings, { default: () => Schema.decodeSync(RenewalSettings)({}) }),
+  certificates: Schema.NonEmptyArray(CertificateSpec).pipe(
+    Schema.filter((certificates) => {
+      const seen = new Set<string>()
+      for (const [index, certificate] of certificates.entries()) {
+        if (seen.has(certificate.name)) {
+          return { path: [index, "name"], message: `the name "${certificate.name}" is used twice; names must be unique` }
+        }
+        seen.add(certificate.name)
+      }
+      return true
+    })
+  )
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type RenewalConfig = typeof RenewalConfig.Type
+
+/**
+ * The directory URL a configured CA stands for.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const directoryUrl = (ca: { readonly directory: string }): string => presets[ca.directory] ?? ca.directory

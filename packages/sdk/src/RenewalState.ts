@@ -1,0 +1,310 @@
+/**
+ * The state record of a renewal run: an Effect Schema, serialisable to JSON, saved as a checkpoint
+ * after every stage. One bucket per certificate holds everything that certificate's stages need to
+ * go on after a crash: its nonce, account URL, order and authorizations, a reference to the new
+ * certificate key (never the key), attempts, the next retry time, the last error and the result.
+ *
+ * @since 0.1.0
+ */
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { Directory } from "./Directory.js"
+import { Identifier } from "./Identifier.js"
+import { Nonce } from "./Nonce.js"
+
+/**
+ * The per-certificate stages, in order; `done`, `failed` and `skipped` are where a bucket ends.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Stage = Schema.Literal(
+  "account",
+  "order",
+  "present",
+  "verify",
+  "csr",
+  "finalize",
+  "download",
+  "store",
+  "done",
+  "failed",
+  "skipped"
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Stage = typeof Stage.Type
+
+/**
+ * The stages that do work, in the order a bucket goes through them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const workStages: ReadonlyArray<Stage> = [
+  "account",
+  "order",
+  "present",
+  "verify",
+  "csr",
+  "finalize",
+  "download",
+  "store"
+]
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AuthorizationState = Schema.Struct({
+  url: Schema.String,
+  identifier: Identifier,
+  status: Schema.String,
+  challengeType: Schema.optional(Schema.String),
+  challengeUrl: Schema.optional(Schema.String),
+  token: Schema.optional(Schema.String),
+  /** the response is in place (presented and not yet cleaned up) */
+  presented: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type AuthorizationState = typeof AuthorizationState.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const OrderState = Schema.Struct({
+  url: Schema.String,
+  status: Schema.String,
+  finalize: Schema.String,
+  certificate: Schema.optional(Schema.String),
+  expires: Schema.optional(Schema.String),
+  authorizations: Schema.Array(AuthorizationState),
+  /** the ARI CertID sent as `replaces` */
+  replaces: Schema.optional(Schema.String),
+  /** the CA refused `replaces` and the order was placed without it */
+  replacesDropped: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type OrderState = typeof OrderState.Type
+
+/**
+ * What the planner decided for a certificate, and why, in plain words.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Decision = Schema.Struct({
+  action: Schema.Literal("renew", "skip"),
+  reason: Schema.String,
+  /** when the certificate is (or was) due */
+  renewAt: Schema.optional(Schema.String),
+  /** the ARI CertID of the certificate this renewal replaces */
+  replaces: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Decision = typeof Decision.Type
+
+/**
+ * What the scan found on disk (and at the CA's renewalInfo) for a certificate.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Current = Schema.Struct({
+  serialNumber: Schema.String,
+  identifiers: Schema.Array(Identifier),
+  keyType: Schema.String,
+  profile: Schema.optional(Schema.String),
+  notBefore: Schema.String,
+  notAfter: Schema.String,
+  certId: Schema.optional(Schema.String),
+  revokedAt: Schema.optional(Schema.String),
+  directoryUrl: Schema.String,
+  renewalInfo: Schema.optional(Schema.Struct({
+    start: Schema.String,
+    end: Schema.String,
+    explanationURL: Schema.optional(Schema.String)
+  }))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Current = typeof Current.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ErrorRecord = Schema.Struct({
+  tag: Schema.String,
+  message: Schema.String,
+  retryable: Schema.Boolean,
+  /** how long the CA asked to wait (its Retry-After), in milliseconds */
+  retryAfterMillis: Schema.optional(Schema.Number),
+  stage: Stage,
+  at: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type ErrorRecord = typeof ErrorRecord.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Result = Schema.Struct({
+  action: Schema.Literal("renewed", "skipped", "failed"),
+  reason: Schema.String,
+  serialNumber: Schema.optional(Schema.String),
+  notAfter: Schema.optional(Schema.String),
+  paths: Schema.optional(Schema.Struct({
+    cert: Schema.String,
+    chain: Schema.String,
+    fullchain: Schema.String,
+    privkey: Schema.String
+  }))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Result = typeof Result.Type
+
+/**
+ * Where the new certificate key is: a pending key file written before finalize, or the stored
+ * key (`reuseKey`). A reference only: key material never enters the state.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const KeyReference = Schema.Union(
+  Schema.TaggedStruct("Pending", { reference: Schema.String }),
+  Schema.TaggedStruct("Live", {})
+)
+
+/**
+ * One certificate's part of the run.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Bucket = Schema.Struct({
+  name: Schema.String,
+  identifiers: Schema.Array(Identifier),
+  stage: Stage,
+  current: Schema.optional(Current),
+  decision: Schema.optional(Decision),
+  /** the nonce for this certificate's next signed request */
+  nonce: Schema.optional(Nonce),
+  accountUrl: Schema.optional(Schema.String),
+  order: Schema.optional(OrderState),
+  certificateKey: Schema.optional(KeyReference),
+  csrPem: Schema.optional(Schema.String),
+  /** the downloaded chain (public) between download and store */
+  chainPem: Schema.optional(Schema.String),
+  attempts: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  retryNotBefore: Schema.optional(Schema.String),
+  lastError: Schema.optional(ErrorRecord),
+  result: Schema.optional(Result)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Bucket = typeof Bucket.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Phase = Schema.Literal("scan", "plan", "renew", "report", "done")
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const State = Schema.Struct({
+  version: Schema.Literal(1),
+  runId: Schema.String,
+  startedAt: Schema.String,
+  directoryUrl: Schema.String,
+  options: Schema.Struct({
+    force: Schema.Boolean,
+    dryRun: Schema.Boolean,
+    only: Schema.Array(Schema.String)
+  }),
+  phase: Phase,
+  /** how many times this run was resumed after an interruption */
+  resumptions: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  directory: Schema.optional(Directory),
+  /** the certificate whose stages run now */
+  current: Schema.optional(Schema.String),
+  buckets: Schema.Array(Bucket)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type State = typeof State.Type
+
+/**
+ * JSON text of a state, for a checkpoint.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const encode: (state: State) => string = (state) =>
+  JSON.stringify(Schema.encodeSync(State)(state), undefined, 2)
+
+/**
+ * The state in a checkpoint's JSON text, or None when it does not decode (an older or damaged file).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const decode = (json: string): Option.Option<State> =>
+  Option.getRight(Schema.decodeUnknownEither(Schema.parseJson(State))(json))
+
+/**
+ * The bucket of a certificate.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const bucket = (state: State, name: string): Option.Option<Bucket> =>
+  Option.fromNullable(state.buckets.find((b) => b.name === name))
+
+/**
+ * The state with one bucket changed.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const updateBucket = (state: State, name: string, f: (bucket: Bucket) => Bucket): State => ({
+  ...state,
+  buckets: state.buckets.map((b) => (b.name === name ? f(b) : b))
+})

@@ -1,0 +1,121 @@
+/**
+ * The summary of a run: per certificate what happened and why. The CLI prints it as text or, with
+ * `--json`, as this document. Deterministic by default; other Reporters (an LLM's prose, later) only
+ * add to it.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import type { State } from "./RenewalState.js"
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CertificateReport = Schema.Struct({
+  name: Schema.String,
+  domains: Schema.Array(Schema.String),
+  action: Schema.Literal("renewed", "skipped", "failed", "revoked"),
+  reason: Schema.String,
+  serial: Schema.optional(Schema.String),
+  notAfter: Schema.optional(Schema.String),
+  paths: Schema.optional(Schema.Struct({
+    cert: Schema.String,
+    chain: Schema.String,
+    fullchain: Schema.String,
+    privkey: Schema.String
+  })),
+  attempts: Schema.optional(Schema.Number),
+  error: Schema.optional(Schema.Struct({ type: Schema.String, message: Schema.String, stage: Schema.String }))
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CertificateReport = typeof CertificateReport.Type
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const RunReport = Schema.Struct({
+  version: Schema.Literal(1),
+  command: Schema.Literal("renew", "revoke"),
+  runId: Schema.String,
+  directoryUrl: Schema.String,
+  resumed: Schema.Boolean,
+  dryRun: Schema.Boolean,
+  certificates: Schema.Array(CertificateReport)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type RunReport = typeof RunReport.Type
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  readonly summarize: (state: State) => Effect.Effect<RunReport>
+}
+
+/**
+ * @since 0.1.0
+ * @category tags
+ */
+export class Reporter extends Context.Tag("@acme/sdk/Reporter")<Reporter, Service>() {}
+
+/**
+ * The report of a renewal state, as it is.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromState = (state: State): RunReport => ({
+  version: 1,
+  command: "renew",
+  runId: state.runId,
+  directoryUrl: state.directoryUrl,
+  resumed: state.resumptions > 0,
+  dryRun: state.options.dryRun,
+  certificates: state.buckets.map((bucket): CertificateReport => {
+    const result = bucket.result
+    const failed = result?.action === "failed" || bucket.stage === "failed"
+    return {
+      name: bucket.name,
+      domains: bucket.identifiers.map((identifier) => identifier.value),
+      action: result?.action ?? (failed ? "failed" : "skipped"),
+      reason: result?.reason ?? bucket.lastError?.message ?? "not processed",
+      serial: result?.serialNumber,
+      notAfter: result?.notAfter,
+      paths: result?.paths,
+      attempts: bucket.attempts > 0 ? bucket.attempts : undefined,
+      error: failed && bucket.lastError !== undefined
+        ? { type: bucket.lastError.tag, message: bucket.lastError.message, stage: bucket.lastError.stage }
+        : undefined
+    }
+  })
+})
+
+/**
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<Reporter> = Layer.succeed(Reporter, {
+  summarize: (state) => Effect.succeed(fromState(state))
+})
+
+/**
+ * Whether a report has a failed certificate (exit code 1).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const hasFailures = (report: RunReport): boolean => report.certificates.some((c) => c.action === "failed")

@@ -1,0 +1,133 @@
+import * as net from "node:net"
+import { Pebble } from "@acme/testing"
+import { AcmeProtocol, CrashPoint, Renewal, RenewalState, Storage } from "@acme/sdk"
+import { NodeHttpClient } from "@effect/platform-node"
+import { expect, layer } from "@effect/vitest"
+import { Effect, Exit, Layer, Option, TestContext } from "effect"
+import { inject, requests } from "./support/acme.js"
+import { type CertificateInput, driveClock, pipelineServices, settingsLayer } from "./support/pipeline.js"
+
+const isNewOrder = (url: string) => url.endsWith("/order-plz")
+
+const crashAt = (point: string) =>
+  Layer.succeed(CrashPoint.CrashPoint, { reach: (p) => (p === point ? Effect.interrupt : Effect.void) })
+
+const closedPort = Effect.async<number>((resume) => {
+  const probe = net.createServer().listen(0, "127.0.0.1", () => {
+    const address = probe.address()
+    probe.close(() => resume(Effect.succeed(typeof address === "object" && address !== null ? address.port : 0)))
+  })
+})
+
+layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTestServices: true })(
+  "the renewal pipeline after crashes and failures",
+  (it) => {
+    it.effect.each([
+      "after:order",
+      "after:present",
+      "done:verify",
+      "after:csr",
+      "done:finalize",
+      "after:finalize",
+      "done:download",
+      "done:store"
+    ])("interrupted at %s, the next run resumes and converges without a second order", (point) =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const name = `crash-${point.replace(":", "-")}`
+        const certificates: ReadonlyArray<CertificateInput> = [
+          { name, domains: [`${name}.example.test`], challenge: "http-01" }
+        ]
+        const settings = settingsLayer(certificates)
+        const ordersBefore = (yield* requests).filter((r) => isNewOrder(r.url)).length
+
+        const first = yield* Effect.exit(Renewal.renew().pipe(Effect.provide(settings), Effect.provide(crashAt(point))))
+        expect(Exit.isInterrupted(first)).toBe(true)
+        const interrupted = Option.getOrThrow(RenewalState.decode((yield* storage.loadCheckpoints).at(-1)?.json ?? ""))
+        expect(interrupted.phase).toBe("renew")
+
+        const logBefore = (yield* requests).length
+        const second = yield* Renewal.renew().pipe(Effect.provide(settings))
+        expect(second.resumed).toBe(true)
+        expect(second.runId).toBe(interrupted.runId)
+        expect(second.certificates[0]?.action).toBe("renewed")
+        const stored = Option.getOrThrow(yield* storage.loadCertificate(name))
+        expect(stored.metadata.serialNumber).toBe(second.certificates[0]?.serial)
+        // one order in all: the order placed before the crash is the one that was finished
+        expect((yield* requests).filter((r) => isNewOrder(r.url)).length).toBe(ordersBefore + 1)
+        const resumedRequests = (yield* requests).slice(logBefore)
+        if (point === "done:store") {
+          // the files were in place: finishing needs nothing from the CA
+          expect(resumedRequests.filter((r) => r.method !== "GET")).toEqual([])
+        } else {
+          // a resumed run starts its certificate with a fresh nonce
+          expect(resumedRequests.find((r) => r.method !== "GET")?.method).toBe("HEAD")
+        }
+        // and a run after that is a no-op
+        const third = yield* Renewal.renew().pipe(Effect.provide(settings))
+        expect(third.resumed).toBe(false)
+        expect(third.certificates[0]?.action).toBe("skipped")
+      }))
+
+    it.effect("a rate-limited newOrder is retried by the scheduler after the CA's Retry-After (TestClock)", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const directory = yield* Effect.flatMap(AcmeProtocol.AcmeProtocol, (acme) => acme.directory)
+        yield* inject({
+          method: "POST",
+          url: (url) => url === directory.newOrder,
+          times: 1,
+          respond: () =>
+            new Response(
+              JSON.stringify({ type: "urn:ietf:params:acme:error:rateLimited", detail: "too many new orders recently" }),
+              { status: 429, headers: { "content-type": "application/problem+json", "retry-after": "30" } }
+            )
+        })
+        const start = (yield* requests).length
+        const fiber = yield* Effect.fork(
+          Renewal.renew().pipe(
+            Effect.provide(settingsLayer([{ name: "limited", domains: ["limited.example.test"], challenge: "http-01" }]))
+          )
+        )
+        const report = yield* driveClock(fiber)
+        expect(report.certificates[0]?.action).toBe("renewed")
+        expect(report.certificates[0]?.attempts).toBe(1)
+        const orders = (yield* requests).slice(start).filter((r) => r.url === directory.newOrder)
+        expect(orders.map((r) => r.status)).toEqual([429, 201])
+        // the retry came no sooner than the 30 s the CA asked for (and not much later)
+        const waited = (orders[1]?.at ?? 0) - (orders[0]?.at ?? 0)
+        expect(waited).toBeGreaterThanOrEqual(30_000)
+        expect(waited).toBeLessThan(32_000)
+        expect(pebble.directoryUrl).toContain("127.0.0.1")
+      }).pipe(Effect.provide(TestContext.TestContext)))
+
+    it.effect("an unreachable CA is retried by the scheduler, then reported failed; stored files stay as they were", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const certificates: ReadonlyArray<CertificateInput> = [
+          { name: "offline", domains: ["offline.example.test"], challenge: "http-01" }
+        ]
+        yield* Renewal.renew().pipe(Effect.provide(settingsLayer(certificates)))
+        const before = Option.getOrThrow(yield* storage.loadCertificate("offline"))
+
+        const dead = `https://127.0.0.1:${yield* closedPort}/dir`
+        const fiber = yield* Effect.fork(
+          Renewal.renew({ force: true }).pipe(
+            Effect.provide(settingsLayer(certificates, { maxAttempts: 3 }, dead)),
+            Effect.provide(AcmeProtocol.layer({ directoryUrl: dead })),
+            Effect.provide(NodeHttpClient.layerUndici)
+          )
+        )
+        const report = yield* driveClock(fiber)
+        const result = report.certificates[0]
+        expect(result?.action).toBe("failed")
+        expect(result?.attempts).toBe(3)
+        expect(result?.reason).toContain("cannot reach the CA")
+        expect(result?.reason).toContain("gave up after 3 attempts")
+        expect(result?.error?.type).toBe("TransportError")
+        const after = Option.getOrThrow(yield* storage.loadCertificate("offline"))
+        expect(after.fullchainPem).toBe(before.fullchainPem)
+        expect(after.metadata).toEqual(before.metadata)
+      }).pipe(Effect.provide(TestContext.TestContext)))
+  }
+)

@@ -1,0 +1,187 @@
+import { X509Certificate } from "node:crypto"
+import { Pebble } from "@acme/testing"
+import { Certificate, DeployHook, Renewal, RenewalState, Storage } from "@acme/sdk"
+import { expect, layer } from "@effect/vitest"
+import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { requests } from "./support/acme.js"
+import { type CertificateInput, pipelineServices, settingsLayer } from "./support/pipeline.js"
+
+const newOrders = Effect.map(requests, (log) => log.filter((r) => r.method === "POST" && r.url.endsWith("/order-plz")))
+
+const renewWith = (certificates: ReadonlyArray<CertificateInput>, options: Renewal.Options = {}) =>
+  Renewal.renew(options).pipe(Effect.provide(settingsLayer(certificates)))
+
+const keyOf = (pem: string) => new X509Certificate(pem).publicKey.export({ format: "jwk" })
+
+layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTestServices: true })(
+  "the renewal pipeline against Pebble",
+  (it) => {
+    const three: ReadonlyArray<CertificateInput> = [
+      { name: "web", domains: ["www.three.example.test", "three.example.test"], challenge: "http-01" },
+      { name: "dns", domains: ["*.three.example.test"], challenge: "dns-01", key: "ec-p384" },
+      { name: "alpn", domains: ["alpn.three.example.test"], challenge: "tls-alpn-01", key: "rsa-2048" }
+    ]
+
+    it.effect("issues several certificates, one by each challenge type, into storage", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const storage = yield* Storage.Storage
+        const report = yield* renewWith(three)
+        expect(report.certificates.map((c) => [c.name, c.action])).toEqual([
+          ["web", "renewed"],
+          ["dns", "renewed"],
+          ["alpn", "renewed"]
+        ])
+        expect(report.resumed).toBe(false)
+        for (const certificate of report.certificates) {
+          expect(certificate.reason).toBe("there is no certificate yet")
+          const stored = Option.getOrThrow(yield* storage.loadCertificate(certificate.name))
+          expect(stored.metadata.serialNumber).toBe(certificate.serial)
+          const chain = yield* Certificate.parseChain(stored.fullchainPem)
+          expect(chain.certificates[0].identifiers.map((i) => i.value).sort()).toEqual([...certificate.domains].sort())
+          // the CA holds it, valid
+          expect((yield* pebble.certificateStatus(certificate.serial ?? "")).status).toBe("Valid")
+          // and the stored key belongs to the stored certificate
+          const key = Option.getOrThrow(yield* storage.loadCertificateKey(certificate.name))
+          expect(new X509Certificate(chain.certificates[0].pem).checkPrivateKey(
+            (yield* Effect.promise(() => import("node:crypto"))).createPrivateKey(key)
+          )).toBe(true)
+        }
+        expect(Option.getOrThrow(yield* storage.loadCertificate("dns")).metadata.keyType).toBe("ec-p384")
+      }))
+
+    it.effect("a second run is a no-op: same serials, no new order, and it says why", () =>
+      Effect.gen(function*() {
+        const before = (yield* newOrders).length
+        const storage = yield* Storage.Storage
+        const serials = yield* Effect.forEach(three, (c) =>
+          Effect.map(storage.loadCertificate(c.name), (s) => Option.getOrThrow(s).metadata.serialNumber))
+        const report = yield* renewWith(three)
+        expect(report.certificates.map((c) => c.action)).toEqual(["skipped", "skipped", "skipped"])
+        for (const certificate of report.certificates) {
+          expect(certificate.reason).toMatch(/left of .*; renewal planned for .* \(when a third of its lifetime is left\)/)
+        }
+        expect((yield* newOrders).length).toBe(before)
+        const after = yield* Effect.forEach(three, (c) =>
+          Effect.map(storage.loadCertificate(c.name), (s) => Option.getOrThrow(s).metadata.serialNumber))
+        expect(after).toEqual(serials)
+      }))
+
+    it.effect("--force re-issues with a new key; --only limits it to the named certificates", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const old = Option.getOrThrow(yield* storage.loadCertificate("web"))
+        const before = (yield* newOrders).length
+        const report = yield* renewWith(three, { force: true, only: ["web"] })
+        expect(report.certificates.map((c) => [c.name, c.action, c.reason])).toEqual([
+          ["web", "renewed", "forced (--force)"],
+          ["dns", "skipped", "not selected (--only)"],
+          ["alpn", "skipped", "not selected (--only)"]
+        ])
+        expect((yield* newOrders).length).toBe(before + 1)
+        const renewed = Option.getOrThrow(yield* storage.loadCertificate("web"))
+        expect(renewed.metadata.serialNumber).not.toBe(old.metadata.serialNumber)
+        expect(keyOf(renewed.fullchainPem)).not.toEqual(keyOf(old.fullchainPem))
+      }))
+
+    it.effect("reuseKey keeps the certificate key across renewals", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const reuse: ReadonlyArray<CertificateInput> = [
+          { name: "reuse", domains: ["reuse.example.test"], challenge: "http-01", reuseKey: true }
+        ]
+        yield* renewWith(reuse)
+        const first = Option.getOrThrow(yield* storage.loadCertificate("reuse"))
+        yield* renewWith(reuse, { force: true })
+        const second = Option.getOrThrow(yield* storage.loadCertificate("reuse"))
+        expect(second.metadata.serialNumber).not.toBe(first.metadata.serialNumber)
+        expect(keyOf(second.fullchainPem)).toEqual(keyOf(first.fullchainPem))
+      }))
+
+    it.effect("--dry-run says what would happen and changes nothing", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const before = (yield* newOrders).length
+        const checkpoints = (yield* storage.loadCheckpoints).length
+        const report = yield* renewWith([
+          { name: "dry", domains: ["dry.example.test"], challenge: "http-01" }
+        ], { dryRun: true })
+        expect(report.dryRun).toBe(true)
+        expect(report.certificates[0]?.action).toBe("skipped")
+        expect(report.certificates[0]?.reason).toBe("dry run; would renew: there is no certificate yet")
+        expect((yield* newOrders).length).toBe(before)
+        expect(Option.isNone(yield* storage.loadCertificate("dry"))).toBe(true)
+        expect((yield* storage.loadCheckpoints).length).toBe(checkpoints)
+      }))
+
+    it.effect("a config change (a new name) makes the certificate due at once", () =>
+      Effect.gen(function*() {
+        const report = yield* renewWith([
+          { name: "web", domains: ["www.three.example.test", "three.example.test", "new.three.example.test"], challenge: "http-01" }
+        ], { only: ["web"] })
+        expect(report.certificates[0]?.action).toBe("renewed")
+        expect(report.certificates[0]?.reason).toBe("the names changed (added new.three.example.test)")
+      }))
+
+    it.effect("runs the deploy hook with the paths; a failing hook fails the certificate but keeps the files", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const calls: Array<Record<string, string>> = []
+        const hooks = Layer.succeed(DeployHook.DeployHook, {
+          run: ({ certificate, command, environment }) => {
+            calls.push({ ...environment })
+            return command === "fail"
+              ? Effect.fail(new DeployHook.DeployHookError({ certificate, command, reason: "ExitCode", exitCode: 3, output: "nginx: bad config" }))
+              : Effect.void
+          }
+        })
+        const report = yield* renewWith([
+          { name: "hooked", domains: ["hooked.example.test"], challenge: "http-01", deployHook: "reload" },
+          { name: "broken", domains: ["broken.example.test"], challenge: "http-01", deployHook: "fail" }
+        ], { only: ["hooked", "broken"] }).pipe(Effect.provide(hooks))
+        expect(report.certificates.map((c) => c.action)).toEqual(["renewed", "failed"])
+        expect(report.certificates[1]?.reason).toContain("exited with code 3: nginx: bad config")
+        expect(calls[0]).toMatchObject({
+          ACME_CERT_NAME: "hooked",
+          ACME_DOMAINS: "hooked.example.test",
+          ACME_SERIAL: report.certificates[0]?.serial,
+          ACME_FULLCHAIN_PATH: "memory:live/hooked/fullchain.pem",
+          ACME_KEY_PATH: "memory:live/hooked/privkey.pem"
+        })
+        // the failed hook left the new certificate in place
+        expect(Option.getOrThrow(yield* storage.loadCertificate("broken")).metadata.serialNumber).toBe(
+          report.certificates[1]?.serial
+        )
+      }))
+
+    it.effect("no private key ever appears in a checkpoint or a log line", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const lines: Array<string> = []
+        const capture = Logger.add(Logger.make(({ annotations, message }) => {
+          lines.push(JSON.stringify({ message, annotations }))
+        }))
+        yield* renewWith([{ name: "secret", domains: ["secret.example.test"], challenge: "dns-01" }]).pipe(
+          Effect.provide(capture),
+          Logger.withMinimumLogLevel(LogLevel.All)
+        )
+        const account = yield* storage.loadAccount((yield* Pebble.Pebble).directoryUrl, "default")
+        const secrets = [
+          Option.getOrThrow(yield* storage.loadCertificateKey("secret")),
+          Option.getOrThrow(account).keyPem
+        ].flatMap((pem) => pem.split("\n").filter((line) => line.length > 20 && !line.startsWith("-----")))
+        expect(secrets.length).toBeGreaterThan(2)
+        const checkpoints = (yield* storage.loadCheckpoints).map((c) => c.json).join("\n")
+        expect(checkpoints.length).toBeGreaterThan(1000)
+        expect(lines.length).toBeGreaterThan(0)
+        for (const secret of secrets) {
+          expect(checkpoints).not.toContain(secret)
+          expect(lines.join("\n")).not.toContain(secret)
+        }
+        // the checkpoints decode as state records with the nonce threaded per certificate
+        const last = Option.getOrThrow(RenewalState.decode((yield* storage.loadCheckpoints).at(-1)?.json ?? ""))
+        expect(last.phase).toBe("done")
+        expect(RenewalState.bucket(last, "secret").pipe(Option.map((b) => b.stage))).toEqual(Option.some("done"))
+      }))
+  }
+)

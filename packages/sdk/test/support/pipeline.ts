@@ -1,0 +1,123 @@
+/**
+ * Test support for the renewal pipeline: the pipeline's Layers over a real Pebble, with memory
+ * storage and responders that answer challenges through challtestsrv.
+ */
+import { Pebble, PebbleHttpClient } from "@acme/testing"
+import {
+  AcmeProtocol,
+  ChallengeSolver,
+  ChalltestsrvDns,
+  Planner,
+  Renewal,
+  RenewalConfig,
+  Reporter,
+  Storage
+} from "@acme/sdk"
+import { Duration, Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
+import { faultsLayer, recordingHttpClient, RequestLog, requestLogLayer } from "./acme.js"
+
+/** http-01 and tls-alpn-01 answered by challtestsrv (which Pebble validates against). */
+export const challtestsrvResponders = Layer.unwrapEffect(
+  Effect.map(Pebble.Pebble, (pebble) =>
+    Layer.mergeAll(
+      Layer.succeed(ChallengeSolver.Http01Responder, {
+        present: (task) => Effect.orDie(pebble.addHttp01(task.token, task.keyAuthorization)),
+        cleanup: (task) => Effect.ignore(pebble.removeHttp01(task.token))
+      }),
+      Layer.succeed(ChallengeSolver.TlsAlpn01Responder, {
+        present: (task) => Effect.orDie(pebble.addTlsAlpn01(task.identifier.value, task.keyAuthorization)),
+        cleanup: (task) => Effect.ignore(pebble.removeTlsAlpn01(task.identifier.value))
+      })
+    ))
+)
+
+export type CertificateInput = {
+  readonly name: string
+  readonly domains: ReadonlyArray<string>
+  readonly challenge: "http-01" | "dns-01" | "tls-alpn-01"
+  readonly key?: string
+  readonly reuseKey?: boolean
+  readonly profile?: string
+  readonly preferredChain?: string
+  readonly deployHook?: string
+}
+
+/** Decodes a config for this Pebble, the way a config file would be. */
+export const configFor = (
+  pebble: Pebble.Service,
+  certificates: ReadonlyArray<CertificateInput>,
+  renewal: { readonly maxAttempts?: number; readonly maxWait?: string; readonly daysBefore?: number } = {}
+): RenewalConfig.RenewalConfig =>
+  Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
+    ca: { directory: pebble.directoryUrl },
+    account: { email: "ops@example.test" },
+    storage: { path: "memory" },
+    renewal,
+    certificates: certificates.map((certificate) => ({
+      name: certificate.name,
+      domains: certificate.domains,
+      key: certificate.key,
+      reuseKey: certificate.reuseKey,
+      profile: certificate.profile,
+      preferredChain: certificate.preferredChain,
+      deployHook: certificate.deployHook,
+      challenge: certificate.challenge === "dns-01"
+        ? { type: "dns-01", provider: "challtestsrv", url: pebble.challtestsrvUrl }
+        : { type: certificate.challenge }
+    }))
+  })
+
+export const settingsLayer = (
+  certificates: ReadonlyArray<CertificateInput>,
+  renewal?: Parameters<typeof configFor>[2],
+  directoryUrl?: string
+) =>
+  Layer.effect(
+    Renewal.RenewalSettings,
+    Effect.map(Pebble.Pebble, (pebble) => {
+      const config = configFor(pebble, certificates, renewal)
+      return {
+        config: directoryUrl === undefined ? config : { ...config, ca: { ...config.ca, directory: directoryUrl } },
+        eab: Option.none()
+      }
+    })
+  )
+
+/**
+ * Lets the test clock run while a forked program works against a real CA: every few real
+ * milliseconds it moves the clock on by \`step\`, until the fiber is done.
+ */
+export const driveClock = <A, E>(fiber: Fiber.Fiber<A, E>, step: Duration.DurationInput = "500 millis") =>
+  Effect.gen(function*() {
+    for (;;) {
+      const done = yield* Fiber.poll(fiber)
+      if (Option.isSome(done)) return yield* Fiber.join(fiber)
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+      yield* TestClock.adjust(step)
+    }
+  })
+
+/**
+ * Everything the pipeline needs except the settings and the Pebble itself (so that a test file
+ * can keep one Pebble and storage while changing settings).
+ */
+export const pipelineServices = (protocol: Omit<AcmeProtocol.AcmeProtocol.Options, "directoryUrl"> = {}) => {
+  const http = recordingHttpClient.pipe(
+    Layer.provideMerge(Layer.merge(requestLogLayer, faultsLayer)),
+    Layer.provide(PebbleHttpClient.layer)
+  )
+  const acme = Layer.unwrapEffect(
+    Effect.map(Pebble.Pebble, (pebble) =>
+      AcmeProtocol.layer({ directoryUrl: pebble.directoryUrl, pollInterval: "50 millis", ...protocol }))
+  )
+  const solver = ChallengeSolver.layer.pipe(
+    Layer.provide(Layer.mergeAll(challtestsrvResponders, ChalltestsrvDns.layer)),
+    Layer.provide(http)
+  )
+  return Layer.mergeAll(acme, solver, Planner.layer(), Reporter.layer).pipe(
+    Layer.provideMerge(http),
+    Layer.provideMerge(Storage.layerMemory)
+  )
+}
+
+export type { RequestLog }
