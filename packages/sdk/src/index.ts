@@ -56,3 +56,9 @@ export * as Renewal from "./Renewal.js"
 export * as RenewalState from "./RenewalState.js"
 /** @since 0.1.0 */
 export * as Reporter from "./Reporter.js"
+/** @since 0.1.0 */
+export * as Accounts from "./Accounts.js"
+/** @since 0.1.0 */
+export * as Revocation from "./Revocation.js"
+/** @since 0.1.0 */
+export * as Status from "./Status.js"
