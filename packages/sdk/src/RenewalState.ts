@@ -111,7 +111,9 @@ export const Decision = Schema.Struct({
   /** when the certificate is (or was) due */
   renewAt: Schema.optional(Schema.String),
   /** the ARI CertID of the certificate this renewal replaces */
-  replaces: Schema.optional(Schema.String)
+  replaces: Schema.optional(Schema.String),
+  /** why the CA refused `replaces`, when it did: the order is then placed without it, once */
+  replacesRefused: Schema.optional(Schema.String)
 })
 
 /**

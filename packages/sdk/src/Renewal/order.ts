@@ -145,35 +145,36 @@ export const order = (
       ? candidate
       : undefined
 
-    const place = (nonce: State, withReplaces: string | undefined) =>
-      Effect.flatMap(nonceFor(nonce, directory), (n) =>
+    const placed = yield* Effect.either(
+      Effect.flatMap(nonceFor(next, directory), (nonce) =>
         acme.newOrder({
           directory,
-          nonce: n,
+          nonce,
           account,
-          order: { identifiers: bucket.identifiers, profile, replaces: withReplaces }
+          order: { identifiers: bucket.identifiers, profile, replaces }
         }))
-
-    const first = yield* Effect.either(place(next, replaces))
-    if (first._tag === "Right") {
-      const [placed, threaded] = threadNonce(next, first.right)
+    )
+    if (placed._tag === "Right") {
+      const [value, threaded] = threadNonce(next, placed.right)
+      const refused = bucket.decision?.replacesRefused
       return updateCurrent(threaded, (b) => ({
         ...b,
-        order: { ...toOrderState(placed), replaces },
+        order: { ...toOrderState(value), replaces: replaces ?? candidate, replacesDropped: refused !== undefined },
         stage: "present"
       }))
     }
-    const error = first.left
+    const error = placed.left
     if (replaces === undefined || !refusedReplaces(error)) return yield* error
+    // the CA will not record this order as the replacement: go on without `replaces`. The refusal is
+    // kept in the state, so that no later attempt sends it again: one retry, never a loop.
     yield* Effect.logWarning(
-      `${spec.name}: the CA refused to record this order as replacing ${replaces} (${error.message}); ordering once more without replaces`
+      `${spec.name}: the CA refused to record this order as replacing ${replaces} (${error.message}); ordering again without replaces`
     )
-    next = withErrorNonce(next, error)
-    const retried = yield* place(next, undefined)
-    const [placed, threaded] = threadNonce(next, retried)
-    return updateCurrent(threaded, (b) => ({
+    return updateCurrent(withErrorNonce(next, error), (b) => ({
       ...b,
-      order: { ...toOrderState(placed), replaces, replacesDropped: true },
-      stage: "present"
+      decision: b.decision === undefined
+        ? undefined
+        : { ...b.decision, replaces: undefined, replacesRefused: `${error._tag}: ${error.message}` },
+      stage: "order"
     }))
   })

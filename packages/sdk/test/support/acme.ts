@@ -69,6 +69,9 @@ export const faultsLayer = Layer.effect(Faults, Ref.make<ReadonlyArray<Fault>>([
 
 export const inject = (fault: Fault) => Effect.flatMap(Faults, (faults) => Ref.update(faults, (all) => [...all, fault]))
 
+/** Forgets the faults not used up, so that they do not reach the next test. */
+export const clearFaults = Effect.flatMap(Faults, (faults) => Ref.set(faults, []))
+
 /** Wraps the HttpClient in context so that every exchange lands in the RequestLog (and faults apply). */
 export const recordingHttpClient: Layer.Layer<HttpClient.HttpClient, never, HttpClient.HttpClient | RequestLog | Faults> =
   Layer.effect(
