@@ -11,8 +11,11 @@
  * ```
  *
  * Every write is atomic (temp file in the same folder, fsync, rename); private keys are mode 0600.
- * A certificate's files are replaced all together: a reader sees the old set or the new one, never
- * a mix of the two.
+ * A certificate's files are replaced all together: the file system Layer writes a new version folder
+ * under `archive/<name>/` and then switches the `live/<name>` symbolic link in one rename. A reader
+ * that resolves `live/<name>` once (opens the folder, or `realpath`) reads a matching set; one that
+ * opens `live/<name>/cert.pem` and `privkey.pem` separately while a renewal switches the link can get
+ * one file of each set (web servers reload after the deploy hook, when the switch is done).
  *
  * @since 0.1.0
  */
@@ -246,6 +249,14 @@ export const caFolder = (directoryUrl: string): string => {
   return host.replace(/[^A-Za-z0-9._-]/g, "_")
 }
 
+/** A pending key reference is `pending/<safe name>` and nothing else. */
+const checkPendingReference = (reference: string): Effect.Effect<string, StorageError> =>
+  /^pending\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,200}$/.test(reference) && !reference.includes("..")
+    ? Effect.succeed(reference)
+    : Effect.fail(
+      new StorageError({ reason: "InvalidName", path: reference, description: `"${reference}" is not a pending key reference` })
+    )
+
 interface MemoryState {
   readonly certificates: ReadonlyMap<string, {
     readonly certPem: string
@@ -323,13 +334,15 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
           const reference = `pending/${name}.${runId}.key`
           return Effect.as(update((state) => ({ ...state, pending: new Map(state.pending).set(reference, keyPem) })), reference)
         }),
-      loadPendingKey: (reference) => Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.pending.get(reference))),
+      loadPendingKey: (reference) =>
+        Effect.flatMap(checkPendingReference(reference), () =>
+          Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.pending.get(reference)))),
       deletePendingKey: (reference) =>
-        update((state) => {
+        Effect.zipRight(checkPendingReference(reference), update((state) => {
           const pending = new Map(state.pending)
           pending.delete(reference)
           return { ...state, pending }
-        }),
+        })),
       loadAccount: (directoryUrl, name) =>
         Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.accounts.get(accountKey(directoryUrl, name)))),
       saveAccountKey: (directoryUrl, name, keyPem) =>
@@ -353,10 +366,17 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
       saveCheckpoint: (runId, json) =>
         update((state) => ({
           ...state,
-          checkpoints: [...state.checkpoints.filter((c) => c.runId !== runId), { runId, json }]
+          // ordered by run id, as the file storage lists them (run ids sort by time)
+          checkpoints: [...state.checkpoints.filter((c) => c.runId !== runId), { runId, json }].sort((a, b) =>
+            a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0
+          )
         })),
       loadCheckpoints: Effect.map(Ref.get(ref), (state) => state.checkpoints),
-      pruneCheckpoints: (keep) => update((state) => ({ ...state, checkpoints: state.checkpoints.slice(-keep) }))
+      pruneCheckpoints: (keep) =>
+        update((state) => ({
+          ...state,
+          checkpoints: keep <= 0 ? [] : state.checkpoints.slice(-keep)
+        }))
     }
   }
 )

@@ -19,7 +19,10 @@ const closedPort = Effect.async<number>((resume) => {
   })
 })
 
-layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTestServices: true })(
+// requests may take a day: driveClock must never take their timeouts for waits (see there)
+layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebble.layer())), {
+  excludeTestServices: true
+})(
   "the renewal pipeline after crashes and failures",
   (it) => {
     it.effect.each([
@@ -114,7 +117,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const fiber = yield* Effect.fork(
           Renewal.renew({ force: true }).pipe(
             Effect.provide(settingsLayer(certificates, { maxAttempts: 3 }, dead)),
-            Effect.provide(AcmeProtocol.layer({ directoryUrl: dead })),
+            Effect.provide(AcmeProtocol.layer({ directoryUrl: dead, requestTimeout: "1 day" })),
             Effect.provide(NodeHttpClient.layerUndici)
           )
         )

@@ -206,10 +206,18 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
         Effect.flatMap((entries) =>
           Effect.forEach(entries.filter((entry) => tempPattern.test(entry)), (entry) => {
             const file = path.join(directory, entry)
-            // stat follows links; a dangling temp symlink has nothing to stat and is stale anyway
-            return fs.stat(file).pipe(
-              Effect.map((info) => Option.getOrElse(Option.map(info.mtime, (date) => date.getTime()), () => 0)),
-              Effect.orElseSucceed(() => 0),
+            // a temp symlink lives for the microseconds between symlink and rename: any found is
+            // stale (its own age cannot be read: stat follows links)
+            const modified = fs.readLink(file).pipe(
+              Effect.as(0),
+              Effect.orElse(() =>
+                fs.stat(file).pipe(
+                  Effect.map((info) => Option.getOrElse(Option.map(info.mtime, (date) => date.getTime()), () => 0)),
+                  Effect.orElseSucceed(() => 0)
+                )
+              )
+            )
+            return modified.pipe(
               Effect.flatMap((modified) =>
                 now - modified >= staleAfterMillis
                   ? Effect.zipRight(removeQuietly(file), Effect.logDebug(`removed stale temp file ${file}`))

@@ -13,8 +13,8 @@ import {
   Reporter,
   Storage
 } from "@acme/sdk"
-import { Duration, Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
-import { faultsLayer, recordingHttpClient, RequestLog, requestLogLayer } from "./acme.js"
+import { Chunk, Clock, Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
+import { faultsLayer, recordingHttpClient, type RequestLog, requestLogLayer } from "./acme.js"
 
 /** http-01 and tls-alpn-01 answered by challtestsrv (which Pebble validates against). */
 export const challtestsrvResponders = Layer.unwrapEffect(
@@ -84,23 +84,28 @@ export const settingsLayer = (
   )
 
 /**
- * Lets the test clock run while a forked program works against a real CA: every few real
- * milliseconds it moves the clock on by \`step\`, until the fiber is done.
+ * Lets the test clock run while a forked program works against a real CA: whenever the fiber waits
+ * on the clock (a poll interval, the scheduler), the clock jumps exactly to the earliest wake-up; while
+ * it waits for real I/O, time stands still. Waits therefore take their exact simulated length.
+ *
+ * Timeouts are sleeps too: wake-ups further away than `horizon` are taken for the timeouts of I/O in
+ * flight and never jumped to, so give the program's requests a timeout longer than that.
  */
-export const driveClock = <A, E>(fiber: Fiber.Fiber<A, E>, step: Duration.DurationInput = "500 millis") =>
+export const driveClock = <A, E>(fiber: Fiber.Fiber<A, E>, horizon: number = 3_600_000) =>
   Effect.gen(function*() {
     for (;;) {
       const done = yield* Fiber.poll(fiber)
       if (Option.isSome(done)) return yield* Fiber.join(fiber)
-      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
-      yield* TestClock.adjust(step)
+      const now = yield* Clock.currentTimeMillis
+      const next = Chunk.reduce(yield* TestClock.sleeps(), Infinity, (a, b) => Math.min(a, b))
+      if (next - now <= horizon) {
+        yield* TestClock.adjust(Math.max(0, next - now))
+      } else {
+        yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 2)))
+      }
     }
   })
 
-/**
- * Everything the pipeline needs except the settings and the Pebble itself (so that a test file
- * can keep one Pebble and storage while changing settings).
- */
 export const pipelineServices = (protocol: Omit<AcmeProtocol.AcmeProtocol.Options, "directoryUrl"> = {}) => {
   const http = recordingHttpClient.pipe(
     Layer.provideMerge(Layer.merge(requestLogLayer, faultsLayer)),

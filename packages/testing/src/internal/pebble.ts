@@ -204,11 +204,15 @@ const makeWith = (
     )
     const client = NodeHttpClient.makeUndici(agent)
 
+    // management calls talk to real processes: their timeout runs on a live clock, also when the
+    // calling test drives a TestClock
+    const liveClock = Clock.make()
     const send = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Answer, string> =>
       client.execute(request).pipe(
         Effect.flatMap((response) => Effect.map(response.text, (body) => ({ status: response.status, body }))),
         Effect.mapError(describeHttpError),
-        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "no answer within 10 seconds" })
+        Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "no answer within 10 seconds" }),
+        Effect.withClock(liveClock)
       )
 
     const startOnce: Effect.Effect<Started, PebbleError, Scope.Scope | CommandExecutor.CommandExecutor> = Effect.gen(

@@ -1,0 +1,106 @@
+// Bundles src/bin.ts into dist/acme.mjs: one executable ES module for Node 20, with what the
+// workspace packages and dependencies need inside it.
+//
+//   node build.mjs            build
+//   node build.mjs --if-stale build only when dist/acme.mjs is missing or older than a source file
+//
+// Also imported by scripts/acme.mjs and the tests' globalSetup (`ensureBuilt`). Output goes to
+// stderr only. The file is written next to its final name and renamed over it, so that two
+// builds at once never leave a half-written binary.
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const root = path.resolve(here, "../..")
+
+/** the bundle */
+export const output = path.join(here, "dist", "acme.mjs")
+
+/** folders whose files end up in the bundle */
+const sourceFolders = () => [
+  path.join(here, "src"),
+  ...fs.readdirSync(path.join(root, "packages"), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => path.join(root, "packages", entry.name, "src"))
+]
+
+const newestIn = (folder) => {
+  let newest = 0
+  let entries
+  try {
+    entries = fs.readdirSync(folder, { withFileTypes: true })
+  } catch {
+    return 0
+  }
+  for (const entry of entries) {
+    const full = path.join(folder, entry.name)
+    if (entry.isDirectory()) newest = Math.max(newest, newestIn(full))
+    else if (entry.isFile()) newest = Math.max(newest, fs.statSync(full).mtimeMs)
+  }
+  return newest
+}
+
+/** whether dist/acme.mjs is missing or older than any file under packages/*\/src or apps/cli/src */
+export const isStale = () => {
+  let built
+  try {
+    built = fs.statSync(output).mtimeMs
+  } catch {
+    return true
+  }
+  const files = [
+    ...sourceFolders().map(newestIn),
+    fs.statSync(path.join(here, "build.mjs")).mtimeMs,
+    fs.statSync(path.join(here, "package.json")).mtimeMs
+  ]
+  return files.some((mtime) => mtime > built)
+}
+
+/** builds dist/acme.mjs */
+export const build = async () => {
+  const esbuild = await import("esbuild")
+  const result = await esbuild.build({
+    absWorkingDir: here,
+    entryPoints: [path.join(here, "src", "bin.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    write: false,
+    outfile: output,
+    legalComments: "none",
+    logLevel: "warning",
+    // the bundle is an ES module; bundled CommonJS code still calls require() for node built-ins
+    banner: {
+      js: [
+        "#!/usr/bin/env node",
+        "import { createRequire as __acmeCreateRequire } from \"module\";",
+        "const require = __acmeCreateRequire(import.meta.url);"
+      ].join("\n")
+    }
+  })
+  const file = result.outputFiles.find((f) => f.path === output) ?? result.outputFiles[0]
+  fs.mkdirSync(path.dirname(output), { recursive: true })
+  const temporary = `${output}.tmp-${process.pid}`
+  fs.writeFileSync(temporary, file.contents, { mode: 0o755 })
+  fs.chmodSync(temporary, 0o755)
+  fs.renameSync(temporary, output)
+  return output
+}
+
+/** builds when stale; true when it built */
+export const ensureBuilt = async () => {
+  if (!isStale()) return false
+  await build()
+  return true
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const onlyIfStale = process.argv.includes("--if-stale")
+  const started = performance.now()
+  const built = onlyIfStale ? await ensureBuilt() : (await build(), true)
+  if (built) {
+    process.stderr.write(`built ${path.relative(process.cwd(), output)} in ${Math.round(performance.now() - started)} ms\n`)
+  }
+}

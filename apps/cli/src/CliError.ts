@@ -1,0 +1,135 @@
+/**
+ * The errors of the `acme` command itself, and how any failure becomes one line on stderr and an
+ * exit code:
+ *
+ * | exit code | when |
+ * | --- | --- |
+ * | 0 | nothing failed |
+ * | 1 | a certificate failed, or the run did (the CA, storage, a challenge, ...) |
+ * | 2 | the command line or the configuration file is wrong |
+ *
+ * @since 0.1.0
+ */
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+
+/**
+ * The configuration file is missing, unreadable or invalid. `message` names the file and the path
+ * of the bad value and says how to fix it.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConfigFileError extends Data.TaggedError("ConfigFileError")<{
+  readonly reason: "NotFound" | "Unreadable" | "Syntax" | "Invalid" | "Secret" | "Trust"
+  readonly file: string
+  readonly message: string
+}> {}
+
+/**
+ * The command line asks for something the command refuses (a missing `--yes`, a file that exists).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UsageError extends Data.TaggedError("UsageError")<{
+  readonly message: string
+  readonly hint?: string | undefined
+}> {}
+
+/**
+ * A run finished, its report is printed, and some certificates failed: exit code 1.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CertificatesFailed extends Data.TaggedError("CertificatesFailed")<{
+  readonly failed: ReadonlyArray<string>
+  readonly total: number
+}> {
+  override get message(): string {
+    const names = this.failed.join(", ")
+    return `${this.failed.length} of ${this.total} certificate${this.total === 1 ? "" : "s"} failed (${names}); the report says why`
+  }
+}
+
+/**
+ * The errors that mean "the command line or the configuration is wrong" (exit code 2).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isUsageFailure = (error: unknown): boolean =>
+  ValidationError.isValidationError(error) ||
+  (Predicate.isTagged(error, "ConfigFileError") || Predicate.isTagged(error, "UsageError"))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Failure {
+  /** one line, without the `acme: ` prefix */
+  readonly line: string
+  readonly exitCode: 1 | 2
+  /** the `_tag` of the error, or "Defect" */
+  readonly type: string
+  /** a report was printed already (its failures are the failure) */
+  readonly reported: boolean
+}
+
+// eslint-disable-next-line no-control-regex -- ANSI escape sequences start with ESC
+const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")
+
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
+
+const messageOf = (error: unknown): string => {
+  if (ValidationError.isValidationError(error)) {
+    const text = oneLine(stripAnsi(HelpDoc.toAnsiText(error.error)))
+    return text.length > 0 ? text : "invalid command line"
+  }
+  if (Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message.length > 0) {
+    return oneLine(error.message)
+  }
+  return oneLine(String(error))
+}
+
+const hintOf = (error: unknown): string | undefined => {
+  if (ValidationError.isValidationError(error)) return "see `acme --help` or `acme <command> --help`"
+  if (Predicate.hasProperty(error, "hint") && typeof error.hint === "string" && error.hint.length > 0) {
+    return error.hint
+  }
+  return undefined
+}
+
+/**
+ * What to print and which exit code to use for a failed command.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const describe = <E>(cause: Cause.Cause<E>): Failure => {
+  const failure = Cause.failureOption(cause)
+  if (Option.isSome(failure)) {
+    const error: unknown = failure.value
+    const hint = hintOf(error)
+    const message = messageOf(error)
+    return {
+      line: hint === undefined ? message : `${message}; ${hint}`,
+      exitCode: isUsageFailure(error) ? 2 : 1,
+      type: Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "Error",
+      reported: Predicate.isTagged(error, "CertificatesFailed")
+    }
+  }
+  const defect = Cause.dieOption(cause)
+  const what = Option.match(defect, { onNone: () => "the command was interrupted", onSome: messageOf })
+  return {
+    line: Option.isSome(defect) ? `internal error: ${what}; please report it` : what,
+    exitCode: 1,
+    type: "Defect",
+    reported: false
+  }
+}

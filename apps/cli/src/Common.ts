@@ -1,0 +1,119 @@
+/**
+ * What the commands share: the `--config`, `--json` and `--verbose` options, help text with
+ * examples, and printing a run's report.
+ *
+ * @since 0.1.0
+ */
+import type { RenewalConfig } from "@acme/sdk"
+import { Reporter } from "@acme/sdk"
+import { HelpDoc, Options } from "@effect/cli"
+import type { Terminal } from "@effect/platform"
+import { DateTime, Effect } from "effect"
+import { CertificatesFailed, UsageError } from "./CliError.js"
+import * as Output from "./Output.js"
+
+/**
+ * `--config FILE`
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const config = Options.text("config").pipe(
+  Options.withAlias("c"),
+  Options.withPseudoName("FILE"),
+  Options.withDescription(
+    "The configuration file. Default: $ACME_CONFIG, else the first of ./acme.yaml, ./acme.yml, ./acme.json."
+  ),
+  Options.optional
+)
+
+/**
+ * `--json`
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const json = Options.boolean("json").pipe(
+  Options.withDescription("Print exactly one JSON document on stdout (progress and logs stay on stderr).")
+)
+
+/**
+ * `--verbose`
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const verbose = Options.boolean("verbose").pipe(
+  Options.withAlias("v"),
+  Options.withDescription("Also log debug lines (on stderr).")
+)
+
+/**
+ * The options every command that reads the configuration takes.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const common = { config, json, verbose } as const
+
+/**
+ * A command's help: what it does, then examples.
+ *
+ * @since 0.1.0
+ * @category help
+ */
+export const help = (options: {
+  readonly summary: string
+  readonly details?: ReadonlyArray<string> | undefined
+  readonly examples: ReadonlyArray<readonly [command: string, what: string]>
+}): HelpDoc.HelpDoc =>
+  HelpDoc.blocks([
+    HelpDoc.p(options.summary),
+    ...(options.details ?? []).map((detail) => HelpDoc.p(detail)),
+    HelpDoc.h2("EXAMPLES"),
+    ...options.examples.map(([command, what]) => HelpDoc.p(`  $ ${command}\n      ${what}`))
+  ])
+
+/**
+ * Fails with a usage error (exit code 2) when a name is not one of the configured certificates.
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const checkNames = (
+  config: RenewalConfig.RenewalConfig,
+  file: string,
+  names: ReadonlyArray<string>,
+  flag: string
+): Effect.Effect<void, UsageError> => {
+  const known: ReadonlyArray<string> = config.certificates.map((certificate) => certificate.name)
+  const unknown = names.filter((name) => !known.includes(name))
+  return unknown.length === 0 ? Effect.void : Effect.fail(
+    new UsageError({
+      message: `${flag} ${unknown.join(", ")}: no such certificate in ${file}`,
+      hint: `the configured names are ${known.join(", ")}`
+    })
+  )
+}
+
+/**
+ * Prints a run's report (JSON or lines), then fails with `CertificatesFailed` when a certificate
+ * failed (exit code 1).
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const finish = (
+  report: Reporter.RunReport,
+  asJson: boolean
+): Effect.Effect<void, CertificatesFailed, Terminal.Terminal> =>
+  Effect.gen(function*() {
+    if (asJson) yield* Output.json(report)
+    else yield* Output.lines(Output.reportLines(report, yield* DateTime.now))
+    if (Reporter.hasFailures(report)) {
+      return yield* new CertificatesFailed({
+        failed: report.certificates.filter((c) => c.action === "failed").map((c) => c.name),
+        total: report.certificates.length
+      })
+    }
+  })

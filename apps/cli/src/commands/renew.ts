@@ -1,0 +1,59 @@
+/**
+ * `acme renew`: renews what is due (or what `--force` says), resuming an interrupted run first.
+ *
+ * @since 0.1.0
+ */
+import { Renewal } from "@acme/sdk"
+import { Command, Options } from "@effect/cli"
+import { Effect, Option } from "effect"
+import * as Common from "../Common.js"
+import * as ConfigFile from "../ConfigFile.js"
+import * as Layers from "../Layers.js"
+import * as Output from "../Output.js"
+
+const only = Options.text("only").pipe(
+  Options.withPseudoName("NAME"),
+  Options.withDescription("Only this certificate (its configured name); repeat for several. Default: all of them."),
+  Options.repeated,
+  Options.optional
+)
+
+const force = Options.boolean("force").pipe(
+  Options.withDescription("Renew the selected certificates now, whether they are due or not.")
+)
+
+const dryRun = Options.boolean("dry-run").pipe(
+  Options.withDescription("Read the configuration and storage, ask the CA for renewal info, say what would be done; change nothing.")
+)
+
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const renew = Command.make(
+  "renew",
+  { ...Common.common, only, force, dryRun },
+  (options) =>
+    Effect.gen(function*() {
+      const loaded = yield* ConfigFile.load(options.config)
+      const selected = Option.getOrElse(options.only, (): ReadonlyArray<string> => [])
+      yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")
+      const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected }).pipe(
+        Effect.provide(Layers.pipeline(loaded))
+      )
+      yield* Common.finish(report, options.json)
+    }).pipe(Output.withVerbosity(options.verbose))
+).pipe(
+  Command.withDescription(Common.help({
+    summary: "Renew the configured certificates that are due, and only those; meant to run from cron or a systemd timer.",
+    details: [
+      "A certificate is due when it does not exist yet, was revoked, no longer matches its configuration, when the CA's renewal window (ARI) has come, or when a third of its lifetime is left (renewal.daysBefore days before expiry when set). An interrupted run is resumed first. Exit code 0 when nothing failed, 1 when a certificate (or the run) failed, 2 when the command line or the configuration is wrong."
+    ],
+    examples: [
+      ["acme renew", "renew what is due, with ./acme.yaml"],
+      ["acme renew --config /etc/acme/acme.yaml --json", "the same, the report as JSON on stdout"],
+      ["acme renew --dry-run", "say what would be renewed and why, change nothing"],
+      ["acme renew --force --only web", "renew the certificate named web now"]
+    ]
+  }))
+)

@@ -1,0 +1,139 @@
+/**
+ * The messages of a bad configuration, in process (fast): one line per file, naming the path of each
+ * bad value and what to do. The examples in docs/configuration.md come from here.
+ */
+import { Either } from "effect"
+import { describe, expect, it } from "vitest"
+import * as ConfigFile from "../src/ConfigFile.js"
+
+const base = {
+  ca: { directory: "letsencrypt" },
+  storage: { path: "./storage" },
+  certificates: [{ name: "web", domains: ["example.org"], challenge: { type: "http-01" } }]
+}
+const withCertificate = (patch: object) => ({ ...base, certificates: [{ ...base.certificates[0], ...patch }] })
+
+const messageOf = (data: unknown): string =>
+  Either.match(ConfigFile.decode("acme.yaml", data), {
+    onLeft: (error) => error.message,
+    onRight: () => "decoded"
+  })
+
+describe("ConfigFile.decode: messages", () => {
+  it("accepts a valid configuration, with the defaults filled in", () => {
+    const config = Either.getOrThrow(ConfigFile.decode("acme.yaml", base))
+    expect(config.account).toEqual({ key: "ES256", name: "default", agreeToTerms: true })
+    expect(config.renewal.maxAttempts).toBe(5)
+    expect(config.certificates[0].key).toBe("ec-p256")
+  })
+
+  it.each([
+    [
+      "a bad name, second certificate",
+      { ...base, certificates: [base.certificates[0], { ...base.certificates[0], name: "../x" }] },
+      `acme.yaml: certificates[1].name: "../x" cannot be a certificate name: use 1 to 64 letters, digits, ".", "_" or "-", not starting with "." (it becomes a folder name, so no "/", ".." or spaces)`
+    ],
+    [
+      "an unknown key type",
+      withCertificate({ key: "rsa-1024" }),
+      `acme.yaml: certificates[0].key: "rsa-1024" is not allowed here: use one of "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"`
+    ],
+    [
+      "a bad domain",
+      withCertificate({ domains: ["example.org", "not a host!"] }),
+      `acme.yaml: certificates[0].domains[1]: "not a host!" is not a valid DNS name or IP address (examples: example.org, *.example.org, 192.0.2.1)`
+    ],
+    [
+      "an unknown challenge type",
+      withCertificate({ challenge: { type: "http-02" } }),
+      `acme.yaml: certificates[0].challenge.type: "http-02" is not allowed here: use one of "http-01", "dns-01", "tls-alpn-01"`
+    ],
+    [
+      "a port out of range",
+      withCertificate({ challenge: { type: "http-01", port: 99999 } }),
+      "acme.yaml: certificates[0].challenge.port: a port is a whole number from 1 to 65535"
+    ],
+    [
+      "a port that is not a number",
+      withCertificate({ challenge: { type: "tls-alpn-01", port: "https" } }),
+      `acme.yaml: certificates[0].challenge.port: expected a number, got "https"`
+    ],
+    [
+      "webroot and port",
+      withCertificate({ challenge: { type: "http-01", port: 80, webroot: "/var/www" } }),
+      "acme.yaml: certificates[0].challenge: http-01 takes either webroot (files for a running web server) or port/address (our own server), not both"
+    ],
+    [
+      "dns-01 without its url",
+      withCertificate({ challenge: { type: "dns-01", provider: "challtestsrv" } }),
+      "acme.yaml: certificates[0].challenge.url: is required: add the URL of the DNS provider's API"
+    ],
+    [
+      "a name used twice",
+      { ...base, certificates: [base.certificates[0], base.certificates[0]] },
+      `acme.yaml: certificates[1].name: the name "web" is used twice; names must be unique`
+    ],
+    [
+      "a duration in words it does not know",
+      { ...base, renewal: { maxWait: "forever" } },
+      `acme.yaml: renewal.maxWait: "forever" is not a duration; write e.g. "90 seconds", "10 minutes", "1 hour"`
+    ],
+    [
+      "a misspelt key",
+      { ...base, renewal: { daysbefore: 30 } },
+      "acme.yaml: renewal.daysbefore: unknown key; the keys allowed here are daysBefore, maxAttempts, maxWait (check the spelling)"
+    ],
+    [
+      "a missing section",
+      { ca: base.ca, certificates: base.certificates },
+      "acme.yaml: storage: is required: add `storage:` with `path:` (the folder for certificates, keys and accounts)"
+    ],
+    ["no certificates", { ...base, certificates: [] }, "acme.yaml: certificates: must have at least one entry"],
+    ["an empty section", { ...base, renewal: null }, "acme.yaml: renewal: is empty: give it a mapping (key: value), or remove it"],
+    [
+      "a secret that is neither a value nor { env: NAME }",
+      { ...base, ca: { ...base.ca, eab: { kid: 3, hmacKey: { env: "1x" } } } },
+      `acme.yaml: ca.eab.kid: expected a string or { env: NAME }, got 3; ca.eab.hmacKey.env: "1x" is not an environment variable name: use letters, digits and "_", not starting with a digit`
+    ],
+    [
+      "a bad e-mail address",
+      { ...base, account: { email: "nope" } },
+      "acme.yaml: account.email: expected an e-mail address"
+    ],
+    [
+      "a directory that is neither a URL nor a preset",
+      { ...base, ca: { directory: "ftp://example.org" } },
+      `acme.yaml: ca.directory: "ftp://example.org" is neither a directory URL (https://...) nor a preset (letsencrypt, letsencrypt-staging)`
+    ],
+    [
+      "not a mapping at all",
+      null,
+      "acme.yaml: the file must hold a mapping (key: value) with ca, storage and certificates, not null"
+    ],
+    [
+      "many problems: the first three, and how many more",
+      { ca: {}, storage: {}, certificates: [{ name: "a/b", domains: [], challenge: {} }] },
+      "acme.yaml: ca.directory: is required: add the CA's directory URL, or a preset: letsencrypt, letsencrypt-staging; storage.path: is required: add the folder for certificates, keys and accounts (relative to this file's folder, or absolute); certificates[0].name: \"a/b\" cannot be a certificate name: use 1 to 64 letters, digits, \".\", \"_\" or \"-\", not starting with \".\" (it becomes a folder name, so no \"/\", \"..\" or spaces); and 2 more problems"
+    ]
+  ])("%s", (_, data, expected) => {
+    expect(messageOf(data)).toBe(expected)
+  })
+})
+
+describe("ConfigFile.parse", () => {
+  it("names the line of a YAML syntax error", () => {
+    const result = ConfigFile.parse("acme.yaml", "ca:\n  directory: [unclosed\nstorage: x\n")
+    expect(Either.isLeft(result) ? result.left.message : "").toMatch(
+      /^acme\.yaml: invalid YAML: .+ at line \d+, column \d+; fix the syntax/
+    )
+  })
+
+  it("refuses a key given twice", () => {
+    const result = ConfigFile.parse("acme.yaml", "ca: {}\nca: {}\n")
+    expect(Either.isLeft(result) ? result.left.message : "").toContain("Map keys must be unique")
+  })
+
+  it("reads JSON", () => {
+    expect(ConfigFile.parse("acme.json", JSON.stringify(base))).toEqual(Either.right(base))
+  })
+})

@@ -1,0 +1,157 @@
+/**
+ * A wrong or missing configuration file: exit code 2, one line on stderr that names the file and
+ * the bad value, nothing on stdout, and nothing created or changed in the storage folder.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { acme, snapshot, temporaryFolder } from "./support/cli.js"
+
+const folder = temporaryFolder()
+const storage = path.join(folder.path, "storage")
+
+beforeAll(() => {
+  // a storage folder with something in it: no failed run may touch it
+  fs.mkdirSync(path.join(storage, "live", "web"), { recursive: true })
+  fs.writeFileSync(path.join(storage, "live", "web", "cert.pem"), "untouched\n")
+})
+afterAll(() => folder.remove())
+
+const certificate = { name: "web", domains: ["www.example.test"], challenge: { type: "http-01", port: 5002 } }
+const valid = {
+  ca: { directory: "https://127.0.0.1:1/dir" },
+  storage: { path: "./storage" },
+  certificates: [certificate]
+}
+
+/** Writes `content` as the config file `name` and runs `acme status --config name`. */
+const statusWith = async (name: string, content: string, env: Readonly<Record<string, string | undefined>> = {}) => {
+  fs.writeFileSync(path.join(folder.path, name), content)
+  const before = snapshot(storage)
+  const result = await acme(["status", "--config", name], { cwd: folder.path, env })
+  expect(snapshot(storage)).toEqual(before)
+  return result
+}
+
+const expectOneLine = (result: Awaited<ReturnType<typeof acme>>, ...parts: ReadonlyArray<string | RegExp>) => {
+  expect(result.code).toBe(2)
+  expect(result.stdout).toBe("")
+  expect(result.stderrLines).toHaveLength(1)
+  const line = result.stderrLines[0] ?? ""
+  expect(line.startsWith("acme: ")).toBe(true)
+  for (const part of parts) {
+    if (typeof part === "string") expect(line).toContain(part)
+    else expect(line).toMatch(part)
+  }
+  return line
+}
+
+describe("configuration errors (exit code 2, one line)", () => {
+  it("no file: names the paths it looked at", async () => {
+    const empty = temporaryFolder()
+    try {
+      const result = await acme(["renew"], { cwd: empty.path })
+      expectOneLine(result, "./acme.yaml", "./acme.yml", "./acme.json", "--config", "acme init")
+      expect(fs.readdirSync(empty.path)).toEqual([])
+    } finally {
+      empty.remove()
+    }
+  })
+
+  it("--config naming a file that does not exist", async () => {
+    const result = await acme(["renew", "--config", "nowhere.yaml"], { cwd: folder.path })
+    expectOneLine(result, "nowhere.yaml: no such file")
+  })
+
+  it("$ACME_CONFIG naming a file that does not exist", async () => {
+    const result = await acme(["status"], { cwd: folder.path, env: { ACME_CONFIG: "from-env.yaml" } })
+    expectOneLine(result, "from-env.yaml: no such file", "$ACME_CONFIG")
+  })
+
+  it("invalid YAML", async () => {
+    const result = await statusWith("syntax.yaml", "ca:\n  directory: [unclosed\nstorage: x\n")
+    expectOneLine(result, /^acme: syntax\.yaml: invalid YAML: .*line \d+/)
+  })
+
+  it("a certificate name that climbs out of its folder: ../x", async () => {
+    const result = await statusWith(
+      "dotdot.json",
+      JSON.stringify({ ...valid, certificates: [{ ...certificate, name: "../x" }] })
+    )
+    const line = expectOneLine(result, "dotdot.json: certificates[0].name: ")
+    expect(line).toContain(`"../x" cannot be a certificate name`)
+  })
+
+  it("a certificate name with a slash: a/b", async () => {
+    const result = await statusWith("slash.yaml", `
+ca: { directory: letsencrypt-staging }
+storage: { path: ./storage }
+certificates:
+  - name: a/b
+    domains: [www.example.test]
+    challenge: { type: http-01 }
+`)
+    expectOneLine(result, `acme: slash.yaml: certificates[0].name: "a/b" cannot be a certificate name`)
+  })
+
+  it("an unknown key type", async () => {
+    const result = await statusWith(
+      "keytype.json",
+      JSON.stringify({ ...valid, certificates: [{ ...certificate, key: "rsa-1024" }] })
+    )
+    expectOneLine(result, `keytype.json: certificates[0].key: "rsa-1024" is not allowed here: use one of "ec-p256"`)
+  })
+
+  it("a domain that is neither a host name nor an IP address", async () => {
+    const result = await statusWith(
+      "domain.json",
+      JSON.stringify({ ...valid, certificates: [{ ...certificate, domains: ["www.example.test", "not a host!"] }] })
+    )
+    expectOneLine(result, `domain.json: certificates[0].domains[1]: "not a host!" is not a valid DNS name or IP address`)
+  })
+
+  it("an environment variable for a secret that is not set", async () => {
+    const result = await statusWith(
+      "secret.yaml",
+      `
+ca:
+  directory: letsencrypt-staging
+  eab:
+    kid: my-key-id
+    hmacKey: { env: ACME_TEST_EAB_HMAC }
+storage: { path: ./storage }
+certificates:
+  - { name: web, domains: [www.example.test], challenge: { type: http-01 } }
+`,
+      { ACME_TEST_EAB_HMAC: undefined }
+    )
+    expectOneLine(result, "acme: secret.yaml: ca.eab.hmacKey: environment variable ACME_TEST_EAB_HMAC is not set")
+  })
+
+  it("a misspelt key is not ignored", async () => {
+    const result = await statusWith("typo.json", JSON.stringify({ ...valid, renewal: { daysbefore: 30 } }))
+    expectOneLine(result, "typo.json: renewal.daysbefore: unknown key", "daysBefore")
+  })
+
+  it("a missing section, and a trust file that does not exist", async () => {
+    expectOneLine(
+      await statusWith("nostorage.json", JSON.stringify({ ca: valid.ca, certificates: valid.certificates })),
+      "nostorage.json: storage: is required"
+    )
+    expectOneLine(
+      await statusWith("trust.json", JSON.stringify({ ...valid, ca: { ...valid.ca, trust: ["./missing-ca.pem"] } })),
+      "trust.json: ca.trust[0]: cannot read ",
+      "missing-ca.pem: no such file"
+    )
+  })
+
+  it("with --json: the error as the one JSON document on stdout", async () => {
+    fs.writeFileSync(path.join(folder.path, "bad.json"), JSON.stringify({ ...valid, certificates: [] }))
+    const result = await acme(["renew", "--json", "--config", "bad.json"], { cwd: folder.path })
+    expect(result.code).toBe(2)
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: { type: "ConfigFileError", exitCode: 2, message: "bad.json: certificates: must have at least one entry" }
+    })
+    expect(result.stderrLines).toEqual(["acme: bad.json: certificates: must have at least one entry"])
+  })
+})

@@ -1,0 +1,82 @@
+/**
+ * Runs the built `acme` binary as a child process and collects what it printed.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+
+export const binary = path.resolve(import.meta.dirname, "../../dist/acme.mjs")
+
+export interface Result {
+  /** the exit code; null when a signal ended the process */
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+  /** stderr without empty lines */
+  readonly stderrLines: ReadonlyArray<string>
+}
+
+export interface Options {
+  readonly cwd?: string
+  /** added to the environment (undefined removes a variable) */
+  readonly env?: Readonly<Record<string, string | undefined>>
+}
+
+/** variables of the test runner's environment that would change what the command does */
+const isolated = ["ACME_CONFIG", "ACME_TEST_CRASH_AT"]
+
+export const acme = (args: ReadonlyArray<string>, options: Options = {}): Promise<Result> =>
+  new Promise((resolve, reject) => {
+    const env: Record<string, string> = {}
+    for (const [key, value] of Object.entries(process.env)) {
+      if (value !== undefined && !isolated.includes(key)) env[key] = value
+    }
+    for (const [key, value] of Object.entries(options.env ?? {})) {
+      if (value === undefined) delete env[key]
+      else env[key] = value
+    }
+    const child = spawn(process.execPath, [binary, ...args], {
+      cwd: options.cwd ?? os.tmpdir(),
+      env,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.on("error", reject)
+    child.on("close", (code, signal) =>
+      resolve({
+        code,
+        signal,
+        stdout,
+        stderr,
+        stderrLines: stderr.split("\n").filter((line) => line.trim().length > 0)
+      }))
+  })
+
+/** A fresh temporary folder, removed by the returned function. */
+export const temporaryFolder = (prefix = "acme-cli-test-"): { readonly path: string; readonly remove: () => void } => {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  return { path: folder, remove: () => fs.rmSync(folder, { recursive: true, force: true }) }
+}
+
+/** Every file and folder under `root`, with its size, mode and modification time. */
+export const snapshot = (root: string): Record<string, string> => {
+  const entries: Record<string, string> = {}
+  const walk = (folder: string) => {
+    for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+      const full = path.join(folder, entry.name)
+      const stat = fs.lstatSync(full)
+      entries[path.relative(root, full)] = `${stat.size} ${stat.mode.toString(8)} ${stat.mtimeMs}`
+      if (entry.isDirectory()) walk(full)
+    }
+  }
+  if (fs.existsSync(root)) walk(root)
+  return entries
+}
+
+// eslint-disable-next-line no-control-regex -- ANSI escape sequences start with ESC
+export const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")
