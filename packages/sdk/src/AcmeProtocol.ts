@@ -163,6 +163,16 @@ export declare namespace AcmeProtocol {
       readonly url: string
     }) => Effect.Effect<Signed<Authorization>, ProtocolError>
 
+    /**
+     * The account's orders (RFC 8555 §7.1.2.1): the URLs of the list at the account's `orders`,
+     * every page followed (`Link: rel="next"`). Which orders a CA lists is its choice (at least the
+     * pending ones).
+     */
+    readonly listOrders: (options: {
+      readonly nonce: Nonce
+      readonly account: AccountRef
+    }) => Effect.Effect<Signed<ReadonlyArray<string>>, ProtocolError>
+
     /** Tell the CA the challenge response is in place (RFC 8555 §7.5.1). */
     readonly respondToChallenge: (options: {
       readonly nonce: Nonce

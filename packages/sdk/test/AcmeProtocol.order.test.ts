@@ -278,6 +278,25 @@ layer(pebbleProtocol(), { excludeTestServices: true })("AcmeProtocol orders agai
       expect(log.filter((r) => r.method === "HEAD")).toHaveLength(2)
     }))
 
+  it.effect("lists the account's orders, following the pages (Pebble lists 3 per page)", () =>
+    Effect.gen(function*() {
+      const acme = yield* AcmeProtocol.AcmeProtocol
+      const session = yield* newAccount()
+      const issued = yield* issue(session, { identifiers: [dns("listed-0.example.test")] })
+      let nonce = issued.nonce
+      const placed: Array<string> = []
+      for (const index of [1, 2, 3, 4]) {
+        const order = yield* acme.newOrder({ ...session, nonce, order: { identifiers: [dns(`listed-${index}.example.test`)] } })
+        placed.push(order.value.url)
+        nonce = order.nonce
+      }
+      const listed = yield* acme.listOrders({ nonce, account: session.account })
+      // Pebble lists every order of the account, the valid one too
+      expect([...listed.value].sort()).toEqual([issued.order.url, ...placed].sort())
+      const pages = (yield* requests).filter((r) => r.url.includes("/list-orderz/"))
+      expect(pages.length).toBeGreaterThanOrEqual(2)
+    }))
+
   it.effect("parses the downloaded chain: leaf first, issuer after", () =>
     Effect.gen(function*() {
       const pebble = yield* Pebble.Pebble

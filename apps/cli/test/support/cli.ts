@@ -28,6 +28,17 @@ export interface Options {
 const isolated = ["ACME_CONFIG", "ACME_TEST_CRASH_AT"]
 
 export const acme = (args: ReadonlyArray<string>, options: Options = {}): Promise<Result> =>
+  acmeKilledWhen(args, options, () => false)
+
+/**
+ * Like `acme`, but SIGKILLs the process as soon as a line it writes to stderr satisfies `kill`
+ * (for example the line that says a stage started): a crash in the middle of that stage.
+ */
+export const acmeKilledWhen = (
+  args: ReadonlyArray<string>,
+  options: Options,
+  kill: (line: string) => boolean
+): Promise<Result> =>
   new Promise((resolve, reject) => {
     const env: Record<string, string> = {}
     for (const [key, value] of Object.entries(process.env)) {
@@ -45,7 +56,10 @@ export const acme = (args: ReadonlyArray<string>, options: Options = {}): Promis
     let stdout = ""
     let stderr = ""
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk
+      if (chunk.split("\n").some(kill)) child.kill("SIGKILL")
+    })
     child.on("error", reject)
     child.on("close", (code, signal) =>
       resolve({

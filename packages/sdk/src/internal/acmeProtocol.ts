@@ -3,6 +3,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
 import * as Schedule from "effect/Schedule"
 import { base64url } from "jose"
 import type { Account, AccountRef } from "../Account.js"
@@ -391,6 +392,26 @@ export const make = Effect.fnUntraced(function*(options: AcmeProtocol.Options) {
       Effect.withSpan("AcmeProtocol.getAuthorization")
     )
 
+  const OrdersPage = Schema.Struct({ orders: Schema.Array(Schema.String) })
+
+  const listOrders: AcmeProtocol.Service["listOrders"] = Effect.fn("AcmeProtocol.listOrders")(function*(request) {
+    const account = yield* postToAccount("getAccount", request, undefined)
+    let nonce = account.nonce
+    let next = account.value.orders
+    const orders: Array<string> = []
+    const seen = new Set<string>()
+    while (next !== undefined && !seen.has(next)) {
+      seen.add(next)
+      const page = yield* postAsGet("listOrders", { nonce, account: request.account, url: next })
+      nonce = page.nonce
+      const body = yield* decodeJson(page.exchange, OrdersPage)
+      yield* checkUrls(page.exchange, body.orders)
+      orders.push(...body.orders)
+      next = links(page.exchange, "next")[0]
+    }
+    return { value: orders, nonce }
+  })
+
   const respondToChallenge: AcmeProtocol.Service["respondToChallenge"] = Effect.fn("AcmeProtocol.respondToChallenge")(
     function*(request) {
       const url = yield* transport.checkUrl(request.url, { method: "POST", from: request.url })
@@ -619,6 +640,7 @@ export const make = Effect.fnUntraced(function*(options: AcmeProtocol.Options) {
     changeKey,
     newOrder,
     getOrder,
+    listOrders,
     getAuthorization,
     respondToChallenge,
     deactivateAuthorization,

@@ -1,0 +1,167 @@
+/**
+ * Crash safety of the built `acme` binary against a real Pebble (real validation): the process is
+ * SIGKILLed at every stage boundary, inside atomic writes, and in the middle of stages. After each
+ * crash the files on disk are complete (never half-written), and the next run converges to a valid
+ * certificate, with no second order at the CA when the first one had been placed and saved.
+ */
+import { createPrivateKey, X509Certificate } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Pebble, PebbleHttpClient } from "@acme/testing"
+import { AccountKey, AcmeProtocol, Reporter, Storage } from "@acme/sdk"
+import { expect, layer } from "@effect/vitest"
+import { Effect, Layer, Schema } from "effect"
+import { acme, acmeKilledWhen, type Result, temporaryFolder } from "./support/cli.js"
+
+const isTemporary = (name: string) => /^\..*\.tmp-/.test(name)
+
+/** Every file a reader can see parses completely, and a live certificate matches its key. */
+const assertComplete = (storage: string) => {
+  const walk = (folder: string): Array<string> =>
+    fs.existsSync(folder)
+      ? fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+        const full = path.join(folder, entry.name)
+        if (isTemporary(entry.name)) return []
+        // live/<name> is a symbolic link to a folder: follow it
+        return fs.statSync(full).isDirectory() ? walk(full) : [full]
+      })
+      : []
+  for (const file of walk(storage)) {
+    const text = fs.readFileSync(file, "utf8")
+    if (file.endsWith(".json")) expect(() => JSON.parse(text), file).not.toThrow()
+    if (file.endsWith("privkey.pem") || file.endsWith(".key")) expect(() => createPrivateKey(text), file).not.toThrow()
+    if (/(cert|chain|fullchain)\.pem$/.test(file)) expect(() => new X509Certificate(text), file).not.toThrow()
+  }
+  const live = path.join(storage, "live")
+  for (const name of fs.existsSync(live) ? fs.readdirSync(live).filter((n) => !isTemporary(n)) : []) {
+    const certificate = new X509Certificate(fs.readFileSync(path.join(live, name, "cert.pem")))
+    expect(certificate.checkPrivateKey(createPrivateKey(fs.readFileSync(path.join(live, name, "privkey.pem")))), name)
+      .toBe(true)
+    const fullchain = fs.readFileSync(path.join(live, name, "fullchain.pem"), "utf8")
+    expect(fullchain.startsWith(fs.readFileSync(path.join(live, name, "cert.pem"), "utf8")), name).toBe(true)
+  }
+}
+
+/** The orders the CA holds for the account the CLI stored, listed with the SDK. */
+const ordersAtCa = (storage: string) =>
+  Effect.gen(function*() {
+    const pebble = yield* Pebble.Pebble
+    const acmeClient = yield* AcmeProtocol.AcmeProtocol
+    const folder = path.join(storage, "accounts", Storage.caFolder(pebble.directoryUrl), "default")
+    const info = Schema.decodeUnknownSync(Schema.parseJson(Storage.AccountInfo))(
+      fs.readFileSync(path.join(folder, "account.json"), "utf8")
+    )
+    const key = yield* AccountKey.fromPem(fs.readFileSync(path.join(folder, "account.key"), "utf8"))
+    const directory = yield* acmeClient.directory
+    const listed = yield* acmeClient.listOrders({
+      nonce: yield* acmeClient.newNonce(directory),
+      account: { key, url: info.url }
+    })
+    return listed.value
+  })
+
+const reportOf = (result: Result): Reporter.RunReport =>
+  Schema.decodeUnknownSync(Schema.parseJson(Reporter.RunReport))(result.stdout)
+
+/** A folder with a config for one certificate, answered by the CLI's own http-01 server. */
+const fixture = (pebble: Pebble.Service, name: string) => {
+  const folder = temporaryFolder("acme-crash-")
+  fs.writeFileSync(path.join(folder.path, "ca.pem"), pebble.caBundle)
+  fs.writeFileSync(
+    path.join(folder.path, "acme.yaml"),
+    JSON.stringify({
+      ca: { directory: pebble.directoryUrl, trust: ["./ca.pem"] },
+      account: { email: "crash@example.test" },
+      storage: { path: "./storage" },
+      certificates: [{
+        name,
+        domains: [`${name}.crash.example.test`],
+        challenge: { type: "http-01", port: pebble.httpPort, address: "127.0.0.1" }
+      }]
+    })
+  )
+  return { ...folder, storage: path.join(folder.path, "storage") }
+}
+
+const Env = Layer.unwrapEffect(
+  Effect.map(Pebble.Pebble, (pebble) => AcmeProtocol.layer({ directoryUrl: pebble.directoryUrl }))
+).pipe(Layer.provide(PebbleHttpClient.layer), Layer.provideMerge(Pebble.layer({ challengeServers: "external" })))
+
+/** Runs the crash, checks the files, runs again, and checks that it converged. */
+const crashAndRecover = (
+  name: string,
+  crash: (cwd: string) => Promise<Result>,
+  expectedOrders: number
+) =>
+  Effect.gen(function*() {
+    const pebble = yield* Pebble.Pebble
+    const folder = fixture(pebble, name)
+    try {
+      const crashed = yield* Effect.promise(() => crash(folder.path))
+      expect(crashed.signal).toBe("SIGKILL")
+      assertComplete(folder.storage)
+
+      const resumed = yield* Effect.promise(() => acme(["renew", "--json"], { cwd: folder.path }))
+      expect(resumed.code, resumed.stderr).toBe(0)
+      const report = reportOf(resumed)
+      expect(report.certificates.map((c) => [c.name, c.action])).toEqual([[name, "renewed"]])
+      assertComplete(folder.storage)
+      const serial = report.certificates[0]?.serial ?? ""
+      expect((yield* pebble.certificateStatus(serial)).status).toBe("Valid")
+      const live = new X509Certificate(fs.readFileSync(path.join(folder.storage, "live", name, "cert.pem")))
+      expect(live.serialNumber.toLowerCase().replace(/^0+/, "")).toBe(serial)
+
+      const orders = yield* ordersAtCa(folder.storage)
+      expect(orders.length).toBe(expectedOrders)
+
+      // and from then on, a run is a no-op
+      const again = yield* Effect.promise(() => acme(["renew", "--json"], { cwd: folder.path }))
+      expect(again.code).toBe(0)
+      expect(reportOf(again).certificates[0]?.action).toBe("skipped")
+      expect((yield* ordersAtCa(folder.storage)).length).toBe(expectedOrders)
+      return report
+    } finally {
+      folder.remove()
+    }
+  })
+
+// `before:<stage>` is the same moment as `after:` of the stage before it, so each boundary is covered
+// by `done:` (the stage's work is done, its checkpoint not yet saved) and `after:` (saved)
+const boundaries = ["scan", "plan", "account", "order", "present", "verify", "csr", "finalize", "download", "store"]
+  .flatMap((stage) => [`done:${stage}`, `after:${stage}`])
+
+const writes = [
+  "write:account.key:before-rename",
+  "write:account.json:before-rename",
+  "write:cert.pem:before-rename",
+  "write:privkey.pem:before-rename",
+  "write:fullchain.pem:before-rename",
+  "write:metadata.json:before-rename",
+  "write:live:before-swap"
+]
+
+layer(Env, { excludeTestServices: true, timeout: 60_000 })("acme renew killed with SIGKILL", (it) => {
+  it.effect.each([...boundaries, ...writes])("at %s: complete files, and the next run converges", (point) =>
+    Effect.gen(function*() {
+      const name = `at-${point.replace(/[^a-z0-9]+/gi, "-")}`.toLowerCase().slice(0, 60)
+      // an order placed but not yet saved when the process died is the one case that costs a second order
+      const expectedOrders = point === "done:order" ? 2 : 1
+      const report = yield* crashAndRecover(
+        name,
+        (cwd) => acme(["renew", "--json"], { cwd, env: { ACME_TEST_CRASH_AT: point } }),
+        expectedOrders
+      )
+      // the next run picks the interrupted run up whenever a checkpoint had been saved
+      expect(report.resumed).toBe(point !== "done:scan")
+    }))
+
+  it.effect.each(["present", "verify", "finalize", "download", "store"])(
+    "in the middle of %s (killed as it starts): complete files, and the next run converges",
+    (stage) =>
+      crashAndRecover(
+        `mid-${stage}`,
+        (cwd) => acmeKilledWhen(["renew"], { cwd }, (line) => line.includes(`stage ${stage} started`)),
+        1
+      )
+  )
+})
