@@ -98,7 +98,7 @@ const crashAndRecover = (
     const folder = fixture(pebble, name)
     try {
       const crashed = yield* Effect.promise(() => crash(folder.path))
-      expect(crashed.signal).toBe("SIGKILL")
+      expect(crashed.signal, `${crashed.code} ${crashed.stderr.slice(-600)}`).toBe("SIGKILL")
       assertComplete(folder.storage)
 
       const resumed = yield* Effect.promise(() => acme(["renew", "--json"], { cwd: folder.path }))

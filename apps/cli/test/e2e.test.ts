@@ -4,7 +4,7 @@
  */
 import { Pebble } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
-import { Reporter, Storage } from "@acme/sdk"
+import { Accounts, Reporter, Status, Storage } from "@acme/sdk"
 import { Context, Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -78,30 +78,9 @@ const metadataSerial = (storage: string, name: string): string =>
     fs.readFileSync(path.join(storage, "live", name, "metadata.json"), "utf8")
   ).serialNumber
 
-const StatusReport = Schema.Struct({
-  directoryUrl: Schema.String,
-  caReachable: Schema.Boolean,
-  certificates: Schema.Array(Schema.Struct({
-    name: Schema.String,
-    domains: Schema.Array(Schema.String),
-    serial: Schema.optional(Schema.String),
-    notAfter: Schema.optional(Schema.String),
-    daysLeft: Schema.optional(Schema.Number),
-    revokedAt: Schema.optional(Schema.String),
-    next: Schema.Struct({ action: Schema.Literal("renew now", "renew later"), at: Schema.optional(Schema.String), reason: Schema.String })
-  }))
-})
-
-const AccountSummary = Schema.Struct({
-  name: Schema.String,
-  url: Schema.String,
-  directoryUrl: Schema.String,
-  status: Schema.String,
-  contact: Schema.Array(Schema.String),
-  createdAt: Schema.String,
-  algorithm: Schema.String,
-  keyThumbprint: Schema.String
-})
+// the --json shapes are the SDK's own schemas
+const StatusReport = Status.Report
+const AccountSummary = Accounts.Summary
 
 const freePort = () =>
   Effect.async<number>((resume) => {

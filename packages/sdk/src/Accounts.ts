@@ -12,7 +12,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import type { Account as AccountResource, AccountRef } from "./Account.js"
+import { type Account as AccountResource, type AccountRef, AccountStatus } from "./Account.js"
 import * as AccountKey from "./AccountKey.js"
 import type { ProtocolError } from "./AcmeError.js"
 import { AcmeProtocol } from "./AcmeProtocol.js"
@@ -34,21 +34,27 @@ export class NoAccount extends Schema.TaggedError<NoAccount>("@acme/sdk/Accounts
 }
 
 /**
- * What is known about the account, locally and at the CA.
+ * What is known about the account, locally and at the CA (`acme account show --json`).
  *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Summary = Schema.Struct({
+  name: Schema.String,
+  url: Schema.String,
+  directoryUrl: Schema.String,
+  status: AccountStatus,
+  contact: Schema.Array(Schema.String),
+  createdAt: Schema.String,
+  algorithm: Schema.Literal("ES256", "ES384", "RS256"),
+  keyThumbprint: Schema.String
+})
+
+/**
  * @since 0.1.0
  * @category models
  */
-export interface Summary {
-  readonly name: string
-  readonly url: string
-  readonly directoryUrl: string
-  readonly status: AccountResource["status"]
-  readonly contact: ReadonlyArray<string>
-  readonly createdAt: string
-  readonly algorithm: AccountKey.Algorithm
-  readonly keyThumbprint: string
-}
+export type Summary = typeof Summary.Type
 
 type Requirements = AcmeProtocol | Storage | RenewalSettings
 type Failure = NoAccount | ProtocolError | StorageError

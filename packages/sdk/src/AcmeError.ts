@@ -735,6 +735,28 @@ export const isProblemError = (u: unknown): u is ProblemError =>
   Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && problemTags.has(u._tag) &&
   Predicate.hasProperty(u, "type")
 
+const protocolTags: ReadonlySet<string> = new Set([
+  ...problemTags,
+  "TransportError",
+  "InvalidResponse",
+  "AuthorizationFailed",
+  "OrderFailed",
+  "PollTimeout",
+  "ChallengeUnavailable",
+  "KeyError",
+  "CsrError",
+  "CertificateError"
+])
+
+/**
+ * Whether a value is one of the errors a call to the CA can fail with.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isProtocolError = (u: unknown): u is ProtocolError =>
+  Predicate.hasProperty(u, "_tag") && typeof u._tag === "string" && protocolTags.has(u._tag)
+
 /**
  * Whether trying the same thing again later can succeed: rate limits, server errors, transport
  * failures, timeouts and bad nonces. Everything else needs a change first.

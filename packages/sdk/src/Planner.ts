@@ -78,8 +78,9 @@ const formatTime = (time: DateTime.Utc): string =>
 
 const formatSpan = (millis: number): string => {
   const days = millis / 86_400_000
-  if (Math.abs(days) >= 10) return `${Math.round(days)} days`
-  if (Math.abs(days) >= 2) return `${Number(days.toFixed(1))} days`
+  // floored, so that "days left" never promises more than there is
+  if (Math.abs(days) >= 10) return `${Math.floor(days)} days`
+  if (Math.abs(days) >= 2) return `${Math.floor(days * 10) / 10} days`
   const hours = millis / 3_600_000
   if (Math.abs(hours) >= 2) return `${Math.round(hours)} hours`
   return `${Math.max(0, Math.round(millis / 60_000))} minutes`

@@ -18,13 +18,12 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import type { ChallengeSolver } from "./ChallengeSolver.js"
 import * as CrashPoint from "./CrashPoint.js"
 import type { Planner } from "./Planner.js"
 import { account } from "./Renewal/account.js"
-import { configuredDirectoryUrl, emit, type RenewalSettings } from "./Renewal/context.js"
+import { configuredDirectoryUrl, emit, newRunId, type RenewalSettings } from "./Renewal/context.js"
 import { csr } from "./Renewal/csr.js"
 import { download } from "./Renewal/download.js"
 import { errorHandler, recordError } from "./Renewal/errorHandler.js"
@@ -118,12 +117,6 @@ export type Requirements =
  */
 export const stages = { account, order, present, verify, csr, finalize, download, store } as const
 
-const runId = Effect.gen(function*() {
-  const now = yield* DateTime.now
-  const suffix = (yield* Random.nextIntBetween(0, 36 ** 4)).toString(36).padStart(4, "0")
-  return `${DateTime.formatIso(now).replace(/:/g, "-")}-${suffix}`
-})
-
 /** Saves the state as a checkpoint (not in a dry run, which changes nothing). */
 const checkpoint = (state: State): Effect.Effect<void, StorageError, Storage> =>
   state.options.dryRun
@@ -162,7 +155,7 @@ export const start = (options: Options): Effect.Effect<State, StorageError, Stor
     const directoryUrl = yield* configuredDirectoryUrl
     const fresh: State = {
       version: 1,
-      runId: yield* runId,
+      runId: yield* newRunId,
       startedAt: DateTime.formatIso(yield* DateTime.now),
       directoryUrl,
       options: { force: options.force ?? false, dryRun: options.dryRun ?? false, only: options.only ?? [] },

@@ -172,6 +172,19 @@ export const ErrorRecord = Schema.Struct({
 export type ErrorRecord = typeof ErrorRecord.Type
 
 /**
+ * Where a certificate's files are, as reports show them.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Paths = Schema.Struct({
+  cert: Schema.String,
+  chain: Schema.String,
+  fullchain: Schema.String,
+  privkey: Schema.String
+})
+
+/**
  * @since 0.1.0
  * @category schemas
  */
@@ -180,12 +193,7 @@ export const Result = Schema.Struct({
   reason: Schema.String,
   serialNumber: Schema.optional(Schema.String),
   notAfter: Schema.optional(Schema.String),
-  paths: Schema.optional(Schema.Struct({
-    cert: Schema.String,
-    chain: Schema.String,
-    fullchain: Schema.String,
-    privkey: Schema.String
-  }))
+  paths: Schema.optional(Paths)
 })
 
 /**

@@ -9,7 +9,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import type { State } from "./RenewalState.js"
+import { Paths, type State } from "./RenewalState.js"
 
 /**
  * @since 0.1.0
@@ -22,12 +22,7 @@ export const CertificateReport = Schema.Struct({
   reason: Schema.String,
   serial: Schema.optional(Schema.String),
   notAfter: Schema.optional(Schema.String),
-  paths: Schema.optional(Schema.Struct({
-    cert: Schema.String,
-    chain: Schema.String,
-    fullchain: Schema.String,
-    privkey: Schema.String
-  })),
+  paths: Schema.optional(Paths),
   attempts: Schema.optional(Schema.Number),
   error: Schema.optional(Schema.Struct({ type: Schema.String, message: Schema.String, stage: Schema.String }))
 })

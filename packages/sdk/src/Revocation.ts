@@ -23,7 +23,7 @@ import * as Certificate from "./Certificate.js"
 import * as CertificateKey from "./CertificateKey.js"
 import type { Directory } from "./Directory.js"
 import type { Nonce } from "./Nonce.js"
-import { configuredDirectoryUrl, RenewalSettings } from "./Renewal/context.js"
+import { configuredDirectoryUrl, newRunId, RenewalSettings } from "./Renewal/context.js"
 import type { CertificateReport, RunReport } from "./Reporter.js"
 import type { RevocationReason } from "./RevocationReason.js"
 import { Storage, type StorageError } from "./Storage.js"
@@ -150,11 +150,10 @@ export const revoke = (
       reports.push(result.report)
       nonce = result.nonce
     }
-    const now = yield* DateTime.now
     return {
       version: 1 as const,
       command: "revoke" as const,
-      runId: DateTime.formatIso(now).replace(/:/g, "-"),
+      runId: yield* newRunId,
       directoryUrl,
       resumed: false,
       dryRun: false,

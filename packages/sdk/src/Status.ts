@@ -8,6 +8,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import type { Planner } from "./Planner.js"
 import { start } from "./Renewal.js"
@@ -17,32 +18,56 @@ import { scan } from "./Renewal/scan.js"
 import type { Storage, StorageError } from "./Storage.js"
 
 /**
+ * One certificate in `acme status --json`.
+ *
  * @since 0.1.0
- * @category models
+ * @category schemas
  */
-export interface CertificateStatus {
-  readonly name: string
-  readonly domains: ReadonlyArray<string>
-  /** undefined when there is no certificate yet */
-  readonly serial: string | undefined
-  readonly notAfter: string | undefined
-  readonly daysLeft: number | undefined
-  readonly revokedAt: string | undefined
+export const CertificateStatus = Schema.Struct({
+  name: Schema.String,
+  domains: Schema.Array(Schema.String),
+  /** absent when there is no certificate yet */
+  serial: Schema.optional(Schema.String),
+  notAfter: Schema.optional(Schema.String),
+  daysLeft: Schema.optional(Schema.Number),
+  revokedAt: Schema.optional(Schema.String),
   /** the CA's suggested renewal window (ARI), when known */
-  readonly renewalWindow: { readonly start: string; readonly end: string; readonly explanationURL?: string | undefined } | undefined
-  readonly next: { readonly action: "renew now" | "renew later"; readonly at: string | undefined; readonly reason: string }
-}
+  renewalWindow: Schema.optional(Schema.Struct({
+    start: Schema.String,
+    end: Schema.String,
+    explanationURL: Schema.optional(Schema.String)
+  })),
+  next: Schema.Struct({
+    action: Schema.Literal("renew now", "renew later"),
+    at: Schema.optional(Schema.String),
+    reason: Schema.String
+  })
+})
 
 /**
  * @since 0.1.0
  * @category models
  */
-export interface Report {
-  readonly directoryUrl: string
+export type CertificateStatus = typeof CertificateStatus.Type
+
+/**
+ * `acme status --json`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Report = Schema.Struct({
+  directoryUrl: Schema.String,
   /** false when the CA could not be reached (no ARI information then) */
-  readonly caReachable: boolean
-  readonly certificates: ReadonlyArray<CertificateStatus>
-}
+  caReachable: Schema.Boolean,
+  certificates: Schema.Array(CertificateStatus)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type Report = typeof Report.Type
 
 /**
  * @since 0.1.0

@@ -48,7 +48,7 @@ export class StorageError extends Schema.TaggedError<StorageError>("@acme/sdk/St
       case "InvalidName":
         return `${this.description}`
       default:
-        return `storage failed at ${this.path}: ${this.description}`
+        return `storage failed at ${this.path}: ${this.description}; check storage.path, its free space and its permissions`
     }
   }
 }

@@ -7,6 +7,7 @@ import { Renewal } from "@acme/sdk"
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import * as Common from "../Common.js"
+import * as CliError from "../CliError.js"
 import * as ConfigFile from "../ConfigFile.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
@@ -17,6 +18,10 @@ const only = Options.text("only").pipe(
   Options.repeated,
   Options.optional
 )
+
+/** `--only` as the last argument, or followed by another option instead of a name */
+const bareOnly = (argv: ReadonlyArray<string>): boolean =>
+  argv.some((argument, index) => argument === "--only" && (argv[index + 1]?.startsWith("-") ?? true))
 
 const force = Options.boolean("force").pipe(
   Options.withDescription("Renew the selected certificates now, whether they are due or not.")
@@ -35,6 +40,11 @@ export const renew = Command.make(
   { ...Common.common, only, force, dryRun },
   (options) =>
     Effect.gen(function*() {
+      // @effect/cli parses `--only` without a name like no `--only` at all; that must not mean "all of
+      // them", so the command line itself is checked
+      if (bareOnly(process.argv)) {
+        return yield* new CliError.UsageError({ message: "--only needs a certificate name", hint: "acme renew --only NAME" })
+      }
       const loaded = yield* ConfigFile.load(options.config)
       const selected = Option.getOrElse(options.only, (): ReadonlyArray<string> => [])
       yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")

@@ -9,6 +9,7 @@ import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
+import * as Random from "effect/Random"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { AccountRef } from "../Account.js"
@@ -201,6 +202,18 @@ export const loadAccount = (
     const key = yield* AccountKey.fromPem(stored.value.keyPem)
     return { key, url }
   })
+
+/**
+ * A new run id: the start time, sortable, and a random suffix (`2026-11-23T14-00-00.000Z-x7k2`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const newRunId: Effect.Effect<string> = Effect.gen(function*() {
+  const now = yield* DateTime.now
+  const suffix = (yield* Random.nextIntBetween(0, 36 ** 4)).toString(36).padStart(4, "0")
+  return `${DateTime.formatIso(now).replace(/:/g, "-")}-${suffix}`
+})
 
 /**
  * Now, as ISO text for the state record.

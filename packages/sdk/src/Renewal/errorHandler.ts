@@ -13,45 +13,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Predicate from "effect/Predicate"
-import { isRetryable, type ProtocolError } from "../AcmeError.js"
+import { isProtocolError, isRetryable } from "../AcmeError.js"
 import * as RetryPolicy from "../RetryPolicy.js"
 import type { ErrorRecord, Stage, State } from "../RenewalState.js"
 import { Storage } from "../Storage.js"
 import { currentBucket, emit, RenewalSettings, updateCurrent, withErrorNonce } from "./context.js"
-
-const protocolTags: ReadonlySet<string> = new Set([
-  "BadNonce",
-  "RateLimited",
-  "ServerError",
-  "TransportError",
-  "InvalidResponse",
-  "PollTimeout",
-  "AccountDoesNotExist",
-  "ExternalAccountRequired",
-  "Unauthorized",
-  "Malformed",
-  "AlreadyReplaced",
-  "AlreadyRevoked",
-  "BadCsr",
-  "UnsupportedKey",
-  "BadRevocationReason",
-  "OrderNotReady",
-  "RejectedIdentifier",
-  "CaaForbidden",
-  "InvalidContact",
-  "UserActionRequired",
-  "InvalidProfile",
-  "AcmeProblem",
-  "AuthorizationFailed",
-  "OrderFailed",
-  "ChallengeUnavailable",
-  "KeyError",
-  "CsrError",
-  "CertificateError"
-])
-
-const isProtocolError = (error: unknown): error is ProtocolError =>
-  Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" && protocolTags.has(error._tag)
 
 /**
  * The error record of a failure: retryable only for what may go away by itself (rate limits, server
@@ -88,6 +54,20 @@ export const describe = (
 export const recordError = (state: State, error: unknown, at: string): State => {
   const stage = currentBucket(state).stage
   return updateCurrent(withErrorNonce(state, error), (bucket) => ({ ...bucket, lastError: describe(error, stage, at) }))
+}
+
+/**
+ * A wait as people read it: "0.9 s", "12 s", "4.5 min", "2 h".
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const formatWait = (wait: Duration.Duration): string => {
+  const seconds = Duration.toMillis(wait) / 1000
+  if (seconds < 10) return `${Number(seconds.toFixed(1))} s`
+  if (seconds < 120) return `${Math.round(seconds)} s`
+  if (seconds < 7200) return `${Number((seconds / 60).toFixed(1))} min`
+  return `${Number((seconds / 3600).toFixed(1))} h`
 }
 
 /**
@@ -135,7 +115,7 @@ export const errorHandler = (state: State): Effect.Effect<State, never, RenewalS
     if (Duration.greaterThan(delay.value, maxWait)) {
       const until = DateTime.formatIso(DateTime.addDuration(now, delay.value))
       return yield* fail(
-        `${record.message} (the CA asks to wait until ${until}, longer than renewal.maxWait ${Duration.format(maxWait)}; the next run tries again)`
+        `${record.message} (the CA asks to wait until ${until}, longer than renewal.maxWait ${formatWait(maxWait)}; the next run tries again)`
       )
     }
     yield* emit({
@@ -148,7 +128,7 @@ export const errorHandler = (state: State): Effect.Effect<State, never, RenewalS
     })
     yield* Effect.logWarning(
       `${bucket.name}: ${record.stage} failed (${record.message}); attempt ${attempts + 1} of ${settings.config.renewal.maxAttempts} in ${
-        Duration.format(delay.value)
+        formatWait(delay.value)
       }`
     )
     return updateCurrent(state, (b) => ({
