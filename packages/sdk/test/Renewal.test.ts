@@ -1,9 +1,9 @@
 import { X509Certificate } from "node:crypto"
 import { Pebble } from "@acme/testing"
-import { Certificate, DeployHook, Renewal, RenewalState, Storage } from "@acme/sdk"
+import { AcmeProtocol, Certificate, DeployHook, Renewal, RenewalState, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel, Option } from "effect"
-import { requests } from "./support/acme.js"
+import { clearFaults, inject, requests } from "./support/acme.js"
 import { type CertificateInput, pipelineServices, settingsLayer } from "./support/pipeline.js"
 
 const newOrders = Effect.map(requests, (log) => log.filter((r) => r.method === "POST" && r.url.endsWith("/order-plz")))
@@ -152,6 +152,38 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         expect(Option.getOrThrow(yield* storage.loadCertificate("broken")).metadata.serialNumber).toBe(
           report.certificates[1]?.serial
         )
+      }))
+
+    it.effect("a profile the CA offers is requested; one it does not offer fails the certificate, the rest go on", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        // Debian's Pebbles know no profiles: the directory answers with Pebble's own plus meta.profiles
+        const real = yield* Effect.flatMap(AcmeProtocol.AcmeProtocol, (acme) => acme.directory)
+        yield* inject({
+          method: "GET",
+          url: (url) => url === pebble.directoryUrl,
+          times: 100,
+          respond: () =>
+            new Response(
+              JSON.stringify({ ...real, meta: { ...real.meta, profiles: { classic: "90 days", shortlived: "6 days" } } }),
+              { headers: { "content-type": "application/json" } }
+            )
+        })
+        const before = (yield* newOrders).length
+        const report = yield* renewWith([
+          { name: "profiled", domains: ["profiled.example.test"], challenge: "http-01", profile: "shortlived" },
+          { name: "unprofiled", domains: ["unprofiled.example.test"], challenge: "http-01", profile: "tlsserver" }
+        ], { only: ["profiled", "unprofiled"] }).pipe(Effect.ensuring(clearFaults))
+        expect(report.certificates.map((c) => [c.name, c.action])).toEqual([["profiled", "renewed"], ["unprofiled", "failed"]])
+        expect(report.certificates[1]?.reason).toBe(
+          `unprofiled: the CA does not offer the profile "tlsserver" (it offers classic, shortlived); change certificates[].profile`
+        )
+        const sent = (yield* newOrders).slice(before)
+        expect(sent.map((r) => r.payload)).toEqual([
+          { identifiers: [{ type: "dns", value: "profiled.example.test" }], profile: "shortlived" }
+        ])
+        const storage = yield* Storage.Storage
+        expect(Option.getOrThrow(yield* storage.loadCertificate("profiled")).metadata.profile).toBe("shortlived")
       }))
 
     it.effect("no private key ever appears in a checkpoint or a log line", () =>
