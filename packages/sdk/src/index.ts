@@ -62,3 +62,7 @@ export * as Accounts from "./Accounts.js"
 export * as Revocation from "./Revocation.js"
 /** @since 0.1.0 */
 export * as Status from "./Status.js"
+/** @since 0.1.0 */
+export * as DnsProvider from "./DnsProvider.js"
+/** @since 0.1.0 */
+export * as Plugin from "./Plugin.js"
