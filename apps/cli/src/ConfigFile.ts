@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { type Renewal, RenewalConfig } from "@acme/sdk"
+import { CaPreset, type Renewal, RenewalConfig } from "@acme/sdk"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Array as Arr, Config, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
@@ -185,8 +185,8 @@ const shorten = (actual: string): string => actual.length > 60 ? `${actual.slice
 
 /** Plain advice for a required key, by its name. */
 const requiredAdvice: { readonly [key: string]: string } = {
-  ca: "add `ca:` with `directory:` (a directory URL, or letsencrypt / letsencrypt-staging)",
-  directory: "add the CA's directory URL, or a preset: letsencrypt, letsencrypt-staging",
+  ca: "add `ca:` with `directory:` (a directory URL, or a preset such as letsencrypt)",
+  directory: `add the CA's directory URL, or a preset: ${CaPreset.names.join(", ")}`,
   storage: "add `storage:` with `path:` (the folder for certificates, keys and accounts)",
   path: "add the folder for certificates, keys and accounts (relative to this file's folder, or absolute)",
   certificates: "add `certificates:` with at least one certificate (name, domains, challenge)",
@@ -320,6 +320,50 @@ const resolveSecret = (
     )
   )
 
+/**
+ * The variables that give EAB credentials when the configuration has no `ca.eab`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const eabVariables = { kid: "ACME_EAB_KID", hmacKey: "ACME_EAB_HMAC_KEY" } as const
+
+const optionalVariable = (name: string): Effect.Effect<Option.Option<string>> =>
+  Config.option(Config.string(name)).pipe(
+    Effect.map(Option.filter((value) => value.length > 0)),
+    Effect.orElseSucceed(() => Option.none<string>())
+  )
+
+/** `ca.eab` from the file, else `$ACME_EAB_KID` and `$ACME_EAB_HMAC_KEY` (both or neither). */
+const resolveEab = (
+  file: string,
+  eab: RenewalConfig.RenewalConfig["ca"]["eab"]
+): Effect.Effect<Renewal.Settings["eab"], ConfigFileError> =>
+  Effect.gen(function*() {
+    if (eab !== undefined) {
+      return Option.some({
+        keyId: yield* resolveSecret(file, "ca.eab.kid", eab.kid),
+        hmacKey: Redacted.make(yield* resolveSecret(file, "ca.eab.hmacKey", eab.hmacKey))
+      })
+    }
+    const kid = yield* optionalVariable(eabVariables.kid)
+    const hmacKey = yield* optionalVariable(eabVariables.hmacKey)
+    if (Option.isSome(kid) && Option.isSome(hmacKey)) {
+      return Option.some({ keyId: kid.value, hmacKey: Redacted.make(hmacKey.value) })
+    }
+    if (Option.isSome(kid) || Option.isSome(hmacKey)) {
+      const [set, unset] = Option.isSome(kid)
+        ? [eabVariables.kid, eabVariables.hmacKey]
+        : [eabVariables.hmacKey, eabVariables.kid]
+      return yield* new ConfigFileError({
+        reason: "Secret",
+        file,
+        message: `${file}: ca.eab: ${set} is set but ${unset} is not; set both (or neither, or give ca.eab in the file)`
+      })
+    }
+    return Option.none()
+  })
+
 const PEM = /-----BEGIN [A-Z0-9 ]+-----/
 
 const resolveTrust = (
@@ -371,13 +415,17 @@ export const resolve = (
     const path = yield* Path.Path
     const file = location.file
     const directory = path.dirname(location.path)
-    const eab = config.ca.eab
-    const credentials = eab === undefined
-      ? Option.none()
-      : Option.some({
-        keyId: yield* resolveSecret(file, "ca.eab.kid", eab.kid),
-        hmacKey: Redacted.make(yield* resolveSecret(file, "ca.eab.hmacKey", eab.hmacKey))
+    const credentials = yield* resolveEab(file, config.ca.eab)
+    const problems = CaPreset.check(config, { hasEab: Option.isSome(credentials) })
+    if (problems.length > 0) {
+      return yield* new ConfigFileError({
+        reason: "Invalid",
+        file,
+        message: `${file}: ${problems.slice(0, 3).map((p) => `${formatPath(p.path)}: ${p.message}`).join("; ")}${
+          problems.length > 3 ? `; and ${problems.length - 3} more problems` : ""
+        }`
       })
+    }
     const trust = yield* resolveTrust(file, directory, config.ca.trust)
     const storagePath = path.resolve(directory, config.storage.path)
     const certificates = Arr.map(config.certificates, (certificate) => {

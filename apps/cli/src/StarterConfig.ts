@@ -43,7 +43,7 @@ ${optional("  ", `trust:\n  - ${enabled ? "|\n    -----BEGIN CERTIFICATE-----\n 
 
   # External Account Binding, when the CA requires it (it gives you a key id and an HMAC key).
   # Default: none.
-${optional("  ", "eab:\n  kid: { env: ACME_EAB_KID }\n  hmacKey: { env: ACME_EAB_HMAC }")}
+${optional("  ", "eab:\n  kid: { env: ACME_EAB_KID }\n  hmacKey: { env: ACME_EAB_HMAC_KEY }")}
 
   # The common name of the root to prefer when the CA offers several chains; each certificate can
   # override it. Default: the CA's default chain.

@@ -25,7 +25,7 @@ describe("the starter configuration", () => {
   it("decodes with its commented-out examples uncommented: all three challenge types, EAB from the environment", () => {
     const config = Either.getOrThrow(decodeText(StarterConfig.withExamples))
     expect(config.certificates.map((c) => c.challenge.type)).toEqual(["http-01", "tls-alpn-01", "dns-01"])
-    expect(config.ca.eab).toEqual({ kid: { env: "ACME_EAB_KID" }, hmacKey: { env: "ACME_EAB_HMAC" } })
+    expect(config.ca.eab).toEqual({ kid: { env: "ACME_EAB_KID" }, hmacKey: { env: "ACME_EAB_HMAC_KEY" } })
     expect(config.renewal.daysBefore).toBe(30)
   })
 })

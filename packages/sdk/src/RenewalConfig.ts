@@ -8,6 +8,7 @@
 import * as Duration from "effect/Duration"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import * as CaPreset from "./CaPreset.js"
 import { KeyType } from "./CertificateKey.js"
 import * as Identifier from "./Identifier.js"
 
@@ -17,10 +18,9 @@ import * as Identifier from "./Identifier.js"
  * @since 0.1.0
  * @category models
  */
-export const presets: { readonly [name: string]: string } = {
-  letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
-  "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory"
-}
+export const presets: { readonly [name: string]: string } = Object.fromEntries(
+  CaPreset.all.map((preset) => [preset.name, preset.directory])
+)
 
 /**
  * A certificate's name: the folder it lives in (`live/<name>/`), so it must be safe as one path
@@ -166,11 +166,17 @@ export type CertificateSpec = typeof CertificateSpec.Type
  * @category schemas
  */
 export const CaConfig = Schema.Struct({
-  /** a directory URL, or a preset name: letsencrypt, letsencrypt-staging */
+  /** a directory URL, or a preset name (see `CaPreset`): letsencrypt, zerossl, google, ... */
   directory: Schema.String.pipe(
     Schema.filter((d) =>
       d in presets || /^https?:\/\//.test(d) && URL.canParse(d) ||
       `"${d}" is neither a directory URL (https://...) nor a preset (${Object.keys(presets).join(", ")})`
+    )
+  ),
+  /** check the configuration against this preset's constraints while using the `directory` URL */
+  preset: Schema.optional(
+    Schema.String.pipe(
+      Schema.filter((p) => p in presets || `"${p}" is not a preset: use one of ${Object.keys(presets).join(", ")}`)
     )
   ),
   /** extra PEM roots to trust for the CA's own TLS: file paths, or PEM text */

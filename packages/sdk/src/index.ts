@@ -66,3 +66,5 @@ export * as Status from "./Status.js"
 export * as DnsProvider from "./DnsProvider.js"
 /** @since 0.1.0 */
 export * as Plugin from "./Plugin.js"
+/** @since 0.1.0 */
+export * as CaPreset from "./CaPreset.js"

@@ -25,7 +25,7 @@ export interface Options {
 }
 
 /** variables of the test runner's environment that would change what the command does */
-const isolated = ["ACME_CONFIG", "ACME_TEST_CRASH_AT"]
+const isolated = ["ACME_CONFIG", "ACME_TEST_CRASH_AT", "ACME_EAB_KID", "ACME_EAB_HMAC_KEY"]
 
 export const acme = (args: ReadonlyArray<string>, options: Options = {}): Promise<Result> =>
   acmeKilledWhen(args, options, () => false)
