@@ -65,7 +65,8 @@ export class CertificatesFailed extends Data.TaggedError("CertificatesFailed")<{
  */
 export const isUsageFailure = (error: unknown): boolean =>
   ValidationError.isValidationError(error) ||
-  (Predicate.isTagged(error, "ConfigFileError") || Predicate.isTagged(error, "UsageError"))
+  (Predicate.isTagged(error, "ConfigFileError") || Predicate.isTagged(error, "UsageError") ||
+    Predicate.isTagged(error, "PluginError"))
 
 /**
  * @since 0.1.0

@@ -5,11 +5,13 @@
  */
 import {
   AcmeProtocol,
+  ChallengeResponse,
   ChallengeSolver,
-  ChalltestsrvDns,
   CrashPoint,
   type DeployHook,
+  type DnsProvider,
   Planner,
+  type Plugin,
   Renewal,
   RenewalConfig,
   Reporter,
@@ -17,9 +19,10 @@ import {
 } from "@acme/sdk"
 import { NodeAcmeHttpClient, NodeDeployHook, NodeHttp01Responder, NodeTlsAlpn01Responder } from "@acme/platform-node"
 import { NodeContext } from "@effect/platform-node"
-import { Config, Effect, Layer, Option } from "effect"
+import { Config, Context, Effect, Layer, Option } from "effect"
 import type * as ConfigFile from "./ConfigFile.js"
 import { progressLayer } from "./Output.js"
+import * as Registry from "./Registry.js"
 import { version } from "./version.js"
 
 /**
@@ -59,8 +62,36 @@ export const crashPoint: Layer.Layer<never> = Layer.unwrapEffect(
 )
 
 /**
+ * The storage, planner and reporter the configuration names, built (a plugin's `make` runs here).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const providers = (
+  loaded: ConfigFile.Loaded
+): Layer.Layer<Storage.Storage | Planner.Planner | Reporter.Reporter, Plugin.PluginError> =>
+  Layer.scopedContext(
+    Effect.gen(function*() {
+      const context = makeContext(loaded)
+      const storage = yield* loaded.providers.storage.build(context)
+      const planner = yield* loaded.providers.planner.build(context)
+      const reporter = yield* loaded.providers.reporter.build(context)
+      return Context.make(Storage.Storage, storage).pipe(
+        Context.add(Planner.Planner, planner),
+        Context.add(Reporter.Reporter, reporter)
+      )
+    })
+  ).pipe(Layer.provide(Layer.merge(NodeAcmeHttpClient.layer({ trust: loaded.trust }), NodeContext.layer)))
+
+const makeContext = (loaded: ConfigFile.Loaded): Plugin.MakeContext =>
+  Registry.makeContext({
+    configDirectory: loaded.directory,
+    daysBefore: loaded.settings.config.renewal.daysBefore
+  })
+
+/**
  * What every command that talks to the CA needs: the protocol client (trusting `ca.trust`), the
- * storage folder, the settings, the planner and the reporter.
+ * storage, the settings, the planner and the reporter.
  *
  * @since 0.1.0
  * @category layers
@@ -68,7 +99,8 @@ export const crashPoint: Layer.Layer<never> = Layer.unwrapEffect(
 export const protocol = (
   loaded: ConfigFile.Loaded
 ): Layer.Layer<
-  AcmeProtocol.AcmeProtocol | Storage.Storage | Planner.Planner | Reporter.Reporter | Renewal.RenewalSettings
+  AcmeProtocol.AcmeProtocol | Storage.Storage | Planner.Planner | Reporter.Reporter | Renewal.RenewalSettings,
+  Plugin.PluginError
 > => {
   const config = loaded.settings.config
   const http = NodeAcmeHttpClient.layer({ trust: loaded.trust })
@@ -77,29 +109,71 @@ export const protocol = (
       directoryUrl: RenewalConfig.directoryUrl(config.ca),
       userAgent: `acme-effect/${version} (cli)`
     }).pipe(Layer.provide(http)),
-    Storage.layerFileSystem(loaded.storagePath),
-    Planner.layer({ daysBefore: config.renewal.daysBefore }),
-    Reporter.layer,
+    providers(loaded),
     Layer.succeed(Renewal.RenewalSettings, loaded.settings),
     crashPoint
   ).pipe(Layer.provide(NodeContext.layer))
 }
 
 /**
+ * Answers dns-01 through the DNS provider each certificate names.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const dns01 = (loaded: ConfigFile.Loaded): Layer.Layer<ChallengeSolver.Dns01Responder, Plugin.PluginError> =>
+  Layer.scoped(
+    ChallengeSolver.Dns01Responder,
+    Effect.gen(function*() {
+      const context = makeContext(loaded)
+      const services = new Map<string, DnsProvider.Service>()
+      for (const [name, resolved] of loaded.providers.dns) services.set(name, yield* resolved.build(context))
+      const failed = (task: ChallengeSolver.ChallengeTask, description: string) =>
+        new ChallengeSolver.ChallengeError({
+          reason: "Provider",
+          challengeType: "dns-01",
+          identifier: task.identifier.value,
+          description
+        })
+      const record = (task: ChallengeSolver.ChallengeTask) =>
+        Effect.map(ChallengeResponse.dns01TxtValue(task.keyAuthorization), (value) => ({
+          name: ChallengeResponse.dns01RecordName(task.identifier),
+          value
+        }))
+      const providerOf = (task: ChallengeSolver.ChallengeTask) =>
+        Option.match(Option.fromNullable(services.get(task.certificate)), {
+          onNone: () => Effect.fail(failed(task, `no DNS provider is configured for the certificate ${task.certificate}`)),
+          onSome: Effect.succeed
+        })
+      return {
+        present: (task) =>
+          Effect.flatMap(providerOf(task), (provider) =>
+            Effect.flatMap(record(task), (txt) =>
+              provider.present(txt).pipe(Effect.mapError((error) => failed(task, error.message))))),
+        cleanup: (task) =>
+          Effect.flatMap(providerOf(task), (provider) =>
+            Effect.flatMap(record(task), (txt) => provider.cleanup(txt))).pipe(
+              Effect.catchAll((error) => Effect.logWarning(error.message))
+            )
+      }
+    })
+  ).pipe(Layer.provide(Layer.merge(NodeAcmeHttpClient.layer({ trust: loaded.trust }), NodeContext.layer)))
+
+/**
  * Everything the renewal pipeline needs: {@link protocol}, plus the challenge responders (our own
- * http-01 and tls-alpn-01 servers or the webroot, dns-01 through challtestsrv), deploy hooks, and the
- * progress display.
+ * http-01 and tls-alpn-01 servers or the webroot, dns-01 through each certificate's DNS provider),
+ * deploy hooks, and the progress display.
  *
  * @since 0.1.0
  * @category layers
  */
 export const pipeline = (
   loaded: ConfigFile.Loaded
-): Layer.Layer<Renewal.Requirements | DeployHook.DeployHook> => {
+): Layer.Layer<Renewal.Requirements | DeployHook.DeployHook, Plugin.PluginError> => {
   const responders = Layer.mergeAll(
     NodeHttp01Responder.layer,
     NodeTlsAlpn01Responder.layer,
-    ChalltestsrvDns.layer.pipe(Layer.provide(NodeAcmeHttpClient.layer({ trust: loaded.trust })))
+    dns01(loaded)
   ).pipe(Layer.provide(NodeContext.layer))
   return Layer.mergeAll(
     protocol(loaded),

@@ -2,9 +2,10 @@
  * The messages of a bad configuration, in process (fast): one line per file, naming the path of each
  * bad value and what to do. The examples in docs/configuration.md come from here.
  */
-import { Either } from "effect"
+import { Effect, Either } from "effect"
 import { describe, expect, it } from "vitest"
 import * as ConfigFile from "../src/ConfigFile.js"
+import * as Registry from "../src/Registry.js"
 
 const base = {
   ca: { directory: "letsencrypt" },
@@ -64,11 +65,6 @@ describe("ConfigFile.decode: messages", () => {
       "acme.yaml: certificates[0].challenge: http-01 takes either webroot (files for a running web server) or port/address (our own server), not both"
     ],
     [
-      "dns-01 without its url",
-      withCertificate({ challenge: { type: "dns-01", provider: "challtestsrv" } }),
-      "acme.yaml: certificates[0].challenge.url: is required: add the URL of the DNS provider's API"
-    ],
-    [
       "a name used twice",
       { ...base, certificates: [base.certificates[0], base.certificates[0]] },
       `acme.yaml: certificates[1].name: the name "web" is used twice; names must be unique`
@@ -103,7 +99,7 @@ describe("ConfigFile.decode: messages", () => {
     [
       "a directory that is neither a URL nor a preset",
       { ...base, ca: { directory: "ftp://example.org" } },
-      `acme.yaml: ca.directory: "ftp://example.org" is neither a directory URL (https://...) nor a preset (letsencrypt, letsencrypt-staging)`
+      `acme.yaml: ca.directory: "ftp://example.org" is neither a directory URL (https://...) nor a preset (letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, buypass-test, sslcom-rsa, sslcom-ecc)`
     ],
     [
       "not a mapping at all",
@@ -113,7 +109,7 @@ describe("ConfigFile.decode: messages", () => {
     [
       "many problems: the first three, and how many more",
       { ca: {}, storage: {}, certificates: [{ name: "a/b", domains: [], challenge: {} }] },
-      "acme.yaml: ca.directory: is required: add the CA's directory URL, or a preset: letsencrypt, letsencrypt-staging; storage.path: is required: add the folder for certificates, keys and accounts (relative to this file's folder, or absolute); certificates[0].name: \"a/b\" cannot be a certificate name: use 1 to 64 letters, digits, \".\", \"_\" or \"-\", not starting with \".\" (it becomes a folder name, so no \"/\", \"..\" or spaces); and 2 more problems"
+      "acme.yaml: ca.directory: is required: add the CA's directory URL, or a preset: letsencrypt, letsencrypt-staging, zerossl, google, google-staging, buypass, buypass-test, sslcom-rsa, sslcom-ecc; storage.path: is required: add the folder for certificates, keys and accounts (relative to this file's folder, or absolute); certificates[0].name: \"a/b\" cannot be a certificate name: use 1 to 64 letters, digits, \".\", \"_\" or \"-\", not starting with \".\" (it becomes a folder name, so no \"/\", \"..\" or spaces); and 2 more problems"
     ]
   ])("%s", (_, data, expected) => {
     expect(messageOf(data)).toBe(expected)
@@ -135,5 +131,66 @@ describe("ConfigFile.parse", () => {
 
   it("reads JSON", () => {
     expect(ConfigFile.parse("acme.json", JSON.stringify(base))).toEqual(Either.right(base))
+  })
+})
+
+/** decodes, then finds each provider and checks its options (what `ConfigFile.load` does) */
+const providerMessageOf = (data: unknown): Promise<string> =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const config = yield* ConfigFile.decode("acme.yaml", data)
+      yield* Registry.resolveProviders({ file: "acme.yaml", directory: import.meta.dirname, config })
+      return "resolved"
+    }).pipe(Effect.catchAll((error) => Effect.succeed(error.message)))
+  )
+
+describe("providers: messages", () => {
+  it.each([
+    [
+      "dns-01 without its url",
+      withCertificate({ challenge: { type: "dns-01", provider: "challtestsrv" } }),
+      "acme.yaml: certificates[0].challenge.url: is required: add the URL of the DNS provider's API"
+    ],
+    [
+      "a key the DNS provider does not know",
+      withCertificate({ challenge: { type: "dns-01", provider: "challtestsrv", url: "http://127.0.0.1:8055", token: "x" } }),
+      "acme.yaml: certificates[0].challenge.token: unknown key; the keys allowed here are url (check the spelling)"
+    ],
+    [
+      "an unknown DNS provider",
+      withCertificate({ challenge: { type: "dns-01", provider: "godaddy" } }),
+      `acme.yaml: certificates[0].challenge.provider: unknown DNS provider "godaddy"; use one of challtestsrv`
+    ],
+    [
+      "an unknown planner",
+      { ...base, planner: { provider: "oracle" } },
+      `acme.yaml: planner.provider: unknown planner "oracle"; use one of deterministic`
+    ],
+    [
+      "options for the deterministic reporter",
+      { ...base, reporter: { provider: "deterministic", model: "x" } },
+      "acme.yaml: reporter: the deterministic reporter takes no options; remove model"
+    ],
+    [
+      "an unknown storage type",
+      { ...base, storage: { type: "s3", bucket: "certs" } },
+      `acme.yaml: storage.type: unknown storage type "s3"; use one of file, or name the package that provides it with \`plugin:\``
+    ],
+    [
+      "file storage without a path",
+      { ...base, storage: {} },
+      "acme.yaml: storage.path: is required: add the folder for certificates, keys and accounts"
+    ],
+    [
+      "a plugin package that is not installed",
+      { ...base, planner: { provider: "magic", plugin: "acme-plugin-that-does-not-exist" } },
+      `acme.yaml: planner.plugin: cannot find the plugin package "acme-plugin-that-does-not-exist" from`
+    ]
+  ])("%s", async (_, data, expected) => {
+    expect(await providerMessageOf(data)).toContain(expected)
+  })
+
+  it("a valid configuration resolves to the built-in providers", async () => {
+    expect(await providerMessageOf(base)).toBe("resolved")
   })
 })

@@ -19,7 +19,7 @@ export const make: Effect.Effect<Responder, never, HttpClient.HttpClient> = Effe
   HttpClient.HttpClient,
   (client): Responder => {
     const call = (task: ChallengeTask, path: string, body: Record<string, string>) => {
-      const base = task.config.type === "dns-01" ? task.config.url : ""
+      const base = task.config.type === "dns-01" && typeof task.config.url === "string" ? task.config.url : ""
       const failed = (description: string) =>
         new ChallengeError({
           reason: "Provider",

@@ -98,17 +98,47 @@ export const Http01Challenge = Schema.Struct({
 )
 
 /**
- * dns-01 through a DNS provider. `provider: challtestsrv` is Pebble's test DNS server, managed at
- * `url`; real providers come as their own packages.
+ * The name of a provider (a DNS provider, a planner, a reporter, a storage type): a built-in one,
+ * or one that the npm package named by `plugin` exports.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const Dns01Challenge = Schema.Struct({
-  type: Schema.Literal("dns-01"),
-  provider: Schema.Literal("challtestsrv"),
-  url: Schema.String.pipe(Schema.filter((u) => URL.canParse(u) || `"${u}" is not a URL`))
-})
+export const ProviderName = Schema.String.pipe(
+  Schema.pattern(/^[a-z0-9][a-z0-9._-]{0,63}$/, {
+    message: () => "a provider name: lower-case letters, digits, \".\", \"_\" and \"-\""
+  })
+)
+
+/**
+ * An npm package (or a path to a module, `./my-plugin.mjs`, relative to the configuration file)
+ * that exports plugins.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const PluginName = Schema.String.pipe(Schema.minLength(1, { message: () => "an npm package name or a path" }))
+
+/** The provider's own options: every other key of the section, checked by the provider's Schema. */
+const ProviderOptions = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
+/**
+ * dns-01 through a DNS provider: `provider` names it (challtestsrv, rfc2136, cloudflare, route53,
+ * acme-dns, or one of a `plugin`); `propagation` says how to wait for the record; every other key is
+ * the provider's own option, checked by the provider's Schema when the configuration is loaded.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Dns01Challenge = Schema.Struct(
+  {
+    type: Schema.Literal("dns-01"),
+    provider: ProviderName,
+    plugin: Schema.optional(PluginName),
+    propagation: Schema.optional(Schema.Unknown)
+  },
+  ProviderOptions
+)
 
 /**
  * tls-alpn-01, answered by a TLS server of our own on `port` (and `address`).
@@ -254,6 +284,42 @@ export const RenewalSettings = Schema.Struct({
 })
 
 /**
+ * Where certificates, keys and accounts are kept: `type: file` (the default) in the folder `path`,
+ * or a storage that a `plugin` provides (its other keys are its options).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const StorageConfig = Schema.Struct(
+  {
+    type: Schema.optionalWith(ProviderName, { default: () => "file" }),
+    plugin: Schema.optional(PluginName),
+    path: Schema.optional(Schema.String.pipe(Schema.minLength(1)))
+  },
+  ProviderOptions
+).pipe(
+  Schema.filter((storage) =>
+    storage.type !== "file" || storage.path !== undefined ||
+    {
+      path: ["path"],
+      message: "is required: add the folder for certificates, keys and accounts (relative to this file's folder, or absolute)"
+    }
+  )
+)
+
+/**
+ * A planner or reporter: `provider` names it (deterministic, anthropic, openai, openai-compatible,
+ * or one of a `plugin`); every other key (`model`, `baseUrl`, `apiKeyEnv`, ...) is the provider's.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ProviderConfig = Schema.Struct(
+  { provider: ProviderName, plugin: Schema.optional(PluginName) },
+  ProviderOptions
+)
+
+/**
  * The whole configuration.
  *
  * @since 0.1.0
@@ -262,7 +328,11 @@ export const RenewalSettings = Schema.Struct({
 export const RenewalConfig = Schema.Struct({
   ca: CaConfig,
   account: Schema.optionalWith(AccountConfig, { default: () => Schema.decodeSync(AccountConfig)({}) }),
-  storage: Schema.Struct({ path: Schema.String.pipe(Schema.minLength(1)) }),
+  storage: StorageConfig,
+  /** who decides what to renew: the deterministic planner, or an advisory LLM over it */
+  planner: Schema.optionalWith(ProviderConfig, { default: () => ({ provider: "deterministic" }) }),
+  /** who writes the run's summary: the deterministic one, or an LLM's prose added to it */
+  reporter: Schema.optionalWith(ProviderConfig, { default: () => ({ provider: "deterministic" }) }),
   renewal: Schema.optionalWith(RenewalSettings, { default: () => Schema.decodeSync(RenewalSettings)({}) }),
   certificates: Schema.NonEmptyArray(CertificateSpec).pipe(
     Schema.filter((certificates) => {

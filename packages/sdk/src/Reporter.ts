@@ -100,12 +100,20 @@ export const fromState = (state: State): RunReport => ({
 })
 
 /**
+ * The deterministic reporter.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Service = {
+  summarize: (state) => Effect.succeed(fromState(state))
+}
+
+/**
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Reporter> = Layer.succeed(Reporter, {
-  summarize: (state) => Effect.succeed(fromState(state))
-})
+export const layer: Layer.Layer<Reporter> = Layer.succeed(Reporter, make)
 
 /**
  * Whether a report has a failed certificate (exit code 1).

@@ -388,6 +388,15 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
 export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, makeMemory)
 
 /**
+ * Storage in a folder (see {@link layerFileSystem}).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeFileSystem = (root: string): Effect.Effect<Service, never, FileSystem.FileSystem | Path.Path> =>
+  fileStorage.make(root)
+
+/**
  * Storage in a folder, with the layout above, atomic writes and 0600 private keys. Needs the
  * platform's `FileSystem` and `Path` (`NodeContext.layer` on Node).
  *
@@ -395,4 +404,4 @@ export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, makeMemor
  * @category layers
  */
 export const layerFileSystem = (root: string): Layer.Layer<Storage, never, FileSystem.FileSystem | Path.Path> =>
-  Layer.effect(Storage, fileStorage.make(root))
+  Layer.effect(Storage, makeFileSystem(root))
