@@ -52,7 +52,6 @@ const tsigErrors: Record<number, string> = { 16: "BADSIG", 17: "BADKEY", 18: "BA
 const OPCODE_UPDATE = 5
 const CLASS_NONE = 254
 const CLASS_ANY = 255
-const TYPE_TSIG = 250
 const FUDGE_SECONDS = 300
 
 const canonical = (name: string): string => name.toLowerCase().replace(/\.+$/, "")
