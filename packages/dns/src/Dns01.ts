@@ -76,6 +76,19 @@ export type Propagation = typeof Propagation.Type
 export const defaultPropagation: Propagation = Schema.decodeSync(Propagation)({})
 
 /**
+ * Propagation settings as code writes them: any field left out takes its default.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PropagationInput {
+  readonly nameservers?: ReadonlyArray<string> | undefined
+  readonly timeout?: Duration.DurationInput | undefined
+  readonly interval?: Duration.DurationInput | undefined
+  readonly check?: boolean | undefined
+}
+
+/**
  * What answers one task: a provider, and optionally propagation settings (any field left out takes
  * its default).
  *
@@ -84,7 +97,7 @@ export const defaultPropagation: Propagation = Schema.decodeSync(Propagation)({}
  */
 export interface Setup {
   readonly provider: DnsProvider.Service
-  readonly propagation?: Partial<Propagation> | undefined
+  readonly propagation?: PropagationInput | undefined
 }
 
 /**
@@ -280,7 +293,14 @@ export const make = (resolve: Resolve): Effect.Effect<ChallengeSolver.Responder,
     const setupOf = (task: ChallengeSolver.ChallengeTask) =>
       Effect.map(resolve(task), (resolved) => {
         const setup: Setup = isSetup(resolved) ? resolved : { provider: resolved }
-        return { provider: setup.provider, propagation: { ...defaultPropagation, ...setup.propagation } }
+        const given = setup.propagation ?? {}
+        const propagation = {
+          nameservers: given.nameservers ?? defaultPropagation.nameservers,
+          timeout: given.timeout ?? defaultPropagation.timeout,
+          interval: given.interval ?? defaultPropagation.interval,
+          check: given.check ?? defaultPropagation.check
+        }
+        return { provider: setup.provider, propagation }
       })
 
     const present = (task: ChallengeSolver.ChallengeTask) =>
@@ -341,6 +361,6 @@ export const layer = (resolve: Resolve): Layer.Layer<ChallengeSolver.Dns01Respon
  */
 export const layerProvider = (
   provider: DnsProvider.Service,
-  propagation?: Partial<Propagation>
+  propagation?: PropagationInput
 ): Layer.Layer<ChallengeSolver.Dns01Responder, never, DnsResolver.DnsResolver> =>
   layer(() => Effect.succeed({ provider, propagation }))

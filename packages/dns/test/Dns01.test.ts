@@ -61,7 +61,7 @@ const task = (identifier: string, token = "token-1"): ChallengeSolver.ChallengeT
   config: { type: "dns-01", provider: "challtestsrv", url: "http://127.0.0.1:1" }
 })
 
-const responderWith = (dns: ReturnType<typeof fakeDns>, propagation?: Partial<Dns01.Propagation>) =>
+const responderWith = (dns: ReturnType<typeof fakeDns>, propagation?: Dns01.PropagationInput) =>
   Dns01.make(() => Effect.succeed({ provider: dns.provider, propagation })).pipe(Effect.provide(dns.resolverLayer))
 
 describe("Dns01 responder", () => {
