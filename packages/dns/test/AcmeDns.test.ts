@@ -1,9 +1,8 @@
 import { AcmeDns } from "@acme/dns"
 import { Plugin } from "@acme/sdk"
-import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Redacted } from "effect"
-import { makeContext } from "./support/context.js"
+import { makeContext, platform } from "./support/context.js"
 import { stubServer } from "./support/stub.js"
 
 const subdomain = "8e5700ea-a4bf-41c7-8a77-e990661dcc6a"
@@ -47,7 +46,7 @@ describe("acme-dns against a stub of its API", () => {
       expect(stub.requests[0]?.headers["content-type"]).toBe("application/json")
       yield* provider.cleanup({ name: fulldomain, value: value("a") })
       expect(stub.requests).toHaveLength(2)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("wrong credentials are Unauthorized; a bad value is Refused with acme-dns's error", () =>
     Effect.gen(function*() {
@@ -73,7 +72,7 @@ describe("acme-dns against a stub of its API", () => {
       const bad = yield* Effect.flip(right.present({ name: fulldomain, value: "short" }))
       expect(bad.reason).toBe("Refused")
       expect(bad.message).toBe(`DNS provider acme-dns: POST ${stub.url}/update: HTTP 400 (bad_txt)`)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("a record name that is not fulldomain (the CNAME is missing) is Invalid and says which CNAME to add", () =>
     Effect.gen(function*() {
@@ -98,5 +97,5 @@ describe("acme-dns against a stub of its API", () => {
       // through the plugin, with the credentials from the environment, it works
       yield* provider.present({ name: fulldomain, value: value("c") })
       expect(stub.values).toEqual([value("c")])
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 })

@@ -1,9 +1,8 @@
 import { Cloudflare } from "@acme/dns"
 import { Plugin } from "@acme/sdk"
-import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Redacted } from "effect"
-import { makeContext } from "./support/context.js"
+import { makeContext, platform } from "./support/context.js"
 import { stubServer } from "./support/stub.js"
 
 /**
@@ -78,7 +77,7 @@ describe("Cloudflare against a stub of API v4", () => {
       yield* provider.cleanup({ name, value: "wildcard-value" })
       expect(contents(stub.records)).toEqual([`${name} base-value`])
       expect(stub.requests.filter((r) => r.method === "DELETE")).toHaveLength(1)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("a rejected token is Unauthorized, with Cloudflare's words and what to grant", () =>
     Effect.gen(function*() {
@@ -91,7 +90,7 @@ describe("Cloudflare against a stub of API v4", () => {
           "HTTP 403: Authentication error [10000]); give the token Zone:DNS:Edit (and Zone:Read) for the zone"
       )
       expect(error.message).not.toContain("wrong-token")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("a name in no zone of the account is NotFound, listing what was asked", () =>
     Effect.gen(function*() {
@@ -104,7 +103,7 @@ describe("Cloudflare against a stub of API v4", () => {
           "_acme-challenge.example.org, example.org, org); check that the token may read the zone, or set zone/zoneId"
       )
       expect(stub.records.size).toBe(0)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("a wrong zoneId is Refused with Cloudflare's error", () =>
     Effect.gen(function*() {
@@ -118,7 +117,7 @@ describe("Cloudflare against a stub of API v4", () => {
       expect(error.reason).toBe("Refused")
       expect(error.message).toContain("POST /zones/zone-9/dns_records (TXT _acme-challenge.example.test): HTTP 404: Could not route")
       expect(stub.requests.some((r) => r.url.startsWith("/client/v4/zones?"))).toBe(false)
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("the plugin reads the token from the environment ({ env: NAME }) and rejects unknown keys", () =>
     Effect.gen(function*() {
@@ -136,5 +135,5 @@ describe("Cloudflare against a stub of API v4", () => {
       expect((yield* Effect.flip(missing(context))).message).toBe("env: environment variable NOPE is not set")
       const unknown = configurable.configure({ apiToken: "t", apiKey: "x" })
       expect(Either.isLeft(unknown) && unknown.left.message).toContain("apiKey")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 })

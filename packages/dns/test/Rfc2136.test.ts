@@ -4,7 +4,7 @@ import { Bind } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Either, Redacted } from "effect"
 import * as Dns from "node:dns"
-import { makeContext } from "./support/context.js"
+import { makeContext, platform } from "./support/context.js"
 
 const txtAt = (server: string, name: string) =>
   Effect.promise(() => {
@@ -137,7 +137,7 @@ layer(Bind.layer({ zones }), { excludeTestServices: true })("RFC 2136 against BI
       const provider = yield* build(makeContext({ TSIG_SECRET: bind.keys.sha512.secret }))
       yield* provider.present({ name: "_acme-challenge.env.example.test", value: "from-env" })
       expect(yield* txtAt(bind.server, "_acme-challenge.env.example.test")).toEqual(["from-env"])
-    }))
+    }).pipe(Effect.scoped, Effect.provide(platform)))
 
   it.effect("the dns-01 responder follows the _acme-challenge CNAME into another zone and waits for BIND to serve it", () =>
     Effect.gen(function*() {

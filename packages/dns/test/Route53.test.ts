@@ -1,11 +1,10 @@
 import { Route53 } from "@acme/dns"
 import { Plugin } from "@acme/sdk"
-import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import aws4 from "aws4"
 import { Effect, Either, Redacted } from "effect"
 import { XMLParser } from "fast-xml-parser"
-import { makeContext } from "./support/context.js"
+import { makeContext, platform } from "./support/context.js"
 import { type StubRequest, stubServer } from "./support/stub.js"
 
 const accessKeyId = "AKIDEXAMPLE"
@@ -181,7 +180,7 @@ describe("Route53 against a stub of its REST API (XML, SigV4)", () => {
       ])
       // the unrelated set the listing showed first was never touched
       expect(stub.sets.get("zzz.example.test.")).toEqual({ ttl: 300, values: ["\"unrelated\""] })
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("a bad access key is Unauthorized with Route 53's code, and says what to check", () =>
     Effect.gen(function*() {
@@ -199,7 +198,7 @@ describe("Route53 against a stub of its REST API (XML, SigV4)", () => {
           "InvalidClientTokenId: The security token included in the request is invalid.); check the access key and " +
           "its IAM permissions for route53:ChangeResourceRecordSets on the zone"
       )
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("a wrong secret fails the stub's signature check", () =>
     Effect.gen(function*() {
@@ -208,7 +207,7 @@ describe("Route53 against a stub of its REST API (XML, SigV4)", () => {
       const error = yield* Effect.flip(provider.present({ name: "_acme-challenge.example.test", value: "v" }))
       expect(error.reason).toBe("Unauthorized")
       expect(error.message).toContain("SignatureDoesNotMatch")
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("an unknown hosted zone is NotFound; a name in no hosted zone too", () =>
     Effect.gen(function*() {
@@ -227,7 +226,7 @@ describe("Route53 against a stub of its REST API (XML, SigV4)", () => {
           "_acme-challenge.example.org, example.org, org); check the credentials' account, or set hostedZoneId"
       )
       expect(stub.changes).toEqual([])
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 
   it.scoped("the plugin takes the credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY by default", () =>
     Effect.gen(function*() {
@@ -239,5 +238,5 @@ describe("Route53 against a stub of its REST API (XML, SigV4)", () => {
       yield* provider.present({ name: "_acme-challenge.example.test", value: "from-env" })
       expect(asked).toEqual(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"])
       expect(stub.sets.get("_acme-challenge.example.test.")?.values).toEqual(["\"from-env\""])
-    }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+    }).pipe(Effect.provide(platform)))
 })

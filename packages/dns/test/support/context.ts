@@ -1,6 +1,7 @@
 /** A plugin MakeContext for tests, with an environment given as a record. */
 import { Planner, Plugin, Reporter } from "@acme/sdk"
-import { Effect } from "effect"
+import { NodeFileSystem, NodeHttpClient, NodePath } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
 
 export const makeContext = (environment: Record<string, string>, asked: Array<string> = []): Plugin.MakeContext => ({
   configDirectory: "/etc/acme",
@@ -14,3 +15,6 @@ export const makeContext = (environment: Record<string, string>, asked: Array<st
       : Effect.succeed(value)
   }
 })
+
+/** what a plugin's `make` may use (HttpClient, FileSystem, Path), on Node */
+export const platform = Layer.mergeAll(NodeHttpClient.layerUndici, NodeFileSystem.layer, NodePath.layer)
