@@ -164,7 +164,11 @@ export const followCname = (name: string): Effect.Effect<
   })
 
 /** one server to ask: its label for messages and its address */
-interface Target {
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Target {
   readonly label: string
   readonly address: string
 }
@@ -231,8 +235,9 @@ export const authoritativeServers = (
 
 /**
  * Waits until every server answers `value` among the TXT values of `name`: asks all of them, then
- * again after `interval` those that did not have it, until `timeout`. The failure says which
- * servers never had it.
+ * again after `interval` those that did not have it, until `timeout`. A name server with several
+ * addresses (IPv4 and IPv6) counts as having it when one of its addresses answers with it, so an
+ * address this machine cannot reach does not block. The failure names the servers that never had it.
  *
  * @since 0.1.0
  * @category combinators
@@ -244,28 +249,33 @@ export const waitVisible = (
 ): Effect.Effect<void, string, DnsResolver.DnsResolver> =>
   Effect.gen(function*() {
     const resolver = yield* DnsResolver.DnsResolver
-    let missing: ReadonlyArray<Target> = servers
+    const byLabel = new Map<string, Array<string>>()
+    for (const server of servers) byLabel.set(server.label, [...(byLabel.get(server.label) ?? []), server.address])
+    let missing: ReadonlyArray<string> = [...byLabel.keys()]
     const lastErrors = new Map<string, string>()
-    const check = Effect.gen(function*() {
-      const stillMissing = yield* Effect.filter(missing, (server) =>
-        resolver.txt(record.name, server.address).pipe(
-          Effect.map((values) => {
-            lastErrors.delete(server.label)
-            return !values.includes(record.value)
-          }),
+    const hasIt = (label: string) =>
+      Effect.forEach(byLabel.get(label) ?? [], (address) =>
+        resolver.txt(record.name, address).pipe(
+          Effect.map((values) => values.includes(record.value)),
           Effect.catchAll((error) => {
-            lastErrors.set(server.label, error.description)
-            return Effect.succeed(true)
+            lastErrors.set(label, error.description)
+            return Effect.succeed(false)
           })
-        ), { concurrency: "unbounded" })
+        ), { concurrency: "unbounded" }).pipe(
+          Effect.map((answers) => answers.some((yes) => yes)),
+          Effect.tap((yes) => yes ? Effect.sync(() => lastErrors.delete(label)) : Effect.void)
+        )
+    const check = Effect.gen(function*() {
+      const stillMissing = yield* Effect.filter(missing, (label) => Effect.map(hasIt(label), (yes) => !yes), {
+        concurrency: "unbounded"
+      })
       missing = stillMissing
       if (stillMissing.length > 0) return yield* Effect.fail(stillMissing)
     })
     const timeout = Duration.decode(options.timeout)
     yield* check.pipe(
       Effect.retry(Schedule.spaced(options.interval).pipe(Schedule.upTo(timeout))),
-      Effect.mapError((stillMissing) => {
-        const labels = [...new Set(stillMissing.map((server) => server.label))]
+      Effect.mapError((labels) => {
         const errors = labels.flatMap((label) => {
           const error = lastErrors.get(label)
           return error === undefined ? [] : [`${label}: ${error}`]

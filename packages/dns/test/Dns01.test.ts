@@ -15,6 +15,8 @@ const fakeDns = (options: {
   readonly ns?: Record<string, ReadonlyArray<string>>
   readonly addresses?: Record<string, ReadonlyArray<string>>
   readonly failPresent?: DnsProvider.DnsProviderError
+  /** addresses whose TXT queries time out */
+  readonly unreachable?: ReadonlyArray<string>
 } = {}) => {
   const zone = new Map<string, Set<string>>()
   const asked = new Map<string, number>()
@@ -42,7 +44,9 @@ const fakeDns = (options: {
         /^[\d.]+$/.test(host) ? [host] : options.addresses?.[host] ?? { "ns1.example.test": ["192.0.2.1"], "ns2.example.test": ["192.0.2.2"] }[host] ?? []
       ),
     txt: (name, server) =>
-      Effect.sync(() => {
+      (options.unreachable ?? []).includes(server)
+        ? Effect.fail(new DnsResolver.DnsLookupError({ name, type: "TXT", server, description: "ETIMEOUT" }))
+        : Effect.sync(() => {
         queries.push({ name, server })
         const seen = (asked.get(server) ?? 0) + 1
         asked.set(server, seen)
@@ -106,6 +110,32 @@ describe("Dns01 responder", () => {
       // about one poll every 2 seconds per server, and no more
       expect(dns.queries.length).toBeGreaterThanOrEqual(2 * 60)
       expect(dns.queries.length).toBeLessThanOrEqual(2 * 62)
+    }))
+
+  it.effect("a name server counts when one of its addresses has the value (an unreachable IPv6 address does not block)", () =>
+    Effect.gen(function*() {
+      const dns = fakeDns({
+        unreachable: ["2001:db8::1"],
+        addresses: { "ns1.example.test": ["2001:db8::1", "192.0.2.1"], "ns2.example.test": ["192.0.2.2"] }
+      })
+      const responder = yield* responderWith(dns)
+      yield* responder.present(task("www.example.test"))
+      expect(dns.queries.map((q) => q.server).sort()).toEqual(["192.0.2.1", "192.0.2.2"])
+    }))
+
+  it.effect("a server that never answers is named in the timeout error with its last failure", () =>
+    Effect.gen(function*() {
+      const dns = fakeDns({ unreachable: ["192.0.2.2"] })
+      const responder = yield* responderWith(dns, { timeout: "10 seconds", interval: "1 second" })
+      const fiber = yield* Effect.fork(Effect.flip(responder.present(task("www.example.test"))))
+      yield* TestClock.adjust("11 seconds")
+      const error = yield* Fiber.join(fiber)
+      expect(error.message).toBe(
+        "cannot present dns-01 for www.example.test: TXT record _acme-challenge.www.example.test not visible at " +
+          "ns2.example.test after 10s (ns2.example.test: ETIMEOUT); check the provider/zone"
+      )
+      // ns1 had it at once and was not asked again
+      expect(dns.queries.filter((q) => q.server === "192.0.2.1")).toHaveLength(1)
     }))
 
   it.effect("asks the configured nameservers (host:port) instead of the zone's NS", () =>
