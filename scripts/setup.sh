@@ -2,6 +2,7 @@
 # Everything a fresh Debian machine with Node.js 20 needs before `pnpm test` or `pnpm acme`:
 #   - pnpm, at the version package.json pins (corepack when it works, else npm, else npx);
 #   - Pebble and pebble-challtestsrv (Debian package `pebble`) for the tests and the demo;
+#   - BIND 9 (Debian packages `bind9`, `bind9-dnsutils`) for the RFC 2136 / dns-01 tests of @acme/dns;
 #   - a Pebble that offers ARI (Debian trixie's 2.6), best effort, for the ARI tests;
 #   - the workspace's dependencies, exactly as locked.
 # Safe to run again: each step is skipped when already done.
@@ -46,6 +47,14 @@ if ! command -v pebble >/dev/null 2>&1 || ! command -v pebble-challtestsrv >/dev
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq pebble >/dev/null
+fi
+# --- BIND 9 (named) for the dns-01 tests -----------------------------------------------------
+if ! command -v named >/dev/null 2>&1 && [ ! -x /usr/sbin/named ]; then
+  say "installing BIND 9 (apt-get install -y bind9 bind9-dnsutils)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq bind9 bind9-dnsutils >/dev/null
 fi
 bash "$root/scripts/fetch-pebble-ari.sh" >&2 || true
 

@@ -70,6 +70,11 @@ export interface PebbleOptions {
   readonly certificateValidityPeriodSeconds?: number | undefined
   /** default `"challtestsrv"` */
   readonly challengeServers?: ChallengeServers | undefined
+  /**
+   * the DNS server Pebble resolves names with (`-dnsserver`), `host:port`; default challtestsrv's DNS
+   * (`127.0.0.1:dnsPort`). Give a `Bind` server (`bind.server`) to validate dns-01 through BIND.
+   */
+  readonly dnsServer?: string | undefined
   /** the Pebble binary: a path or a name on PATH; default `process.env.PEBBLE_BIN ?? "pebble"` */
   readonly pebbleBin?: string | undefined
   /** default `process.env.PEBBLE_CHALLTESTSRV_BIN ?? "pebble-challtestsrv"` */
@@ -152,8 +157,10 @@ export interface Service {
   readonly httpPort: number
   /** the port Pebble validates tls-alpn-01 on */
   readonly tlsPort: number
-  /** challtestsrv's DNS server (UDP and TCP) on 127.0.0.1, which Pebble resolves names with */
+  /** challtestsrv's DNS server (UDP and TCP) on 127.0.0.1, which Pebble resolves names with unless `dnsServer` says otherwise */
   readonly dnsPort: number
+  /** the DNS server Pebble resolves names with: `dnsServer`, else `127.0.0.1:dnsPort` */
+  readonly dnsServer: string
   readonly challengeServers: ChallengeServers
   /** holds Pebble's config, certificate and key; removed when the scope closes */
   readonly tempDirectory: string

@@ -1,6 +1,10 @@
 /**
  * @since 0.1.0
  */
+export * as Bind from "./Bind.js"
+/**
+ * @since 0.1.0
+ */
 export * as Pebble from "./Pebble.js"
 /**
  * @since 0.1.0

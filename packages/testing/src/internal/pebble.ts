@@ -269,7 +269,7 @@ const makeWith = (
             "-config",
             configPath,
             "-dnsserver",
-            `127.0.0.1:${ports.dns}`,
+            options.dnsServer ?? `127.0.0.1:${ports.dns}`,
             ...(options.strict === true ? ["-strict"] : [])
           ).pipe(
             Command.env(
@@ -469,6 +469,7 @@ const makeWith = (
       httpPort: ports.http,
       tlsPort: ports.tls,
       dnsPort: ports.dns,
+      dnsServer: options.dnsServer ?? `127.0.0.1:${ports.dns}`,
       challengeServers: resolved.challengeServers,
       tempDirectory,
       processIds: { pebble: started.pebble.pid, challtestsrv: started.challtestsrv.pid },
