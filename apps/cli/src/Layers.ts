@@ -5,11 +5,9 @@
  */
 import {
   AcmeProtocol,
-  ChallengeResponse,
   ChallengeSolver,
   CrashPoint,
   type DeployHook,
-  type DnsProvider,
   Planner,
   type Plugin,
   Renewal,
@@ -17,6 +15,7 @@ import {
   Reporter,
   Storage
 } from "@acme/sdk"
+import { Dns01, DnsResolver } from "@acme/dns"
 import { NodeAcmeHttpClient, NodeDeployHook, NodeHttp01Responder, NodeTlsAlpn01Responder } from "@acme/platform-node"
 import { NodeContext } from "@effect/platform-node"
 import { Config, Context, Effect, Layer, Option } from "effect"
@@ -116,48 +115,38 @@ export const protocol = (
 }
 
 /**
- * Answers dns-01 through the DNS provider each certificate names.
+ * Answers dns-01 through the DNS provider each certificate names (`@acme/dns`'s responder: CNAME
+ * delegation, the wait until the zone's servers answer with the record, cleanup).
  *
  * @since 0.1.0
  * @category layers
  */
 export const dns01 = (loaded: ConfigFile.Loaded): Layer.Layer<ChallengeSolver.Dns01Responder, Plugin.PluginError> =>
-  Layer.scoped(
-    ChallengeSolver.Dns01Responder,
+  Layer.unwrapScoped(
     Effect.gen(function*() {
       const context = makeContext(loaded)
-      const services = new Map<string, DnsProvider.Service>()
-      for (const [name, resolved] of loaded.providers.dns) services.set(name, yield* resolved.build(context))
-      const failed = (task: ChallengeSolver.ChallengeTask, description: string) =>
-        new ChallengeSolver.ChallengeError({
-          reason: "Provider",
-          challengeType: "dns-01",
-          identifier: task.identifier.value,
-          description
-        })
-      const record = (task: ChallengeSolver.ChallengeTask) =>
-        Effect.map(ChallengeResponse.dns01TxtValue(task.keyAuthorization), (value) => ({
-          name: ChallengeResponse.dns01RecordName(task.identifier),
-          value
-        }))
-      const providerOf = (task: ChallengeSolver.ChallengeTask) =>
-        Option.match(Option.fromNullable(services.get(task.certificate)), {
-          onNone: () => Effect.fail(failed(task, `no DNS provider is configured for the certificate ${task.certificate}`)),
+      const setups = new Map<string, Dns01.Setup>()
+      for (const [name, setup] of loaded.providers.dns) {
+        setups.set(name, { provider: yield* setup.build(context), propagation: setup.propagation })
+      }
+      return Dns01.layer((task) =>
+        Option.match(Option.fromNullable(setups.get(task.certificate)), {
+          onNone: () =>
+            Effect.fail(
+              new ChallengeSolver.ChallengeError({
+                reason: "Unsupported",
+                challengeType: "dns-01",
+                identifier: task.identifier.value,
+                description: `no DNS provider is configured for the certificate ${task.certificate}`
+              })
+            ),
           onSome: Effect.succeed
         })
-      return {
-        present: (task) =>
-          Effect.flatMap(providerOf(task), (provider) =>
-            Effect.flatMap(record(task), (txt) =>
-              provider.present(txt).pipe(Effect.mapError((error) => failed(task, error.message))))),
-        cleanup: (task) =>
-          Effect.flatMap(providerOf(task), (provider) =>
-            Effect.flatMap(record(task), (txt) => provider.cleanup(txt))).pipe(
-              Effect.catchAll((error) => Effect.logWarning(error.message))
-            )
-      }
+      )
     })
-  ).pipe(Layer.provide(Layer.merge(NodeAcmeHttpClient.layer({ trust: loaded.trust }), NodeContext.layer)))
+  ).pipe(
+    Layer.provide(Layer.mergeAll(NodeAcmeHttpClient.layer({ trust: loaded.trust }), NodeContext.layer, DnsResolver.layer()))
+  )
 
 /**
  * Everything the renewal pipeline needs: {@link protocol}, plus the challenge responders (our own

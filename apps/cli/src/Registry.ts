@@ -14,6 +14,7 @@
 import { createRequire } from "node:module"
 import * as NodePath from "node:path"
 import { pathToFileURL } from "node:url"
+import { Dns01 } from "@acme/dns"
 import { Planner, Plugin, type RenewalConfig, Reporter, Storage } from "@acme/sdk"
 import { Path } from "@effect/platform"
 import { Array as Arr, Config, Effect, Either, ParseResult, Predicate, Schema } from "effect"
@@ -56,7 +57,17 @@ export interface Providers {
   readonly planner: Resolved<"planner">
   readonly reporter: Resolved<"reporter">
   /** the DNS provider of each dns-01 certificate, by certificate name */
-  readonly dns: ReadonlyMap<string, Resolved<"dns">>
+  readonly dns: ReadonlyMap<string, DnsSetup>
+}
+
+/**
+ * A dns-01 certificate's DNS provider and, when configured, how to wait for its records.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DnsSetup extends Resolved<"dns"> {
+  readonly propagation: Dns01.Propagation | undefined
 }
 
 const fileStorage = Plugin.make({
@@ -304,22 +315,28 @@ export const resolveProviders = (
       plugin: config.reporter.plugin,
       options: without(config.reporter, ["provider", "plugin"])
     })
-    const dns = new Map<string, Resolved<"dns">>()
+    const dns = new Map<string, DnsSetup>()
     for (const [index, certificate] of config.certificates.entries()) {
       const challenge = certificate.challenge
       if (challenge.type !== "dns-01") continue
-      dns.set(
-        certificate.name,
-        yield* resolveSection({
-          ...common,
-          kind: "dns",
-          at: ["certificates", index, "challenge"],
-          nameKey: "provider",
-          name: challenge.provider,
-          plugin: challenge.plugin,
-          options: without(challenge, ["type", "provider", "plugin", "propagation"])
-        })
-      )
+      const at = ["certificates", index, "challenge"]
+      const resolved = yield* resolveSection({
+        ...common,
+        kind: "dns",
+        at,
+        nameKey: "provider",
+        name: challenge.provider,
+        plugin: challenge.plugin,
+        options: without(challenge, ["type", "provider", "plugin", "propagation"])
+      })
+      const propagation = challenge.propagation === undefined ? Either.right(undefined) : Schema.decodeUnknownEither(
+        Dns01.Propagation,
+        { errors: "all", onExcessProperty: "error" }
+      )(challenge.propagation)
+      if (Either.isLeft(propagation)) {
+        return yield* optionsError(file, [...at, "propagation"], propagation.left)
+      }
+      dns.set(certificate.name, { ...resolved, propagation: propagation.right })
     }
     return { storage, planner, reporter, dns }
   })

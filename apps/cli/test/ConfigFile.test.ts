@@ -159,7 +159,17 @@ describe("providers: messages", () => {
     [
       "an unknown DNS provider",
       withCertificate({ challenge: { type: "dns-01", provider: "godaddy" } }),
-      `acme.yaml: certificates[0].challenge.provider: unknown DNS provider "godaddy"; use one of challtestsrv`
+      `acme.yaml: certificates[0].challenge.provider: unknown DNS provider "godaddy"; use one of rfc2136, cloudflare, route53, acme-dns, challtestsrv, or name the package that provides it with \`plugin:\``
+    ],
+    [
+      "propagation settings that are not",
+      withCertificate({ challenge: { type: "dns-01", provider: "challtestsrv", url: "http://127.0.0.1:8055", propagation: { timeout: "soon" } } }),
+      `acme.yaml: certificates[0].challenge.propagation.timeout: "soon" is not a duration`
+    ],
+    [
+      "rfc2136 without its TSIG key",
+      withCertificate({ challenge: { type: "dns-01", provider: "rfc2136", server: "127.0.0.1:5353" } }),
+      "acme.yaml: certificates[0].challenge.tsig: is required"
     ],
     [
       "an unknown planner",

@@ -89,7 +89,16 @@ layer(Pebble.layer(), { excludeTestServices: true })("a plugin package named in 
       const pebble = yield* Pebble.Pebble
       const api = yield* endpoint(pebble.challtestsrvUrl)
       const result = yield* withConfig(
-        { type: "dns-01", plugin: "acme-plugin-httpreq", provider: "httpreq", endpoint: api.url, username: "acme", passwordEnv: "HTTPREQ_PASSWORD" },
+        {
+          type: "dns-01",
+          plugin: "acme-plugin-httpreq",
+          provider: "httpreq",
+          endpoint: api.url,
+          username: "acme",
+          passwordEnv: "HTTPREQ_PASSWORD",
+          // the zone's "authoritative server" is challtestsrv's DNS, which Pebble asks too
+          propagation: { nameservers: [`127.0.0.1:${pebble.dnsPort}`], interval: "200 millis", timeout: "20 seconds" }
+        },
         pebble,
         "plugin.example.test",
         { env: { HTTPREQ_PASSWORD: password } }

@@ -62,6 +62,8 @@ export const make = (config: Config): Effect.Effect<DnsProvider.Service, never, 
     }
     return {
       name: providerName,
+      // challtestsrv answers Pebble's DNS queries itself, from what was just set
+      visibleAtOnce: true,
       present: (record) => call("/set-txt", { host: `${normalise(record.name)}.`, value: record.value }),
       cleanup: (record) => call("/clear-txt", { host: `${normalise(record.name)}.` })
     }

@@ -308,7 +308,8 @@ export const make = (resolve: Resolve): Effect.Effect<ChallengeSolver.Responder,
           nameservers: given.nameservers ?? defaultPropagation.nameservers,
           timeout: given.timeout ?? defaultPropagation.timeout,
           interval: given.interval ?? defaultPropagation.interval,
-          check: given.check ?? defaultPropagation.check
+          // a provider whose records are served at once is not checked unless asked to be
+          check: given.check ?? (setup.provider.visibleAtOnce === true ? false : defaultPropagation.check)
         }
         return { provider: setup.provider, propagation }
       })

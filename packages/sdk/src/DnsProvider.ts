@@ -53,4 +53,9 @@ export interface Service {
   readonly present: (record: TxtRecord) => Effect.Effect<void, DnsProviderError>
   /** removes exactly this value at this name */
   readonly cleanup: (record: TxtRecord) => Effect.Effect<void, DnsProviderError>
+  /**
+   * The record is served at once by the server the CA asks (pebble-challtestsrv): no propagation
+   * check unless the configuration asks for one.
+   */
+  readonly visibleAtOnce?: boolean | undefined
 }

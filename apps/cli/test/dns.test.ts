@@ -1,0 +1,92 @@
+/**
+ * dns-01 through the configuration file: `acme renew` with `provider: rfc2136` sends TSIG-signed
+ * updates to a real BIND, waits until BIND answers with the records, and Pebble (resolving through
+ * that BIND) validates them for real: a wildcard certificate, nothing faked between the pieces.
+ */
+import { X509Certificate } from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Bind, Pebble } from "@acme/testing"
+import { expect, layer } from "@effect/vitest"
+import { Effect, Layer, Schema } from "effect"
+import { acme, type Options, temporaryFolder } from "./support/cli.js"
+
+const ca = Layer.unwrapEffect(Effect.map(Bind.Bind, (bind) => Pebble.layer({ dnsServer: bind.server }))).pipe(
+  Layer.provideMerge(Bind.layer())
+)
+
+const renew = (certificate: Record<string, unknown>, options: Options = {}) =>
+  Effect.gen(function*() {
+    const pebble = yield* Pebble.Pebble
+    return yield* Effect.acquireUseRelease(
+      Effect.sync(() => temporaryFolder("acme-dns-")),
+      (folder) =>
+        Effect.promise(async () => {
+          fs.writeFileSync(
+            path.join(folder.path, "acme.yaml"),
+            JSON.stringify({
+              ca: { directory: pebble.directoryUrl, trust: [pebble.caBundle] },
+              storage: { path: "./storage" },
+              renewal: { maxAttempts: 1 },
+              certificates: [{ name: "wild", ...certificate }]
+            })
+          )
+          const result = await acme(["renew", "--json"], { cwd: folder.path, ...options })
+          const live = path.join(folder.path, "storage", "live", "wild", "cert.pem")
+          return { ...result, certificate: fs.existsSync(live) ? new X509Certificate(fs.readFileSync(live)) : undefined }
+        }),
+      (folder) => Effect.sync(folder.remove)
+    )
+  })
+
+const Report = Schema.parseJson(Schema.Struct({
+  certificates: Schema.Array(Schema.Struct({
+    action: Schema.String,
+    error: Schema.optional(Schema.Struct({ type: Schema.String, message: Schema.String }))
+  }))
+}))
+
+layer(ca, { excludeTestServices: true, timeout: 60_000 })("dns-01 with rfc2136 from the configuration file", (it) => {
+  it.effect("a wildcard certificate through TSIG-signed updates to BIND and Pebble's validation through BIND", () =>
+    Effect.gen(function*() {
+      const bind = yield* Bind.Bind
+      const secret = bind.keys.sha512.secret
+      const result = yield* renew({
+        domains: ["example.test", "*.example.test"],
+        challenge: {
+          type: "dns-01",
+          provider: "rfc2136",
+          server: bind.server,
+          zone: "example.test",
+          tsig: { name: bind.keys.sha512.name, algorithm: "hmac-sha512", secret: { env: "ACME_TEST_TSIG_SECRET" } },
+          propagation: { nameservers: [bind.server], interval: "200 millis", timeout: "20 seconds" }
+        }
+      }, { env: { ACME_TEST_TSIG_SECRET: secret } })
+      expect(result.code).toBe(0)
+      expect(result.certificate?.subjectAltName?.split(", ").sort()).toEqual(["DNS:*.example.test", "DNS:example.test"])
+      expect(result.stdout + result.stderr).not.toContain(secret)
+      // the records were removed afterwards
+      const log = (yield* bind.recentOutput).join("\n")
+      expect(log).toMatch(/delet/i)
+    }))
+
+  it.effect("a zone the TSIG key may not update: the certificate fails with a message that says how to fix it", () =>
+    Effect.gen(function*() {
+      const bind = yield* Bind.Bind
+      const result = yield* renew({
+        domains: ["www.locked.test"],
+        challenge: {
+          type: "dns-01",
+          provider: "rfc2136",
+          server: bind.server,
+          tsig: { name: bind.keys.sha256.name, secret: bind.keys.sha256.secret },
+          propagation: { nameservers: [bind.server], timeout: "5 seconds" }
+        }
+      })
+      expect(result.code).toBe(1)
+      const report = Schema.decodeUnknownSync(Report)(result.stdout)
+      expect(report.certificates[0]?.action).toBe("failed")
+      expect(report.certificates[0]?.error?.message).toMatch(/may not update zone locked\.test.*update-policy/)
+      expect(result.certificate).toBeUndefined()
+    }))
+})
