@@ -287,12 +287,15 @@ export interface Advisor {
   readonly model?: string | undefined
 }
 
-/** An explanation as it may appear in a report: one line, at most 300 characters. */
-const oneLine = (text: string): string | undefined => {
+/** A text from the advisor as it may appear in a report: one line, at most `max` characters. */
+const oneLine = (text: string, max: number = 300): string | undefined => {
   const line = text.replace(/\s+/g, " ").trim()
   if (line.length === 0) return undefined
-  return line.length > 300 ? `${line.slice(0, 299)}…` : line
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line
 }
+
+/** at most this many invented names are listed */
+const maxDropped = 20
 
 /**
  * The guard in front of every advisory planner. The deterministic `plan` decides; the advice may
@@ -322,7 +325,8 @@ export const advise = (
   for (const entry of advice.certificates) {
     const decision = decisionOf.get(entry.name)
     if (decision === undefined) {
-      if (!dropped.includes(entry.name)) dropped.push(entry.name)
+      const name = oneLine(entry.name, 80) ?? "(empty name)"
+      if (!dropped.includes(name) && dropped.length < maxDropped) dropped.push(name)
       continue
     }
     if (seen.has(entry.name)) continue
