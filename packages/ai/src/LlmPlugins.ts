@@ -80,11 +80,11 @@ export const EnvName = Schema.String.pipe(
 export const VendorOptions = Schema.Struct({
   model: Model,
   /** another endpoint for the vendor's API (a proxy, a gateway) */
-  baseUrl: Schema.optional(BaseUrl),
+  baseUrl: Schema.optionalWith(BaseUrl, { exact: true }),
   /** the variable holding the API key; default ANTHROPIC_API_KEY or OPENAI_API_KEY */
-  apiKeyEnv: Schema.optional(EnvName),
+  apiKeyEnv: Schema.optionalWith(EnvName, { exact: true }),
   /** how long to wait for an answer; default 30 seconds */
-  timeout: Schema.optional(DurationText)
+  timeout: Schema.optionalWith(DurationText, { exact: true })
 })
 
 /**
@@ -103,8 +103,8 @@ export type VendorOptions = typeof VendorOptions.Type
 export const CompatibleOptions = Schema.Struct({
   model: Model,
   baseUrl: BaseUrl,
-  apiKeyEnv: Schema.optional(EnvName),
-  timeout: Schema.optional(DurationText)
+  apiKeyEnv: Schema.optionalWith(EnvName, { exact: true }),
+  timeout: Schema.optionalWith(DurationText, { exact: true })
 })
 
 /**
