@@ -302,6 +302,30 @@ describe("LlmPlanner: timeouts, on the TestClock", () => {
     }))
 })
 
+describe("LlmPlanner: a server without the Responses API", () => {
+  it.scoped("a 404 (e.g. baseUrl without /v1, or a chat-completions-only server): the deterministic plan, with a hint", () =>
+    Effect.gen(function*() {
+      // the stub serves /v1/responses only; this baseUrl makes the client ask for /responses
+      const { planner, server } = yield* withPlanner(
+        Vendors.openaiCompatible,
+        (request) => Vendors.openaiCompatible.object(request, { certificates: [] })
+      ).pipe(Effect.flatMap(({ server }) =>
+        Effect.map(
+          Vendors.build(Vendors.openaiCompatible.planner, { model: "llama3.1", baseUrl: server.url }).pipe(
+            Effect.provide(Layer.merge(FetchHttpClient.layer, NodeContext.layer))
+          ),
+          (planner) => ({ planner, server })
+        )
+      ))
+      const plan = yield* planner.plan(inputs)
+      expect(actions(plan)).toEqual(DETERMINISTIC)
+      expect(plan.outcome.fallbackReason).toBe(
+        "openai-compatible answered HTTP 404 (check baseUrl and the model's name; an OpenAI-compatible server must offer the Responses API)"
+      )
+      expect((yield* server.requests).map((r) => r.path)).toEqual(["/responses"])
+    }))
+})
+
 describe("LlmPlanner: nothing to plan", () => {
   it.scoped("asks no model when there is no certificate", () =>
     Effect.gen(function*() {

@@ -25,6 +25,8 @@ export const describe = (provider: string, timeout: Duration.Duration, failure: 
         ? " (rate limited)"
         : status === 401 || status === 403
         ? " (check the API key)"
+        : status === 404
+        ? " (check baseUrl and the model's name; an OpenAI-compatible server must offer the Responses API)"
         : status >= 500
         ? " (server error)"
         : ""
