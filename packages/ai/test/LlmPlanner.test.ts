@@ -139,7 +139,7 @@ for (const vendor of Vendors.all) {
         const [request] = yield* server.requests
         expect(request?.method).toBe("POST")
         expect(request?.path).toBe(vendor.path)
-        const body = (request?.body ?? {}) as Record<string, unknown>
+        const body = VendorServer.asRecord(request?.body)
         expect(body.model).toBe(vendor.model)
         // structured output: OpenAI's json_schema text format, Anthropic's forced tool call
         if (vendor.provider === "anthropic") {

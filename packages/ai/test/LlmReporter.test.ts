@@ -80,7 +80,7 @@ for (const vendor of Vendors.all) {
         expect(summary).toBe(PROSE)
         expect(rest).toEqual(deterministic)
         const [request] = yield* server.requests
-        expect((request?.body as { model?: string }).model).toBe(vendor.model)
+        expect(VendorServer.asRecord(request?.body).model).toBe(vendor.model)
         // plain text: no structured output format, no forced tool
         expect(request?.raw).not.toContain("json_schema")
         expect(request?.raw).not.toContain("tool_choice\":{\"type\":\"tool\"")

@@ -64,13 +64,15 @@ export const start = (script: (request: Recorded, index: number) => Reply) =>
           server.close(() => resume(Effect.void))
         })
     )
+    // a server listening on a TCP port has an AddressInfo address (a string only for pipes)
     const { port } = server.address() as AddressInfo
     return { url: `http://127.0.0.1:${port}`, requests: Ref.get(log) } satisfies Server
   })
 
 // -- OpenAI Responses API ---------------------------------------------------------------------------
 
-const asRecord = (u: unknown): Record<string, unknown> =>
+/** A JSON object's members (a non-object is taken as none); the cast is checked by the typeof. */
+export const asRecord = (u: unknown): Record<string, unknown> =>
   typeof u === "object" && u !== null ? (u as Record<string, unknown>) : {}
 
 /** A completed response whose only output is an assistant message with `text`, echoing the request's settings. */
