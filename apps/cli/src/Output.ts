@@ -231,8 +231,36 @@ const inDays = (days: number): string =>
 
 const pad = (value: string, width: number): string => value.padEnd(width)
 
+const names = (list: ReadonlyArray<string>): string => list.join(", ")
+
 /**
- * The report of `renew` or `revoke` as one line per certificate, then a count.
+ * What an advisory (LLM) planner did, in one line; undefined for the deterministic planner, whose
+ * plan is the one every line above already shows.
+ *
+ * @since 0.1.0
+ * @category summaries
+ */
+export const plannerLine = (planner: Reporter.RunReport["planner"]): string | undefined => {
+  if (planner === undefined || planner.provider === "deterministic") return undefined
+  const who = `${planner.provider}${planner.model !== undefined ? ` (${planner.model})` : ""}`
+  if (planner.fallback) {
+    return `planner  ${who}: not used (${planner.fallbackReason ?? "no usable answer"}); the deterministic plan was followed`
+  }
+  const notes = [
+    planner.dropped.length > 0 ? `dropped ${names(planner.dropped)} (not configured)` : undefined,
+    planner.restored.length > 0 ? `restored ${names(planner.restored)} (left out of its answer)` : undefined,
+    planner.disagreements.length > 0
+      ? `ignored its ${
+        planner.disagreements.map((d) => `${d.advised} for ${d.name}`).join(", ")
+      } (the deterministic decision was kept)`
+      : undefined
+  ].filter((note) => note !== undefined)
+  return `planner  ${who}: advice taken (order and notes)${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`
+}
+
+/**
+ * The report of `renew` or `revoke` as one line per certificate, then a count, the planner's line
+ * (an LLM planner only) and the prose summary (an LLM reporter only).
  *
  * @since 0.1.0
  * @category summaries
@@ -262,6 +290,9 @@ export const reportLines = (report: Reporter.RunReport, now: DateTime.Utc): Arra
     report.resumed ? `resumed run ${report.runId}` : undefined
   ].filter((note) => note !== undefined)
   out.push(`${totals}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`)
+  const planner = plannerLine(report.planner)
+  if (planner !== undefined) out.push(planner)
+  if (report.summary !== undefined) out.push("", report.summary)
   return out
 }
 

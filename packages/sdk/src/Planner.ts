@@ -10,6 +10,12 @@
  *    or less), or `renewal.daysBefore` days before expiry when set; a little earlier by a jitter of up
  *    to 2% of the lifetime (at most a day), so that many machines do not renew at the same minute.
  *
+ * An advisory planner (an LLM, in `@acme/ai`) runs this deterministic plan first and may then only
+ * change the ORDER in which the certificates that are due are renewed, and add an explanation to
+ * each: {@link advise} is the guard every advisory planner goes through. Certificates its answer
+ * invents are dropped, certificates it forgets keep their deterministic decision, and a renew/skip
+ * it disagrees on is reported and ignored; {@link fallback} is the plan when its answer is unusable.
+ *
  * "Chosen" and "jitter" are derived from a hash of the certificate, not drawn at random: the plan for
  * the same certificate is the same on every run (and every run of `acme status` agrees with
  * `acme renew`), while different certificates spread over the window.
@@ -23,7 +29,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Identifier from "./Identifier.js"
-import type { Current, Decision } from "./RenewalState.js"
+import type { Current, Decision, Disagreement, PlannerOutcome } from "./RenewalState.js"
 
 /**
  * What the planner knows about one certificate.
@@ -41,6 +47,23 @@ export interface Input {
   /** what is stored now, with the CA's renewal info when it gave one */
   readonly current: Option.Option<Current>
   readonly force: boolean
+  /** the last error of this certificate in the previous run, one line, when it failed there */
+  readonly lastError?: string | undefined
+}
+
+/**
+ * A plan: one decision per input, the order in which the certificates that are due are renewed,
+ * and how the plan was made.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Plan {
+  /** one per input, in the order of the inputs */
+  readonly decisions: ReadonlyArray<Decision>
+  /** the names of the certificates to renew, in the order to renew them */
+  readonly order: ReadonlyArray<string>
+  readonly outcome: PlannerOutcome
 }
 
 /**
@@ -48,7 +71,8 @@ export interface Input {
  * @category models
  */
 export interface Service {
-  readonly plan: (inputs: ReadonlyArray<Input>) => Effect.Effect<ReadonlyArray<Decision>>
+  /** Never fails: an advisory planner that cannot be used falls back to the deterministic plan. */
+  readonly plan: (inputs: ReadonlyArray<Input>) => Effect.Effect<Plan>
 }
 
 /**
@@ -205,13 +229,153 @@ export const decide = (input: Input, now: DateTime.Utc, options: Options = {}): 
   })
 
 /**
+ * The outcome of the deterministic planner.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const deterministicOutcome: PlannerOutcome = {
+  provider: "deterministic",
+  fallback: false,
+  dropped: [],
+  restored: [],
+  disagreements: []
+}
+
+const dueInInputOrder = (inputs: ReadonlyArray<Input>, decisions: ReadonlyArray<Decision>): Array<string> =>
+  inputs.flatMap((input, index) => decisions[index]?.action === "renew" ? [input.name] : [])
+
+/**
  * The deterministic planner.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options: Options = {}): Service => ({
-  plan: (inputs) => Effect.flatMap(DateTime.now, (now) => Effect.forEach(inputs, (input) => decide(input, now, options)))
+  plan: (inputs) =>
+    Effect.flatMap(DateTime.now, (now) =>
+      Effect.map(Effect.forEach(inputs, (input) => decide(input, now, options)), (decisions) => ({
+        decisions,
+        order: dueInInputOrder(inputs, decisions),
+        outcome: deterministicOutcome
+      })))
+})
+
+/**
+ * What an advisory planner answered, once decoded: an entry per certificate, in the order it
+ * suggests.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Advice {
+  readonly certificates: ReadonlyArray<{
+    readonly name: string
+    readonly action: "renew" | "skip"
+    readonly explanation?: string | undefined
+  }>
+}
+
+/**
+ * Who advised: goes into the plan's outcome.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Advisor {
+  readonly provider: string
+  readonly model?: string | undefined
+}
+
+/** A text from the advisor as it may appear in a report: one line, at most `max` characters. */
+const oneLine = (text: string, max: number = 300): string | undefined => {
+  const line = text.replace(/\s+/g, " ").trim()
+  if (line.length === 0) return undefined
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line
+}
+
+/** at most this many invented names are listed */
+const maxDropped = 20
+
+/**
+ * The guard in front of every advisory planner. The deterministic `plan` decides; the advice may
+ * only order the certificates that are due and explain:
+ *
+ * - names the advice invents (not among the inputs) are dropped, and listed in `dropped`;
+ * - inputs the advice leaves out keep their deterministic decision, are renewed after the ones it
+ *   ordered (in the inputs' order), and are listed in `restored`;
+ * - an advised action that differs from the deterministic one is ignored and listed in
+ *   `disagreements`; so exactly the certificates that are due are renewed, whatever the advice.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const advise = (
+  inputs: ReadonlyArray<Input>,
+  plan: Plan,
+  advice: Advice,
+  advisor: Advisor
+): Plan => {
+  const decisionOf = new Map(inputs.map((input, index) => [input.name, plan.decisions[index]]))
+  const seen = new Set<string>()
+  const dropped: Array<string> = []
+  const disagreements: Array<Disagreement> = []
+  const explanations = new Map<string, string>()
+  const advisedOrder: Array<string> = []
+  for (const entry of advice.certificates) {
+    const decision = decisionOf.get(entry.name)
+    if (decision === undefined) {
+      const name = oneLine(entry.name, 80) ?? "(empty name)"
+      if (!dropped.includes(name) && dropped.length < maxDropped) dropped.push(name)
+      continue
+    }
+    if (seen.has(entry.name)) continue
+    seen.add(entry.name)
+    advisedOrder.push(entry.name)
+    if (entry.action !== decision.action) {
+      disagreements.push({ name: entry.name, advised: entry.action, kept: decision.action })
+    }
+    const explanation = entry.explanation === undefined ? undefined : oneLine(entry.explanation)
+    if (explanation !== undefined) explanations.set(entry.name, explanation)
+  }
+  const restored = inputs.map((input) => input.name).filter((name) => !seen.has(name))
+  const due = new Set(dueInInputOrder(inputs, plan.decisions))
+  const order = [...advisedOrder.filter((name) => due.has(name)), ...restored.filter((name) => due.has(name))]
+  return {
+    decisions: inputs.map((input, index): Decision => {
+      const decision = plan.decisions[index] ?? { action: "renew", reason: "no decision" }
+      const explanation = explanations.get(input.name)
+      return explanation === undefined ? decision : { ...decision, explanation }
+    }),
+    order,
+    outcome: {
+      provider: advisor.provider,
+      model: advisor.model,
+      fallback: false,
+      dropped,
+      restored,
+      disagreements
+    }
+  }
+}
+
+/**
+ * The deterministic plan, as an advisory planner's outcome when its answer could not be used.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const fallback = (plan: Plan, advisor: Advisor, reason: string): Plan => ({
+  ...plan,
+  outcome: {
+    provider: advisor.provider,
+    model: advisor.model,
+    fallback: true,
+    fallbackReason: reason,
+    dropped: [],
+    restored: [],
+    disagreements: []
+  }
 })
 
 /**

@@ -1,7 +1,7 @@
 /**
  * The summary of a run: per certificate what happened and why. The CLI prints it as text or, with
- * `--json`, as this document. Deterministic by default; other Reporters (an LLM's prose, later) only
- * add to it.
+ * `--json`, as this document. Deterministic by default; other Reporters (an LLM's prose summary, in
+ * `@acme/ai`) only add to it: the `summary` field, never a change to what the report says happened.
  *
  * @since 0.1.0
  */
@@ -9,7 +9,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { Paths, type State } from "./RenewalState.js"
+import { Paths, PlannerOutcome, type State } from "./RenewalState.js"
 
 /**
  * @since 0.1.0
@@ -24,6 +24,8 @@ export const CertificateReport = Schema.Struct({
   notAfter: Schema.optional(Schema.String),
   paths: Schema.optional(Paths),
   attempts: Schema.optional(Schema.Number),
+  /** an advisory planner's note on this certificate (never what decided) */
+  explanation: Schema.optional(Schema.String),
   error: Schema.optional(Schema.Struct({ type: Schema.String, message: Schema.String, stage: Schema.String }))
 })
 
@@ -44,7 +46,11 @@ export const RunReport = Schema.Struct({
   directoryUrl: Schema.String,
   resumed: Schema.Boolean,
   dryRun: Schema.Boolean,
-  certificates: Schema.Array(CertificateReport)
+  /** how the plan was made: the planner, and what the guards in front of an LLM planner did */
+  planner: Schema.optional(PlannerOutcome),
+  certificates: Schema.Array(CertificateReport),
+  /** a prose summary by an LLM reporter, when one is configured and answered; advisory */
+  summary: Schema.optional(Schema.String)
 })
 
 /**
@@ -80,6 +86,7 @@ export const fromState = (state: State): RunReport => ({
   directoryUrl: state.directoryUrl,
   resumed: state.resumptions > 0,
   dryRun: state.options.dryRun,
+  planner: state.planner,
   certificates: state.buckets.map((bucket): CertificateReport => {
     const result = bucket.result
     const failed = result?.action === "failed" || bucket.stage === "failed"
@@ -92,6 +99,7 @@ export const fromState = (state: State): RunReport => ({
       notAfter: result?.notAfter,
       paths: result?.paths,
       attempts: bucket.attempts > 0 ? bucket.attempts : undefined,
+      explanation: bucket.decision?.explanation,
       error: failed && bucket.lastError !== undefined
         ? { type: bucket.lastError.tag, message: bucket.lastError.message, stage: bucket.lastError.stage }
         : undefined

@@ -162,10 +162,117 @@ describe("Planner", () => {
     Effect.gen(function*() {
       const planner = Planner.make()
       yield* TestClock.setTime(DateTime.toEpochMillis(NOW))
-      const [now] = yield* planner.plan([input()])
-      expect(now?.action).toBe("skip")
+      const first = yield* planner.plan([input()])
+      expect(first.decisions[0]?.action).toBe("skip")
+      expect(first.order).toEqual([])
+      expect(first.outcome).toEqual(Planner.deterministicOutcome)
       yield* TestClock.adjust("21 days")
-      const [later] = yield* planner.plan([input()])
-      expect(later?.action).toBe("renew")
+      const later = yield* planner.plan([input()])
+      expect(later.decisions[0]?.action).toBe("renew")
+      expect(later.order).toEqual(["web"])
+    }))
+})
+
+describe("Planner.advise: the guard in front of an advisory planner", () => {
+  // web and api are due (no certificate yet), mail is not (50 days left of 90)
+  const inputs = [
+    input({ name: "web", current: Option.none() }),
+    input({ name: "mail" }),
+    input({ name: "api", current: Option.none() })
+  ]
+  const advisor = { provider: "openai-compatible", model: "llama3.1" }
+  const deterministic = Effect.gen(function*() {
+    yield* TestClock.setTime(DateTime.toEpochMillis(NOW))
+    return yield* Planner.make().plan(inputs)
+  })
+  const actions = (plan: Planner.Plan) => plan.decisions.map((d) => d.action)
+
+  it.effect("a good answer orders the due certificates and explains; the decisions stay", () =>
+    Effect.gen(function*() {
+      const plan = yield* deterministic
+      const advised = Planner.advise(inputs, plan, {
+        certificates: [
+          { name: "api", action: "renew", explanation: "no certificate yet;\n  issue first" },
+          { name: "mail", action: "skip", explanation: "50 days left" },
+          { name: "web", action: "renew", explanation: "" }
+        ]
+      }, advisor)
+      expect(plan.order).toEqual(["web", "api"])
+      expect(advised.order).toEqual(["api", "web"])
+      expect(actions(advised)).toEqual(["renew", "skip", "renew"])
+      expect(advised.decisions.map((d) => d.explanation)).toEqual([undefined, "50 days left", "no certificate yet; issue first"])
+      expect(advised.decisions[0]?.reason).toBe("there is no certificate yet")
+      expect(advised.outcome).toEqual({
+        provider: "openai-compatible",
+        model: "llama3.1",
+        fallback: false,
+        dropped: [],
+        restored: [],
+        disagreements: []
+      })
+    }))
+
+  it.effect("invented certificates are dropped and reported", () =>
+    Effect.gen(function*() {
+      const plan = yield* deterministic
+      const advised = Planner.advise(inputs, plan, {
+        certificates: [
+          { name: "ghost", action: "renew" },
+          { name: "web", action: "renew" },
+          { name: "ghost", action: "renew" },
+          { name: "mail", action: "skip" },
+          { name: "api", action: "renew" },
+          { name: "shop.example.org", action: "renew" }
+        ]
+      }, advisor)
+      expect(advised.outcome.dropped).toEqual(["ghost", "shop.example.org"])
+      expect(advised.outcome.restored).toEqual([])
+      expect(advised.decisions).toHaveLength(3)
+      expect(advised.order).toEqual(["web", "api"])
+    }))
+
+  it.effect("forgotten certificates are restored with the deterministic decision, renewed after the ordered ones", () =>
+    Effect.gen(function*() {
+      const plan = yield* deterministic
+      const advised = Planner.advise(inputs, plan, { certificates: [{ name: "api", action: "renew" }] }, advisor)
+      expect(advised.outcome.restored).toEqual(["web", "mail"])
+      expect(actions(advised)).toEqual(["renew", "skip", "renew"])
+      expect(advised.decisions).toEqual(plan.decisions)
+      expect(advised.order).toEqual(["api", "web"])
+    }))
+
+  it.effect("a disagreement is reported and ignored: exactly the due certificates are renewed", () =>
+    Effect.gen(function*() {
+      const plan = yield* deterministic
+      const advised = Planner.advise(inputs, plan, {
+        certificates: [
+          { name: "web", action: "skip", explanation: "renew it next week" },
+          { name: "mail", action: "renew" },
+          { name: "api", action: "renew" }
+        ]
+      }, advisor)
+      expect(actions(advised)).toEqual(["renew", "skip", "renew"])
+      expect(advised.order).toEqual(["web", "api"])
+      expect(advised.outcome.disagreements).toEqual([
+        { name: "web", advised: "skip", kept: "renew" },
+        { name: "mail", advised: "renew", kept: "skip" }
+      ])
+    }))
+
+  it.effect("an unusable answer falls back to the deterministic plan, with the reason", () =>
+    Effect.gen(function*() {
+      const plan = yield* deterministic
+      const fell = Planner.fallback(plan, advisor, "the model did not answer within 30 seconds")
+      expect(fell.decisions).toEqual(plan.decisions)
+      expect(fell.order).toEqual(plan.order)
+      expect(fell.outcome).toEqual({
+        provider: "openai-compatible",
+        model: "llama3.1",
+        fallback: true,
+        fallbackReason: "the model did not answer within 30 seconds",
+        dropped: [],
+        restored: [],
+        disagreements: []
+      })
     }))
 })

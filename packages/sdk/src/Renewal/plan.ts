@@ -1,25 +1,70 @@
 /**
- * plan: asks the Planner what to do with each certificate. No network.
+ * plan: asks the Planner what to do with each certificate, and in which order to renew the ones
+ * that are due. No network.
+ *
+ * The planner also gets each certificate's last error from the previous run of this CA (from its
+ * checkpoint), and the plan's outcome (which planner, what its guards did) is kept in the state for
+ * the report. Due certificates are moved into the planner's order among themselves; every other
+ * bucket keeps its place, so the deterministic planner leaves the configured order as it is.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Planner } from "../Planner.js"
+import { type Input, Planner } from "../Planner.js"
+import * as RenewalState from "../RenewalState.js"
 import type { Bucket, State } from "../RenewalState.js"
+import { Storage } from "../Storage.js"
 import { RenewalSettings } from "./context.js"
+
+/** Each certificate's last error in the newest other checkpoint of this CA, when it failed there. */
+const previousErrors = (state: State): Effect.Effect<ReadonlyMap<string, string>, never, Storage> =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    const checkpoints = yield* storage.loadCheckpoints
+    for (const { json, runId } of [...checkpoints].reverse()) {
+      if (runId === state.runId) continue
+      const previous = RenewalState.decode(json)
+      if (Option.isNone(previous) || previous.value.directoryUrl !== state.directoryUrl) continue
+      return new Map(previous.value.buckets.flatMap((bucket) =>
+        (bucket.stage === "failed" || bucket.result?.action === "failed") && bucket.lastError !== undefined
+          ? [[bucket.name, bucket.lastError.message] as const]
+          : []
+      ))
+    }
+    return new Map<string, string>()
+  }).pipe(
+    Effect.catchAll((error) =>
+      Effect.as(Effect.logDebug(`plan: previous run's errors not read (${error.message})`), new Map<string, string>())
+    )
+  )
+
+/**
+ * The buckets with the ones going on to `account` put in `order` among their own places (a name
+ * missing from `order` goes after the ordered ones, in its current order).
+ */
+const reorder = (buckets: ReadonlyArray<Bucket>, order: ReadonlyArray<string>): Array<Bucket> => {
+  const due = buckets.filter((bucket) => bucket.stage === "account")
+  const rank = (bucket: Bucket) => {
+    const index = order.indexOf(bucket.name)
+    return index === -1 ? order.length : index
+  }
+  const queue = [...due].sort((a, b) => rank(a) - rank(b))
+  return buckets.map((bucket) => bucket.stage === "account" ? (queue.shift() ?? bucket) : bucket)
+}
 
 /**
  * @since 0.1.0
  * @category stages
  */
-export const plan = (state: State): Effect.Effect<State, never, Planner | RenewalSettings> =>
+export const plan = (state: State): Effect.Effect<State, never, Planner | RenewalSettings | Storage> =>
   Effect.gen(function*() {
     const settings = yield* RenewalSettings
     const planner = yield* Planner
+    const errors = yield* previousErrors(state)
     const selected = (bucket: Bucket) => state.options.only.length === 0 || state.options.only.includes(bucket.name)
     const candidates = state.buckets.filter(selected)
-    const decisions = yield* planner.plan(candidates.map((bucket) => {
+    const planned = yield* planner.plan(candidates.map((bucket): Input => {
       const spec = settings.config.certificates.find((c) => c.name === bucket.name)
       return {
         name: bucket.name,
@@ -28,10 +73,11 @@ export const plan = (state: State): Effect.Effect<State, never, Planner | Renewa
         profile: spec?.profile,
         directoryUrl: state.directoryUrl,
         current: Option.fromNullable(bucket.current),
-        force: state.options.force
+        force: state.options.force,
+        lastError: errors.get(bucket.name)
       }
     }))
-    const byName = new Map(candidates.map((bucket, index) => [bucket.name, decisions[index]]))
+    const byName = new Map(candidates.map((bucket, index) => [bucket.name, planned.decisions[index]]))
     const buckets = state.buckets.map((bucket): Bucket => {
       const decision = byName.get(bucket.name)
       if (decision === undefined) {
@@ -52,5 +98,10 @@ export const plan = (state: State): Effect.Effect<State, never, Planner | Renewa
       }
       return { ...bucket, decision, stage: "account" }
     })
-    return { ...state, buckets, phase: state.options.dryRun ? "report" as const : "renew" as const }
+    return {
+      ...state,
+      planner: planned.outcome,
+      buckets: reorder(buckets, planned.order),
+      phase: state.options.dryRun ? "report" as const : "renew" as const
+    }
   })
