@@ -61,20 +61,34 @@ export const crashPoint: Layer.Layer<never> = Layer.unwrapEffect(
 )
 
 /**
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProviderOptions {
+  /**
+   * build the configured planner and reporter (an LLM's, a plugin's); otherwise the deterministic
+   * ones: `acme status`, `revoke` and `account` never ask a model. Default false.
+   */
+  readonly advisory?: boolean | undefined
+}
+
+/**
  * The storage, planner and reporter the configuration names, built (a plugin's `make` runs here).
  *
  * @since 0.1.0
  * @category layers
  */
 export const providers = (
-  loaded: ConfigFile.Loaded
+  loaded: ConfigFile.Loaded,
+  options: ProviderOptions = {}
 ): Layer.Layer<Storage.Storage | Planner.Planner | Reporter.Reporter, Plugin.PluginError> =>
   Layer.scopedContext(
     Effect.gen(function*() {
       const context = makeContext(loaded)
       const storage = yield* loaded.providers.storage.build(context)
-      const planner = yield* loaded.providers.planner.build(context)
-      const reporter = yield* loaded.providers.reporter.build(context)
+      const advisory = options.advisory ?? false
+      const planner = advisory ? yield* loaded.providers.planner.build(context) : context.deterministicPlanner
+      const reporter = advisory ? yield* loaded.providers.reporter.build(context) : context.deterministicReporter
       return Context.make(Storage.Storage, storage).pipe(
         Context.add(Planner.Planner, planner),
         Context.add(Reporter.Reporter, reporter)
@@ -96,7 +110,8 @@ const makeContext = (loaded: ConfigFile.Loaded): Plugin.MakeContext =>
  * @category layers
  */
 export const protocol = (
-  loaded: ConfigFile.Loaded
+  loaded: ConfigFile.Loaded,
+  options: ProviderOptions = {}
 ): Layer.Layer<
   AcmeProtocol.AcmeProtocol | Storage.Storage | Planner.Planner | Reporter.Reporter | Renewal.RenewalSettings,
   Plugin.PluginError
@@ -108,7 +123,7 @@ export const protocol = (
       directoryUrl: RenewalConfig.directoryUrl(config.ca),
       userAgent: `acme-effect/${version} (cli)`
     }).pipe(Layer.provide(http)),
-    providers(loaded),
+    providers(loaded, options),
     Layer.succeed(Renewal.RenewalSettings, loaded.settings),
     crashPoint
   ).pipe(Layer.provide(NodeContext.layer))
@@ -165,7 +180,7 @@ export const pipeline = (
     dns01(loaded)
   ).pipe(Layer.provide(NodeContext.layer))
   return Layer.mergeAll(
-    protocol(loaded),
+    protocol(loaded, { advisory: true }),
     ChallengeSolver.layer.pipe(Layer.provide(responders)),
     NodeDeployHook.layer,
     progressLayer

@@ -4,8 +4,9 @@
  *
  * @since 0.1.0
  */
+import { LlmPlugins } from "@acme/ai"
 import { Plugins as DnsPlugins } from "@acme/dns"
-import type { Plugin } from "@acme/sdk"
+import { Plugin } from "@acme/sdk"
 
 /**
  * @since 0.1.0
@@ -17,4 +18,13 @@ export const Dns: { readonly plugins: ReadonlyArray<Plugin.Configurable> } = { p
  * @since 0.1.0
  * @category plugins
  */
-export const Llm: { readonly plugins: ReadonlyArray<Plugin.Configurable> } = { plugins: [] }
+export const Llm: { readonly plugins: ReadonlyArray<Plugin.Configurable> } = {
+  plugins: [
+    Plugin.configurable(LlmPlugins.anthropicPlanner),
+    Plugin.configurable(LlmPlugins.openaiPlanner),
+    Plugin.configurable(LlmPlugins.openaiCompatiblePlanner),
+    Plugin.configurable(LlmPlugins.anthropicReporter),
+    Plugin.configurable(LlmPlugins.openaiReporter),
+    Plugin.configurable(LlmPlugins.openaiCompatibleReporter)
+  ]
+}

@@ -174,7 +174,7 @@ describe("providers: messages", () => {
     [
       "an unknown planner",
       { ...base, planner: { provider: "oracle" } },
-      `acme.yaml: planner.provider: unknown planner "oracle"; use one of deterministic`
+      `acme.yaml: planner.provider: unknown planner "oracle"; use one of deterministic, anthropic, openai, openai-compatible`
     ],
     [
       "options for the deterministic reporter",
