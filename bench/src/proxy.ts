@@ -95,6 +95,7 @@ export const make = (pebble: {
     })
     server.on("secureConnection", () => {
       connections += 1
+      if (trace) process.stderr.write(`${(performance.now() - traceStart).toFixed(0).padStart(7)} ms  (new TLS connection)\n`)
     })
     const port = yield* Effect.acquireRelease(
       Effect.async<number>((resume) => {

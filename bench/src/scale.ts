@@ -14,7 +14,7 @@
  * @since 0.1.0
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect } from "effect"
+import { Console, Effect, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { cliBinary, cliConfig, type Target } from "./clients.js"
@@ -22,8 +22,18 @@ import { cliBatch, pebbleBehindProxy, pebbleSettings } from "./compare.js"
 import * as Environment from "./environment.js"
 import * as Measure from "./measure.js"
 
+/** the part of `acme status --json` read here */
+const StatusOutput = Schema.parseJson(Schema.Struct({
+  certificates: Schema.Array(Schema.Struct({ serial: Schema.optional(Schema.String) }))
+}))
+
 const sizes = (process.env["BENCH_SCALE"] ?? "100,1000").split(",").map(Number).filter((n) => n > 0)
 const statusSize = Number(process.env["BENCH_STATUS"] ?? 10_000)
+
+/** the part of the generated configuration changed here */
+const ConfigFile = Schema.parseJson(Schema.Struct({
+  certificates: Schema.Array(Schema.Struct({ domains: Schema.Array(Schema.String) }, { key: Schema.String, value: Schema.Unknown }))
+}, { key: Schema.String, value: Schema.Unknown }))
 
 /** `count` names, each a hard-linked copy of the stored certificate `source`, and a config naming them. */
 const fakeStorage = (target: Target, source: { storage: string; name: string }, workdir: string, count: number) => {
@@ -45,9 +55,11 @@ const fakeStorage = (target: Target, source: { storage: string; name: string }, 
   // every name gets the source certificate's domain, so that the stored certificate matches it
   const domain = `${source.name}.example.com`
   const file = cliConfig(target, workdir, names)
-  const config: { certificates: Array<{ domains: Array<string> }> } = JSON.parse(fs.readFileSync(file, "utf8"))
-  for (const certificate of config.certificates) certificate.domains = [domain]
-  fs.writeFileSync(file, JSON.stringify(config))
+  const config = Schema.decodeUnknownSync(ConfigFile)(fs.readFileSync(file, "utf8"))
+  fs.writeFileSync(file, JSON.stringify({
+    ...config,
+    certificates: config.certificates.map((certificate) => ({ ...certificate, domains: [domain] }))
+  }))
   return file
 }
 
@@ -76,8 +88,8 @@ const program = Effect.gen(function*() {
     const samples: Array<Measure.Sample> = []
     for (let i = 0; i < 3; i++) samples.push(yield* Measure.run(command))
     const counts = yield* proxy.take
-    const listed = (JSON.parse(samples[0]?.stdout ?? "{}") as { certificates?: ReadonlyArray<{ serial?: string }> })
-      .certificates?.filter((c) => c.serial !== undefined).length ?? 0
+    const listed = Schema.decodeUnknownSync(StatusOutput)(samples[0]?.stdout ?? "{}").certificates
+      .filter((c) => c.serial !== undefined).length
     const status = {
       certificates: statusSize,
       withCertificate: listed,
