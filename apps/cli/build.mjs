@@ -1,5 +1,6 @@
-// Bundles src/bin.ts into dist/acme.mjs: one executable ES module for Node 20, with what the
-// workspace packages and dependencies need inside it.
+// Bundles src/bin.ts into dist/acme.mjs: an executable ES module for Node 20, plus the chunk(s) it
+// imports when a command runs (dist/acme-chunk-*.mjs), with what the workspace packages and
+// dependencies need inside them; nothing else is needed at run time.
 //
 //   node build.mjs            build
 //   node build.mjs --if-stale build only when dist/acme.mjs is missing or older than a source file
@@ -57,18 +58,33 @@ export const isStale = () => {
   return files.some((mtime) => mtime > built)
 }
 
-/** builds dist/acme.mjs */
+/** the chunks next to dist/acme.mjs: what the entry imports when a command runs */
+const isChunk = (name) => /^acme-chunk-[\w-]+\.mjs$/.test(name)
+
+/**
+ * builds dist/acme.mjs and its chunks.
+ *
+ * The entry is small: it answers `--version` itself and imports the rest (the command tree, Effect,
+ * the SDK) only when a command runs, from a chunk esbuild splits off (`splitting`). Node then
+ * compiles the 4 MB of JavaScript only when it is needed, so `acme --version` starts about as fast
+ * as node itself. Chunks are written first and the entry last, each to a temp file renamed over its
+ * name, so an entry on disk always finds its chunks; chunks of earlier builds are removed after.
+ */
 export const build = async () => {
   const esbuild = await import("esbuild")
+  const dist = path.dirname(output)
   const result = await esbuild.build({
     absWorkingDir: here,
-    entryPoints: [path.join(here, "src", "bin.ts")],
+    entryPoints: { acme: path.join(here, "src", "bin.ts") },
     bundle: true,
+    splitting: true,
     platform: "node",
     format: "esm",
     target: "node20",
     write: false,
-    outfile: output,
+    outdir: dist,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "acme-chunk-[hash]",
     legalComments: "none",
     logLevel: "warning",
     // the bundle is an ES module; bundled CommonJS code still calls require() for node built-ins
@@ -80,12 +96,22 @@ export const build = async () => {
       ].join("\n")
     }
   })
-  const file = result.outputFiles.find((f) => f.path === output) ?? result.outputFiles[0]
-  fs.mkdirSync(path.dirname(output), { recursive: true })
-  const temporary = `${output}.tmp-${process.pid}`
-  fs.writeFileSync(temporary, file.contents, { mode: 0o755 })
-  fs.chmodSync(temporary, 0o755)
-  fs.renameSync(temporary, output)
+  fs.mkdirSync(dist, { recursive: true })
+  const write = (file) => {
+    const temporary = `${file.path}.tmp-${process.pid}`
+    fs.writeFileSync(temporary, file.contents, { mode: 0o755 })
+    fs.chmodSync(temporary, 0o755)
+    fs.renameSync(temporary, file.path)
+  }
+  const entry = result.outputFiles.find((f) => f.path === output)
+  if (entry === undefined) throw new Error(`esbuild did not produce ${output}`)
+  const chunks = result.outputFiles.filter((f) => f !== entry)
+  for (const chunk of chunks) write(chunk)
+  write(entry)
+  const current = new Set(chunks.map((chunk) => path.basename(chunk.path)))
+  for (const name of fs.readdirSync(dist)) {
+    if (isChunk(name) && !current.has(name)) fs.rmSync(path.join(dist, name), { force: true })
+  }
   return output
 }
 

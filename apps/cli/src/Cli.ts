@@ -3,7 +3,11 @@
  *
  * @since 0.1.0
  */
-import { Command } from "@effect/cli"
+import { CliConfig, Command } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import type { Teardown } from "@effect/platform/Runtime"
+import { Console, Effect, Exit, Layer } from "effect"
+import * as CliError from "./CliError.js"
 import { account } from "./commands/account.js"
 import { demo } from "./commands/demo.js"
 import { init } from "./commands/init.js"
@@ -11,6 +15,7 @@ import { renew } from "./commands/renew.js"
 import { revoke } from "./commands/revoke.js"
 import { status } from "./commands/status.js"
 import * as Common from "./Common.js"
+import * as Output from "./Output.js"
 import { version } from "./version.js"
 
 /**
@@ -41,3 +46,51 @@ export const root = Command.make("acme").pipe(
  * @category running
  */
 export const run = Command.run(root, { name: "acme", version })
+
+// @effect/cli prints usage errors with Console.error in several lines; they are printed as one
+// `acme: ...` line by `main` instead.
+const withoutCliErrorPrinting = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Console.consoleWith((console) => Console.withConsole(self, { ...console, error: () => Effect.void }))
+
+// Ends the process with the command's exit code once stdout and stderr are flushed; something
+// left running (a keep-alive socket) gets a second before the process exits anyway.
+const teardown: Teardown = (exit, onExit) => {
+  if (Exit.isInterrupted(exit)) {
+    // a renewal that was cut short is resumed by the next `acme renew`
+    process.stderr.write("acme: interrupted\n")
+    return onExit(130)
+  }
+  const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1
+  process.exitCode = code
+  setTimeout(() => process.exit(code), 1000).unref()
+}
+
+/**
+ * The `acme` process (what `bin.ts` runs): the command line, a failure printed as one line (and as
+ * JSON with `--json`), the exit code.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const main = (argv: ReadonlyArray<string>): void => {
+  const wantsJson = argv.slice(2).includes("--json")
+  const program = Effect.suspend(() => run(argv)).pipe(
+    withoutCliErrorPrinting,
+    Effect.matchCauseEffect({
+      onSuccess: () => Effect.succeed(0),
+      onFailure: (cause) => {
+        const failure = CliError.describe(cause)
+        return Output.errorLine(`acme: ${failure.line}`).pipe(
+          Effect.zipRight(
+            wantsJson && !failure.reported
+              ? Output.json({ error: { type: failure.type, message: failure.line, exitCode: failure.exitCode } })
+              : Effect.void
+          ),
+          Effect.as(failure.exitCode)
+        )
+      }
+    }),
+    Effect.provide(Layer.mergeAll(NodeContext.layer, Output.loggerLayer, CliConfig.layer({ showBuiltIns: false })))
+  )
+  NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true, teardown })
+}

@@ -18,6 +18,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import type { ChallengeSolver } from "./ChallengeSolver.js"
 import * as CrashPoint from "./CrashPoint.js"
@@ -117,11 +118,52 @@ export type Requirements =
  */
 export const stages = { account, order, present, verify, csr, finalize, download, store } as const
 
+/**
+ * Encoded buckets by identity. A stage changes only the current certificate's bucket and keeps the
+ * others as they are (the state is immutable), so each checkpoint encodes one bucket instead of all
+ * of them: without this, a run of N certificates would spend O(N²) in Schema encoding.
+ */
+const encodedBuckets = new WeakMap<RenewalState.Bucket, string>()
+
+const encodeBucket = (bucket: RenewalState.Bucket): string => {
+  const cached = encodedBuckets.get(bucket)
+  if (cached !== undefined) return cached
+  const encoded = JSON.stringify(Schema.encodeSync(RenewalState.Bucket)(bucket))
+  encodedBuckets.set(bucket, encoded)
+  return encoded
+}
+
+/**
+ * The state as checkpoint JSON: the same document `RenewalState.encode` gives (read back by
+ * `RenewalState.decode`), written compactly and with each bucket encoded once (see above).
+ */
+const encodeCheckpoint = (state: State): string => {
+  const { buckets: _none, ...head } = Schema.encodeSync(RenewalState.State)({ ...state, buckets: [] })
+  const text = JSON.stringify(head)
+  return `${text.slice(0, -1)},"buckets":[${state.buckets.map(encodeBucket).join(",")}]}`
+}
+
 /** Saves the state as a checkpoint (not in a dry run, which changes nothing). */
 const checkpoint = (state: State): Effect.Effect<void, StorageError, Storage> =>
   state.options.dryRun
     ? Effect.void
-    : Effect.flatMap(Storage, (storage) => storage.saveCheckpoint(state.runId, RenewalState.encode(state)))
+    : Effect.flatMap(Storage, (storage) => storage.saveCheckpoint(state.runId, encodeCheckpoint(state)))
+
+/**
+ * Hands the nonce a finished certificate did not use to the next one, so that only the first
+ * certificate of a run needs a newNonce request. A nonce is used once either way: it leaves the
+ * finished bucket as it enters the next, and a bucket that has its own nonce keeps it.
+ */
+const handOverNonce = (state: State, from: string | undefined, to: string): State => {
+  if (from === undefined) return state
+  const previous = RenewalState.bucket(state, from)
+  const next = RenewalState.bucket(state, to)
+  if (Option.isNone(previous) || Option.isNone(next)) return state
+  const nonce = previous.value.nonce
+  if (nonce === undefined || next.value.nonce !== undefined || isWorkStage(previous.value.stage)) return state
+  const taken = RenewalState.updateBucket(state, from, (bucket) => ({ ...bucket, nonce: undefined }))
+  return RenewalState.updateBucket(taken, to, (bucket) => ({ ...bucket, nonce }))
+}
 
 type State = RenewalState.State
 
@@ -254,8 +296,11 @@ export const renew = (
     if (state.phase === "scan") state = yield* runStage("scan", scan)(state)
     if (state.phase === "plan") state = yield* runStage("plan", plan)(state)
     if (state.phase === "renew") {
+      // the last certificate that finished with a nonce it did not use
+      let previous: string | undefined
       for (const bucket of state.buckets) {
-        state = yield* runCertificate(state, bucket.name)
+        state = yield* runCertificate(handOverNonce(state, previous, bucket.name), bucket.name)
+        if (Option.exists(RenewalState.bucket(state, bucket.name), (b) => b.nonce !== undefined)) previous = bucket.name
       }
       state = { ...state, phase: "report", current: undefined }
       yield* checkpoint(state)
