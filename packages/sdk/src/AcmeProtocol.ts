@@ -55,7 +55,7 @@ export declare namespace AcmeProtocol {
     readonly maxBodyBytes?: number | undefined
     /** how many times one call retries after `badNonce` (default 16) */
     readonly badNonceRetries?: number | undefined
-    /** first wait between polls; grows by half each time up to `maxPollInterval` unless the CA sends Retry-After (default 1 second) */
+    /** first wait between polls; grows by half each time up to `maxPollInterval` unless the CA sends Retry-After (default 250 milliseconds: a CA that validates at once is not waited for, a slow one costs a few more polls) */
     readonly pollInterval?: Duration.DurationInput | undefined
     /** longest wait between two polls when the CA does not say (default 10 seconds) */
     readonly maxPollInterval?: Duration.DurationInput | undefined
