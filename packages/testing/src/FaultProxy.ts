@@ -21,6 +21,8 @@
  *
  * @since 0.1.0
  */
+import type * as HttpClient from "@effect/platform/HttpClient"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -28,6 +30,7 @@ import type * as Scope from "effect/Scope"
 import type * as Http from "node:http"
 import * as Https from "node:https"
 import type * as Net from "node:net"
+import { Agent } from "undici"
 import { generateTlsMaterial } from "./internal/certificates.js"
 import * as Pebble from "./Pebble.js"
 import { PebbleError } from "./PebbleError.js"
@@ -402,3 +405,24 @@ export const layer: Layer.Layer<FaultProxy, PebbleError, Pebble.Pebble> = Layer.
     return make({ upstream: directory.origin, upstreamCa: pebble.caBundle, directoryPath: directory.pathname })
   })
 )
+
+/**
+ * An HttpClient (undici) whose only trusted CA is the proxy's `caBundle`: what a client under test
+ * talks to the proxy with. The agent is closed with the layer's scope.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerHttpClient: Layer.Layer<HttpClient.HttpClient, never, FaultProxy> = NodeHttpClient
+  .layerUndiciWithoutDispatcher.pipe(
+    Layer.provide(
+      Layer.scoped(
+        NodeHttpClient.Dispatcher,
+        Effect.flatMap(FaultProxy, (proxy) =>
+          Effect.acquireRelease(
+            Effect.sync(() => new Agent({ connect: { ca: proxy.caBundle } })),
+            (agent) => Effect.promise(() => agent.destroy())
+          ))
+      )
+    )
+  )
