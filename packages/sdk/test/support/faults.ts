@@ -5,7 +5,8 @@
  */
 import { FaultProxy, Pebble } from "@acme/testing"
 import { AcmeProtocol, ChallengeSolver, ChalltestsrvDns, Planner, Renewal, Reporter, Storage } from "@acme/sdk"
-import { NodeContext } from "@effect/platform-node"
+import type { FileSystem } from "@effect/platform"
+import { NodeContext, NodePath } from "@effect/platform-node"
 import { expect } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { createPrivateKey, X509Certificate } from "node:crypto"
@@ -76,13 +77,20 @@ export const storageFolder = Effect.acquireRelease(
 export const renewAt = (
   root: string,
   certificates: ReadonlyArray<CertificateInput>,
-  options: Renewal.Options & { readonly renewal?: Parameters<typeof configFor>[2] } = {}
+  options: Renewal.Options & {
+    readonly renewal?: Parameters<typeof configFor>[2]
+    /** the file system under the storage (default: Node's) */
+    readonly fileSystem?: Layer.Layer<FileSystem.FileSystem> | undefined
+  } = {}
 ) =>
   Effect.gen(function*() {
+    const platform = options.fileSystem === undefined
+      ? NodeContext.layer
+      : Layer.merge(options.fileSystem, NodePath.layer)
     const fiber = yield* Effect.fork(
       Renewal.renew(options).pipe(
         Effect.provide(proxiedSettings(certificates, options.renewal)),
-        Effect.provide(Storage.layerFileSystem(root).pipe(Layer.provide(NodeContext.layer)))
+        Effect.provide(Storage.layerFileSystem(root).pipe(Layer.provide(platform)))
       )
     )
     return yield* driveClock(fiber)
