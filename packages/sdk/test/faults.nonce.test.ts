@@ -22,7 +22,8 @@ layer(proxiedPipeline({ nonceRejectPercent: 90 }), { excludeTestServices: true, 
           { name: "two", domains: ["two.nonce90.example.test"], challenge: "dns-01" as const },
           { name: "three", domains: ["three.nonce90.example.test"], challenge: "tls-alpn-01" as const }
         ]
-        const report = yield* renewAt(root, certificates, { renewal: { maxAttempts: 20 } })
+        // default settings: 40 retries per call, 5 attempts per certificate
+        const report = yield* renewAt(root, certificates)
         expect(report.certificates.map((c) => [c.name, c.action, c.reason])).toEqual(
           certificates.map((c) => [c.name, "renewed", expect.any(String)])
         )
