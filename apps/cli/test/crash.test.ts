@@ -4,64 +4,15 @@
  * crash the files on disk are complete (never half-written), and the next run converges to a valid
  * certificate, with no second order at the CA when the first one had been placed and saved.
  */
-import { createPrivateKey, X509Certificate } from "node:crypto"
+import { X509Certificate } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Pebble, PebbleHttpClient } from "@acme/testing"
-import { AccountKey, AcmeProtocol, Reporter, Storage } from "@acme/sdk"
+import { AcmeProtocol } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer } from "effect"
+import { assertComplete, ordersAtCa, reportOf } from "./support/checks.js"
 import { acme, acmeKilledWhen, type Result, temporaryFolder } from "./support/cli.js"
-
-const isTemporary = (name: string) => /^\..*\.tmp-/.test(name)
-
-/** Every file a reader can see parses completely, and a live certificate matches its key. */
-const assertComplete = (storage: string) => {
-  const walk = (folder: string): Array<string> =>
-    fs.existsSync(folder)
-      ? fs.readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
-        const full = path.join(folder, entry.name)
-        if (isTemporary(entry.name)) return []
-        // live/<name> is a symbolic link to a folder: follow it
-        return fs.statSync(full).isDirectory() ? walk(full) : [full]
-      })
-      : []
-  for (const file of walk(storage)) {
-    const text = fs.readFileSync(file, "utf8")
-    if (file.endsWith(".json")) expect(() => JSON.parse(text), file).not.toThrow()
-    if (file.endsWith("privkey.pem") || file.endsWith(".key")) expect(() => createPrivateKey(text), file).not.toThrow()
-    if (/(cert|chain|fullchain)\.pem$/.test(file)) expect(() => new X509Certificate(text), file).not.toThrow()
-  }
-  const live = path.join(storage, "live")
-  for (const name of fs.existsSync(live) ? fs.readdirSync(live).filter((n) => !isTemporary(n)) : []) {
-    const certificate = new X509Certificate(fs.readFileSync(path.join(live, name, "cert.pem")))
-    expect(certificate.checkPrivateKey(createPrivateKey(fs.readFileSync(path.join(live, name, "privkey.pem")))), name)
-      .toBe(true)
-    const fullchain = fs.readFileSync(path.join(live, name, "fullchain.pem"), "utf8")
-    expect(fullchain.startsWith(fs.readFileSync(path.join(live, name, "cert.pem"), "utf8")), name).toBe(true)
-  }
-}
-
-/** The orders the CA holds for the account the CLI stored, listed with the SDK. */
-const ordersAtCa = (storage: string) =>
-  Effect.gen(function*() {
-    const pebble = yield* Pebble.Pebble
-    const acmeClient = yield* AcmeProtocol.AcmeProtocol
-    const folder = path.join(storage, "accounts", Storage.caFolder(pebble.directoryUrl), "default")
-    const info = Schema.decodeUnknownSync(Schema.parseJson(Storage.AccountInfo))(
-      fs.readFileSync(path.join(folder, "account.json"), "utf8")
-    )
-    const key = yield* AccountKey.fromPem(fs.readFileSync(path.join(folder, "account.key"), "utf8"))
-    const directory = yield* acmeClient.directory
-    const listed = yield* acmeClient.listOrders({
-      nonce: yield* acmeClient.newNonce(directory),
-      account: { key, url: info.url }
-    })
-    return listed.value
-  })
-
-const reportOf = (result: Result): Reporter.RunReport =>
-  Schema.decodeUnknownSync(Schema.parseJson(Reporter.RunReport))(result.stdout)
 
 /** A folder with a config for one certificate, answered by the CLI's own http-01 server. */
 const fixture = (pebble: Pebble.Service, name: string) => {

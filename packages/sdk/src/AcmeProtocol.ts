@@ -53,7 +53,7 @@ export declare namespace AcmeProtocol {
     readonly requestTimeout?: Duration.DurationInput | undefined
     /** the largest response body accepted (default 1 MiB) */
     readonly maxBodyBytes?: number | undefined
-    /** how many times one call retries after `badNonce` (default 16) */
+    /** how many times one call retries after `badNonce`, each time with the nonce that came with it (default 40) */
     readonly badNonceRetries?: number | undefined
     /** first wait between polls; grows by half each time up to `maxPollInterval` unless the CA sends Retry-After (default 250 milliseconds: a CA that validates at once is not waited for, a slow one costs a few more polls) */
     readonly pollInterval?: Duration.DurationInput | undefined

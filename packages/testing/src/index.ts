@@ -14,3 +14,7 @@ export * as PebbleError from "./PebbleError.js"
  * @since 0.1.0
  */
 export * as PebbleHttpClient from "./PebbleHttpClient.js"
+/**
+ * @since 0.1.0
+ */
+export * as FaultProxy from "./FaultProxy.js"

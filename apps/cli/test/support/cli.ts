@@ -1,7 +1,7 @@
 /**
  * Runs the built `acme` binary as a child process and collects what it printed.
  */
-import { spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -39,6 +39,19 @@ export const acmeKilledWhen = (
   options: Options,
   kill: (line: string) => boolean
 ): Promise<Result> =>
+  acmeWatched(args, options, (line, child) => {
+    if (kill(line)) child.kill("SIGKILL")
+  })
+
+/**
+ * Like `acme`, but calls `watch` with every line the process writes to stderr, and the process
+ * itself: a test can stop it (SIGSTOP), change the world under it, and let it go on (SIGCONT).
+ */
+export const acmeWatched = (
+  args: ReadonlyArray<string>,
+  options: Options,
+  watch: (line: string, child: ChildProcess) => void
+): Promise<Result> =>
   new Promise((resolve, reject) => {
     const env: Record<string, string> = {}
     for (const [key, value] of Object.entries(process.env)) {
@@ -55,10 +68,14 @@ export const acmeKilledWhen = (
     })
     let stdout = ""
     let stderr = ""
+    let partial = ""
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      // whole lines only: a chunk may end in the middle of one
+      const lines = (partial + chunk).split("\n")
+      partial = lines.pop() ?? ""
       stderr += chunk
-      if (chunk.split("\n").some(kill)) child.kill("SIGKILL")
+      for (const line of lines) watch(line, child)
     })
     child.on("error", reject)
     child.on("close", (code, signal) =>

@@ -87,7 +87,8 @@ export const pollSchedule = <A>(options: {
 export const make = Effect.fnUntraced(function*(options: AcmeProtocol.Options) {
   const client = yield* HttpClient.HttpClient
   const directoryUrl = options.directoryUrl
-  const badNonceRetries = options.badNonceRetries ?? 16
+  // a CA that rejects 90% of nonces still lets 98.7% of requests through within one call
+  const badNonceRetries = options.badNonceRetries ?? 40
   const pollInterval = Duration.decode(options.pollInterval ?? "250 millis")
   const maxPollInterval = Duration.decode(options.maxPollInterval ?? "10 seconds")
   const pollTimeout = Duration.decode(options.pollTimeout ?? "3 minutes")

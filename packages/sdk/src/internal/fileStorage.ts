@@ -63,7 +63,7 @@ const randomSuffix = (): string => Encoding.encodeHex(globalThis.crypto.getRando
 const errnoCode = (error: PlatformError.PlatformError): string | undefined => {
   if (error._tag !== "SystemError") return undefined
   if (Predicate.hasProperty(error.cause, "code") && typeof error.cause.code === "string") return error.cause.code
-  return /\b(EACCES|EPERM|EROFS)\b/.exec(error.description ?? "")?.[1]
+  return /\b(EACCES|EPERM|EROFS|ENOSPC|EDQUOT)\b/.exec(error.description ?? "")?.[1]
 }
 
 const isNotFound = (error: PlatformError.PlatformError): boolean =>
@@ -81,10 +81,17 @@ const storageError = (path: string) => (error: PlatformError.PlatformError): Sto
   const code = errnoCode(error)
   const readOnly = error._tag === "SystemError" &&
     (error.reason === "PermissionDenied" || code === "EACCES" || code === "EPERM" || code === "EROFS")
+  const full = code === "ENOSPC" || code === "EDQUOT"
   return new StorageError({
-    reason: readOnly ? "ReadOnly" : "Io",
+    reason: full ? "Full" : readOnly ? "ReadOnly" : "Io",
     path,
-    description: code === "EROFS" ? `read-only file system (${describePlatformError(error)})` : describePlatformError(error)
+    description: code === "EROFS"
+      ? `its file system is mounted read-only: ${describePlatformError(error)}`
+      : code === "ENOSPC"
+      ? `no space left on the device: ${describePlatformError(error)}`
+      : code === "EDQUOT"
+      ? `the disk quota is used up: ${describePlatformError(error)}`
+      : describePlatformError(error)
   })
 }
 
@@ -361,14 +368,20 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
         )) + 1
         const target = versionDir(name, next)
         yield* Effect.mapError(fs.makeDirectory(target), storageError(target))
-        yield* writeAtomic(path.join(target, "cert.pem"), certificate.certPem, publicMode)
-        yield* writeAtomic(path.join(target, "chain.pem"), certificate.chainPem, publicMode)
-        yield* writeAtomic(path.join(target, "fullchain.pem"), certificate.fullchainPem, publicMode)
-        yield* writeAtomic(path.join(target, "privkey.pem"), certificate.keyPem, privateMode)
-        yield* writeAtomic(path.join(target, "metadata.json"), metadataJson, publicMode)
-        yield* syncDirectory(target)
-        yield* syncDirectory(archiveDir(name))
-        yield* swapLive(name, next)
+        yield* Effect.gen(function*() {
+          yield* writeAtomic(path.join(target, "cert.pem"), certificate.certPem, publicMode)
+          yield* writeAtomic(path.join(target, "chain.pem"), certificate.chainPem, publicMode)
+          yield* writeAtomic(path.join(target, "fullchain.pem"), certificate.fullchainPem, publicMode)
+          yield* writeAtomic(path.join(target, "privkey.pem"), certificate.keyPem, privateMode)
+          yield* writeAtomic(path.join(target, "metadata.json"), metadataJson, publicMode)
+          yield* syncDirectory(target)
+          yield* syncDirectory(archiveDir(name))
+          yield* swapLive(name, next)
+        }).pipe(
+          // a version that never went live (a full or read-only disk) goes again, best effort, so
+          // that it takes no space; a crash leaves it to the next save, which removes it
+          Effect.tapError(() => removeQuietly(target))
+        )
         yield* prune(name, next)
         return certificatePaths(name)
       }))

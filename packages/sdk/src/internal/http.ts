@@ -189,7 +189,9 @@ export const makeTransport = (client: HttpClient.HttpClient, options: TransportO
         })
       ),
       Effect.flatMap((response) =>
-        request.method === "HEAD"
+        response.status >= 300 && response.status < 400
+          ? Effect.fail(redirected(request.method, request.url, response.status, response.headers))
+          : request.method === "HEAD"
           ? Effect.succeed<Exchange>({
             method: request.method,
             url: request.url,
@@ -233,6 +235,26 @@ export const makeTransport = (client: HttpClient.HttpClient, options: TransportO
         }
       })
     )
+  }
+
+  /**
+   * ACME resources are never redirected (every URL comes from the directory or an answer), and an
+   * undici client does not follow redirects: a 3xx is a misconfigured URL or a proxy in the way. It
+   * is never followed, least of all to a clear-text URL.
+   */
+  const redirected = (method: Method, url: string, status: number, headers: Headers.Headers): InvalidResponse => {
+    const target = Option.getOrUndefined(
+      Option.filter(Headers.get(headers, "location"), (value) => URL.canParse(value, url))
+    )
+    const to = target === undefined ? "somewhere (no usable Location header)" : new URL(target, url).href
+    const insecure = secureOnly && to.startsWith("http:")
+    return new InvalidResponse({
+      reason: insecure ? "InsecureUrl" : "UnexpectedStatus",
+      method,
+      url,
+      status,
+      description: `the CA redirected to ${to}${insecure ? ", which is not https" : ""}; redirects are not followed`
+    })
   }
 
   return { checkUrl, send }
@@ -362,8 +384,20 @@ export const decodeJson = <A, I>(
   exchange: Exchange,
   schema: Schema.Schema<A, I>,
   reason: "UndecodableBody" | "MalformedDirectory" = "UndecodableBody"
-): Effect.Effect<A, InvalidResponse> =>
-  Schema.decodeUnknown(Schema.parseJson(schema))(bodyText(exchange)).pipe(
+): Effect.Effect<A, InvalidResponse> => {
+  const contentType = Option.getOrUndefined(Headers.get(exchange.headers, "content-type"))
+  if (contentType !== undefined && !isJsonMediaType(contentType)) {
+    return Effect.fail(
+      new InvalidResponse({
+        reason,
+        method: exchange.method,
+        url: exchange.url,
+        status: exchange.status,
+        description: `the answer is ${contentType}, not JSON (application/json): something other than the CA (a proxy, a captive portal, a web server) may be answering`
+      })
+    )
+  }
+  return Schema.decodeUnknown(Schema.parseJson(schema))(bodyText(exchange)).pipe(
     Effect.mapError((error) =>
       new InvalidResponse({
         reason,
@@ -374,3 +408,14 @@ export const decodeJson = <A, I>(
       })
     )
   )
+}
+
+/**
+ * `application/json` or a `+json` type (`application/problem+json`), parameters ignored.
+ *
+ * @internal
+ */
+export const isJsonMediaType = (contentType: string): boolean => {
+  const type = (contentType.split(";")[0] ?? "").trim().toLowerCase()
+  return type === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(type)
+}
