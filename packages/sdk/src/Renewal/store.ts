@@ -53,11 +53,19 @@ export const store = (
       ? yield* storage.loadCertificateKey(spec.name)
       : yield* storage.loadPendingKey(reference.reference)
     if (!stored && Option.isNone(keyPem)) {
-      return yield* new PipelineError({
-        reason: "KeyMissing",
-        certificate: spec.name,
-        description: "the key written before finalize is gone from storage; the next run orders a new certificate"
-      })
+      // a certificate without its key is of no use (the run that wrote the key failed and removed
+      // it, but could not record that): order a new one now, with a new key
+      yield* Effect.logWarning(
+        `${spec.name}: the key written before finalize is gone from storage; ordering a new certificate with a new key`
+      )
+      return updateCurrent(state, (b) => ({
+        ...b,
+        stage: "order" as const,
+        order: undefined,
+        certificateKey: undefined,
+        csrPem: undefined,
+        chainPem: undefined
+      }))
     }
     const paths = Option.isSome(keyPem)
       ? yield* storage.saveCertificate({
