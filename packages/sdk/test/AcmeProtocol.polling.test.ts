@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, TestClock } from "effect"
+import { Chunk, Clock, Duration, Effect, Fiber, Option, TestClock } from "effect"
 import { accountRef, BASE, fakeCa, json, someNonce, withBasics } from "./support/fakeCa.js"
 import { driveClock } from "./support/pipeline.js"
 
@@ -22,7 +22,19 @@ const authz = (status: string, retryAfter?: string) =>
  * Lets the forked poll run until it blocks on the (test) clock again. Signing is a real WebCrypto
  * promise, so this yields to the event loop for a moment; it does not advance Effect's clock.
  */
-const settle = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 30)))
+/**
+ * Lets the poll run (its requests are real async work) until it is done or asleep until a time
+ * after the test clock's now: then the requests counted are all it will send before the clock moves.
+ */
+const settle = (fiber: Fiber.Fiber<unknown, unknown>) =>
+  Effect.gen(function*() {
+    for (let round = 0; round < 1000; round++) {
+      if (Option.isSome(yield* Fiber.poll(fiber))) return
+      const now = yield* Clock.currentTimeMillis
+      if (Chunk.some(yield* TestClock.sleeps(), (wake) => wake > now)) return
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
+    }
+  })
 
 describe("polling waits through Clock and honours Retry-After", () => {
   it.effect("waits exactly as long as Retry-After says between polls", () =>
@@ -31,15 +43,15 @@ describe("polling waits through Clock and honours Retry-After", () => {
       const { acme, requests } = yield* fakeCa(withBasics((_, index) => answers[index] ?? authz("valid")))
       const account = yield* accountRef
       const fiber = yield* Effect.fork(acme.pollAuthorization({ nonce: someNonce, account, url: `${BASE}/authz/1` }))
-      yield* settle
+      yield* settle(fiber)
       expect(yield* requests).toHaveLength(1)
       yield* TestClock.adjust("4900 millis")
-      yield* settle
+      yield* settle(fiber)
       expect(yield* requests).toHaveLength(1)
       yield* TestClock.adjust("100 millis")
-      yield* settle
+      yield* settle(fiber)
       expect(yield* requests).toHaveLength(2)
-      yield* settle
+      yield* settle(fiber)
       yield* TestClock.adjust("5 seconds")
       const result = yield* Fiber.join(fiber)
       expect(result.value.status).toBe("valid")
@@ -58,7 +70,7 @@ describe("polling waits through Clock and honours Retry-After", () => {
       // polls at 0 s, 1 s, 2.5 s (1 + 1.5) and 4.75 s (2.5 + 2.25)
       for (const [advance, expected] of [[0, 1], [1000, 2], [1499, 2], [1, 3], [2249, 3], [1, 4]] as const) {
         yield* TestClock.adjust(Duration.millis(advance))
-        yield* settle
+        yield* settle(fiber)
         expect(yield* requests).toHaveLength(expected)
       }
       expect((yield* Fiber.join(fiber)).value.status).toBe("valid")
@@ -108,7 +120,7 @@ describe("polling waits through Clock and honours Retry-After", () => {
       const fiber = yield* Effect.fork(Effect.flip(
         acme.pollOrder({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/order/1`, until: "valid" })
       ))
-      yield* settle
+      yield* settle(fiber)
       yield* TestClock.adjust("5 seconds")
       const error = yield* Fiber.join(fiber)
       expect(error._tag).toBe("OrderFailed")
