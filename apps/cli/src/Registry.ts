@@ -297,24 +297,18 @@ export const resolveProviders = (
       plugin: config.storage.plugin,
       options: without(config.storage, ["type", "plugin"])
     })
-    const planner = yield* resolveSection({
-      ...common,
-      kind: "planner",
-      at: ["planner"],
-      nameKey: "provider",
-      name: config.planner.provider,
-      plugin: config.planner.plugin,
-      options: without(config.planner, ["provider", "plugin"])
-    })
-    const reporter = yield* resolveSection({
-      ...common,
-      kind: "reporter",
-      at: ["reporter"],
-      nameKey: "provider",
-      name: config.reporter.provider,
-      plugin: config.reporter.plugin,
-      options: without(config.reporter, ["provider", "plugin"])
-    })
+    const advisor = <K extends "planner" | "reporter">(kind: K) =>
+      resolveSection({
+        ...common,
+        kind,
+        at: [kind],
+        nameKey: "provider",
+        name: config[kind].provider,
+        plugin: config[kind].plugin,
+        options: without(config[kind], ["provider", "plugin"])
+      })
+    const planner = yield* advisor("planner")
+    const reporter = yield* advisor("reporter")
     const dns = new Map<string, DnsSetup>()
     for (const [index, certificate] of config.certificates.entries()) {
       const challenge = certificate.challenge

@@ -38,11 +38,9 @@ import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import * as Crypto from "node:crypto"
 import * as Dns from "node:dns"
 import { findExecutable } from "./internal/binaries.js"
@@ -266,14 +264,10 @@ const makeWith = (
     })
 
     // a port picked free may be taken before named binds it: start again on another one
-    const outer = yield* Effect.scope
-    const started = yield* Effect.gen(function*() {
-      const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
-      return yield* startOnce.pipe(
-        Scope.extend(scope),
-        Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void)
-      )
-    }).pipe(Effect.retry({ times: 2, while: (error) => error.reason === "StartFailed" }))
+    const started = yield* Process.startRetrying(startOnce, {
+      times: 2,
+      while: (error) => error.reason === "StartFailed"
+    })
 
     return {
       server: `127.0.0.1:${started.port}`,

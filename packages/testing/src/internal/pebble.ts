@@ -11,12 +11,10 @@ import * as NodePath from "@effect/platform-node/NodePath"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as ExecutionStrategy from "effect/ExecutionStrategy"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import { Agent } from "undici"
 import type * as Pebble from "../Pebble.js"
 import { PebbleError } from "../PebbleError.js"
@@ -401,14 +399,7 @@ const makeWith = (
     // Ports are free when picked but may be taken before the processes bind them (another test
     // file starting its own Pebble): start again on fresh ports then. Each attempt gets its own
     // scope so a failed attempt's processes are gone before the next one starts.
-    const outer = yield* Effect.scope
-    const started = yield* Effect.gen(function*() {
-      const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
-      return yield* startOnce.pipe(
-        Scope.extend(scope),
-        Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void)
-      )
-    }).pipe(Effect.retry({ times: 3, while: isPortConflict }))
+    const started = yield* Process.startRetrying(startOnce, { times: 3, while: isPortConflict })
 
     const { ports } = started
     const managementUrl = `https://127.0.0.1:${ports.management}`

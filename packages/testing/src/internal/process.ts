@@ -9,7 +9,9 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Ref from "effect/Ref"
-import type * as Scope from "effect/Scope"
+import * as ExecutionStrategy from "effect/ExecutionStrategy"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { PebbleError } from "../PebbleError.js"
 
@@ -93,4 +95,26 @@ export const start = (
       Effect.tap(() => Fiber.joinAll(drains).pipe(Effect.timeout("1 second"), Effect.ignore))
     )
     return { name, pid: process.pid, tail: Ref.get(lines), exited }
+  })
+
+/**
+ * Runs `startOnce` again (up to `times` more times) while `retryWhile` says its failure is worth
+ * another try (a free port taken before the process bound it). Each attempt gets its own scope,
+ * forked from the caller's, so a failed attempt's processes are gone before the next one starts.
+ *
+ * @internal
+ */
+export const startRetrying = <A, E, R>(
+  startOnce: Effect.Effect<A, E, R | Scope.Scope>,
+  options: { readonly times: number; readonly while: (error: E) => boolean }
+): Effect.Effect<A, E, Exclude<R, Scope.Scope> | Scope.Scope> =>
+  Effect.gen(function*() {
+    const outer = yield* Effect.scope
+    return yield* Effect.gen(function*() {
+      const scope = yield* Scope.fork(outer, ExecutionStrategy.sequential)
+      return yield* startOnce.pipe(
+        Scope.extend(scope),
+        Effect.onExit((exit) => Exit.isFailure(exit) ? Scope.close(scope, exit) : Effect.void)
+      )
+    }).pipe(Effect.retry(options))
   })
