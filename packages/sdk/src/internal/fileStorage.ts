@@ -224,8 +224,9 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
 
     /**
      * Removes the stale temp files in `directory` and, `depth` levels down, in its subfolders. Each
-     * folder is listed once (its temp files and its subfolders come from the same listing), and
-     * folders are listed a few at a time: a storage of 10,000 certificates has 20,000 of them.
+     * folder is listed once (its temp files and its subfolders come from the same listing). One
+     * folder at a time: listing 8 at a time cost twice the CPU and 40 MiB more memory for the 20,000
+     * folders of 10,000 certificates (a fiber each), and gained no time.
      */
     const removeStaleTemps = (directory: string, depth: number, now: number): Effect.Effect<void> =>
       fs.readDirectory(directory).pipe(
@@ -241,7 +242,7 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
               ? Effect.forEach(
                 entries.filter((entry) => !entry.startsWith(".")),
                 (entry) => removeStaleTemps(path.join(directory, entry), depth - 1, now),
-                { discard: true, concurrency: 8 }
+                { discard: true }
               )
               : Effect.void
           )
