@@ -21,7 +21,7 @@ import {
   currentSpec,
   emit,
   nowIso,
-  PipelineError,
+  type PipelineError,
   type RenewalSettings,
   updateCurrent
 } from "./context.js"
