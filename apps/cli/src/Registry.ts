@@ -261,7 +261,7 @@ export const resolveSection = <K extends Plugin.Kind>(
         }${input.plugin === undefined ? `, or name the package that provides it with \`plugin:\`` : ""}`
       })
     }
-    const found = "load" in entry ? yield* entry.load : entry
+    const found = "configure" in entry ? entry : yield* entry.load
     // `found` is of kind K (filtered above); TypeScript cannot narrow Configurable<Kind> by its `kind`
     const configured = found.configure(input.options) as Either.Either<Build<K>, ParseResult.ParseError>
     if (Either.isLeft(configured)) return yield* optionsError(file, input.at, configured.left)
