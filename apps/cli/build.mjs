@@ -86,6 +86,10 @@ export const build = async () => {
     outExtension: { ".js": ".mjs" },
     chunkNames: "acme-chunk-[hash]",
     legalComments: "none",
+    // whitespace and syntax only: smaller chunks to read and parse, and every identifier (class and
+    // function names appear in errors and traces) stays as written
+    minifyWhitespace: true,
+    minifySyntax: true,
     logLevel: "warning",
     // the bundle is an ES module; bundled CommonJS code still calls require() for node built-ins
     banner: {

@@ -15,7 +15,8 @@ import {
   Reporter,
   Storage
 } from "@acme/sdk"
-import { Dns01, DnsResolver } from "@acme/dns"
+import * as Dns01 from "@acme/dns/Dns01"
+import * as DnsResolver from "@acme/dns/DnsResolver"
 import { NodeAcmeHttpClient, NodeDeployHook, NodeHttp01Responder, NodeTlsAlpn01Responder } from "@acme/platform-node"
 import { NodeContext } from "@effect/platform-node"
 import { Config, Context, Effect, Layer, Option } from "effect"

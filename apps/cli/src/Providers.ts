@@ -1,30 +1,75 @@
 /**
  * The provider packages whose plugins are built in: the DNS providers of `@acme/dns` and the LLM
- * planner and reporter.
+ * planner and reporter of `@acme/ai`.
+ *
+ * Only their names are listed here; a provider's module (and what it imports: the LLM vendors'
+ * clients are large) is imported when a configuration names it. Every command starts without
+ * them, and a configuration with neither dns-01 nor an LLM never loads them. The test
+ * `plugins.test.ts` checks that these lists name exactly the plugins the packages export.
  *
  * @since 0.1.0
  */
-import { LlmPlugins } from "@acme/ai"
-import { Plugins as DnsPlugins } from "@acme/dns"
-import { Plugin } from "@acme/sdk"
+import type { Plugin } from "@acme/sdk"
+import { Effect } from "effect"
+
+/**
+ * A built-in provider known by its kind and name, whose module is imported on first use.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Listed<K extends Plugin.Kind = Plugin.Kind> {
+  readonly kind: K
+  readonly name: string
+  /** imports its module; a name missing from it is a defect of this list */
+  readonly load: Effect.Effect<Plugin.Configurable>
+}
+
+const listed = <K extends Plugin.Kind>(
+  kind: K,
+  names: ReadonlyArray<string>,
+  module: () => Promise<ReadonlyArray<Plugin.Configurable>>
+): ReadonlyArray<Listed<K>> =>
+  names.map((name) => ({
+    kind,
+    name,
+    load: Effect.promise(module).pipe(
+      Effect.flatMap((plugins) => {
+        const found = plugins.find((plugin) => plugin.kind === kind && plugin.name === name)
+        return found !== undefined
+          ? Effect.succeed(found)
+          : Effect.dieMessage(`the built-in ${kind} provider "${name}" is not in its package`)
+      })
+    )
+  }))
+
+const dnsModule = () => import("@acme/dns/Plugins").then((module) => module.plugins)
+
+const llmModule = () =>
+  Promise.all([import("@acme/sdk/Plugin"), import("@acme/ai/LlmPlugins")]).then(([Plugin, module]) => [
+    Plugin.configurable(module.anthropicPlanner),
+    Plugin.configurable(module.openaiPlanner),
+    Plugin.configurable(module.openaiCompatiblePlanner),
+    Plugin.configurable(module.anthropicReporter),
+    Plugin.configurable(module.openaiReporter),
+    Plugin.configurable(module.openaiCompatibleReporter)
+  ])
 
 /**
  * @since 0.1.0
  * @category plugins
  */
-export const Dns: { readonly plugins: ReadonlyArray<Plugin.Configurable> } = { plugins: DnsPlugins.plugins }
+export const Dns: { readonly plugins: ReadonlyArray<Listed> } = {
+  plugins: listed("dns", ["rfc2136", "cloudflare", "route53", "acme-dns", "challtestsrv"], dnsModule)
+}
 
 /**
  * @since 0.1.0
  * @category plugins
  */
-export const Llm: { readonly plugins: ReadonlyArray<Plugin.Configurable> } = {
+export const Llm: { readonly plugins: ReadonlyArray<Listed> } = {
   plugins: [
-    Plugin.configurable(LlmPlugins.anthropicPlanner),
-    Plugin.configurable(LlmPlugins.openaiPlanner),
-    Plugin.configurable(LlmPlugins.openaiCompatiblePlanner),
-    Plugin.configurable(LlmPlugins.anthropicReporter),
-    Plugin.configurable(LlmPlugins.openaiReporter),
-    Plugin.configurable(LlmPlugins.openaiCompatibleReporter)
+    ...listed("planner", ["anthropic", "openai", "openai-compatible"], llmModule),
+    ...listed("reporter", ["anthropic", "openai", "openai-compatible"], llmModule)
   ]
 }

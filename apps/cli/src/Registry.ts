@@ -14,13 +14,13 @@
 import { createRequire } from "node:module"
 import * as NodePath from "node:path"
 import { pathToFileURL } from "node:url"
-import { Dns01 } from "@acme/dns"
+import * as Dns01 from "@acme/dns/Dns01"
 import { Planner, Plugin, type RenewalConfig, Reporter, Storage } from "@acme/sdk"
 import { Path } from "@effect/platform"
 import { Array as Arr, Config, Effect, Either, ParseResult, Predicate, Schema } from "effect"
 import { ConfigFileError } from "./CliError.js"
 import { describeIssues, formatPath } from "./ConfigIssues.js"
-import { Dns, Llm } from "./Providers.js"
+import { Dns, type Listed, Llm } from "./Providers.js"
 
 /**
  * Builds the service of a resolved provider.
@@ -105,12 +105,20 @@ const deterministicReporter = Plugin.make({
 })
 
 /**
- * The built-in providers.
+ * A provider in a registry: ready, or listed by name with its module imported on first use.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Entry = Plugin.Configurable | Listed
+
+/**
+ * The built-in providers (the DNS and LLM ones listed by name, see `Providers.ts`).
  *
  * @since 0.1.0
  * @category constants
  */
-export const builtins: ReadonlyArray<Plugin.Configurable> = [
+export const builtins: ReadonlyArray<Entry> = [
   Plugin.configurable(fileStorage),
   Plugin.configurable(deterministicPlanner),
   Plugin.configurable(deterministicReporter),
@@ -229,7 +237,7 @@ export const resolveSection = <K extends Plugin.Kind>(
     readonly plugin: string | undefined
     /** the provider's options: the section without the keys the CLI reads itself */
     readonly options: Readonly<Record<string, unknown>>
-    readonly registry: ReadonlyArray<Plugin.Configurable>
+    readonly registry: ReadonlyArray<Entry>
     readonly load: (specifier: string, at: string) => Effect.Effect<ReadonlyArray<Plugin.Configurable>, ConfigFileError>
   }
 ): Effect.Effect<Resolved<K>, ConfigFileError> =>
@@ -237,12 +245,12 @@ export const resolveSection = <K extends Plugin.Kind>(
     const { file, kind } = input
     const label = kindLabel[kind]
     const nameAt = formatPath([...input.at, input.nameKey])
-    const candidates = input.plugin === undefined
+    const candidates: ReadonlyArray<Entry> = input.plugin === undefined
       ? input.registry
       : yield* input.load(input.plugin, formatPath([...input.at, "plugin"]))
     const ofKind = candidates.filter((plugin) => plugin.kind === kind)
-    const found = ofKind.find((plugin) => plugin.name === input.name)
-    if (found === undefined) {
+    const entry = ofKind.find((plugin) => plugin.name === input.name)
+    if (entry === undefined) {
       const names = ofKind.map((plugin) => plugin.name)
       const from = input.plugin === undefined ? "" : ` in the plugin "${input.plugin}"`
       return yield* new ConfigFileError({
@@ -253,6 +261,7 @@ export const resolveSection = <K extends Plugin.Kind>(
         }${input.plugin === undefined ? `, or name the package that provides it with \`plugin:\`` : ""}`
       })
     }
+    const found = "configure" in entry ? entry : yield* entry.load
     // `found` is of kind K (filtered above); TypeScript cannot narrow Configurable<Kind> by its `kind`
     const configured = found.configure(input.options) as Either.Either<Build<K>, ParseResult.ParseError>
     if (Either.isLeft(configured)) return yield* optionsError(file, input.at, configured.left)
@@ -273,7 +282,7 @@ export const resolveProviders = (
     readonly file: string
     readonly directory: string
     readonly config: RenewalConfig.RenewalConfig
-    readonly registry?: ReadonlyArray<Plugin.Configurable> | undefined
+    readonly registry?: ReadonlyArray<Entry> | undefined
   }
 ): Effect.Effect<Providers, ConfigFileError> =>
   Effect.gen(function*() {

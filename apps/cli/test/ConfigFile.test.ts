@@ -132,6 +132,19 @@ describe("ConfigFile.parse", () => {
   it("reads JSON", () => {
     expect(ConfigFile.parse("acme.json", JSON.stringify(base))).toEqual(Either.right(base))
   })
+
+  it("reads JSON with quotes, colons and escapes inside strings as YAML does", () => {
+    const text = String.raw`{ "a\"b": "x\": y", "c": [ { "d:": "\u0065" }, "\\" ], "e": { } }`
+    const expected = { "a\"b": "x\": y", c: [{ "d:": "e" }, "\\"], e: {} }
+    expect(ConfigFile.parse("acme.json", text)).toEqual(Either.right(expected))
+  })
+
+  it("refuses a key given twice in JSON (as in YAML), nested or escaped", () => {
+    for (const text of [`{ "ca": {}, "ca": {} }`, String.raw`{ "x": [ { "a": 1, "\u0061": 2 } ] }`]) {
+      const result = ConfigFile.parse("acme.json", text)
+      expect(Either.isLeft(result) ? result.left.message : "").toContain("Map keys must be unique")
+    }
+  })
 })
 
 /** decodes, then finds each provider and checks its options (what `ConfigFile.load` does) */

@@ -45,12 +45,15 @@ const previousErrors = (state: State): Effect.Effect<ReadonlyMap<string, string>
  */
 const reorder = (buckets: ReadonlyArray<Bucket>, order: ReadonlyArray<string>): Array<Bucket> => {
   const due = buckets.filter((bucket) => bucket.stage === "account")
-  const rank = (bucket: Bucket) => {
-    const index = order.indexOf(bucket.name)
-    return index === -1 ? order.length : index
-  }
+  // ranks looked up in a map and the queue walked by index: linear in the number of certificates
+  const ranks = new Map<string, number>()
+  order.forEach((name, index) => {
+    if (!ranks.has(name)) ranks.set(name, index)
+  })
+  const rank = (bucket: Bucket) => ranks.get(bucket.name) ?? order.length
   const queue = [...due].sort((a, b) => rank(a) - rank(b))
-  return buckets.map((bucket) => bucket.stage === "account" ? (queue.shift() ?? bucket) : bucket)
+  let next = 0
+  return buckets.map((bucket) => bucket.stage === "account" ? (queue[next++] ?? bucket) : bucket)
 }
 
 /**
@@ -62,10 +65,16 @@ export const plan = (state: State): Effect.Effect<State, never, Planner | Renewa
     const settings = yield* RenewalSettings
     const planner = yield* Planner
     const errors = yield* previousErrors(state)
-    const selected = (bucket: Bucket) => state.options.only.length === 0 || state.options.only.includes(bucket.name)
+    const only = new Set(state.options.only)
+    const selected = (bucket: Bucket) => only.size === 0 || only.has(bucket.name)
     const candidates = state.buckets.filter(selected)
+    // the first specification of each name, as `find` would give it
+    const specs = new Map<string, (typeof settings.config.certificates)[number]>()
+    for (const certificate of settings.config.certificates) {
+      if (!specs.has(certificate.name)) specs.set(certificate.name, certificate)
+    }
     const planned = yield* planner.plan(candidates.map((bucket): Input => {
-      const spec = settings.config.certificates.find((c) => c.name === bucket.name)
+      const spec = specs.get(bucket.name)
       return {
         name: bucket.name,
         identifiers: bucket.identifiers,

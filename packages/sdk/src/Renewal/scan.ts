@@ -74,8 +74,10 @@ export const scan = (state: State): Effect.Effect<State, StorageError, AcmeProto
       Effect.option
     )
     const ari = Option.exists(directory, Directory.supportsRenewalInfo)
-    const buckets: Array<Bucket> = []
-    for (const spec of settings.config.certificates) {
+    // a few certificates at a time: the files of 10,000 are read while others are decoded (the
+    // buckets keep the configuration's order)
+    const buckets = yield* Effect.forEach(settings.config.certificates, (spec) =>
+      Effect.gen(function*() {
       const identifiers = yield* Identifier.parseAll(spec.domains).pipe(Effect.orElseSucceed(() => []))
       const stored = yield* storage.loadCertificate(spec.name)
       const current: Current | undefined = yield* Option.match(stored, {
@@ -102,7 +104,8 @@ export const scan = (state: State): Effect.Effect<State, StorageError, AcmeProto
             }
           })
       })
-      buckets.push({ name: spec.name, identifiers, stage: "account", current, attempts: 0 })
-    }
+      const bucket: Bucket = { name: spec.name, identifiers, stage: "account", current, attempts: 0 }
+      return bucket
+    }), { concurrency: 8 })
     return { ...state, directory: Option.getOrUndefined(directory), buckets, phase: "plan" as const }
   })

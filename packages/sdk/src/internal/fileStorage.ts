@@ -201,49 +201,60 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
 
     // -- stale temp files -----------------------------------------------------------------------
 
-    const subdirectories = (directory: string) =>
-      fs.readDirectory(directory).pipe(
-        Effect.map((entries) => entries.filter((entry) => !entry.startsWith(".")).map((entry) => path.join(directory, entry))),
-        Effect.orElseSucceed((): Array<string> => [])
+    const removeStaleTemp = (file: string, now: number) => {
+      // a temp symlink lives for the microseconds between symlink and rename: any found is
+      // stale (its own age cannot be read: stat follows links)
+      const modified = fs.readLink(file).pipe(
+        Effect.as(0),
+        Effect.orElse(() =>
+          fs.stat(file).pipe(
+            Effect.map((info) => Option.getOrElse(Option.map(info.mtime, (date) => date.getTime()), () => 0)),
+            Effect.orElseSucceed(() => 0)
+          )
+        )
       )
+      return modified.pipe(
+        Effect.flatMap((modified) =>
+          now - modified >= staleAfterMillis
+            ? Effect.zipRight(removeQuietly(file), Effect.logDebug(`removed stale temp file ${file}`))
+            : Effect.void
+        )
+      )
+    }
 
-    const removeStaleTemps = (directory: string, now: number) =>
+    /**
+     * Removes the stale temp files in `directory` and, `depth` levels down, in its subfolders. Each
+     * folder is listed once (its temp files and its subfolders come from the same listing). One
+     * folder at a time: listing 8 at a time cost twice the CPU and 40 MiB more memory for the 20,000
+     * folders of 10,000 certificates (a fiber each), and gained no time.
+     */
+    const removeStaleTemps = (directory: string, depth: number, now: number): Effect.Effect<void> =>
       fs.readDirectory(directory).pipe(
         Effect.orElseSucceed((): Array<string> => []),
         Effect.flatMap((entries) =>
-          Effect.forEach(entries.filter((entry) => tempPattern.test(entry)), (entry) => {
-            const file = path.join(directory, entry)
-            // a temp symlink lives for the microseconds between symlink and rename: any found is
-            // stale (its own age cannot be read: stat follows links)
-            const modified = fs.readLink(file).pipe(
-              Effect.as(0),
-              Effect.orElse(() =>
-                fs.stat(file).pipe(
-                  Effect.map((info) => Option.getOrElse(Option.map(info.mtime, (date) => date.getTime()), () => 0)),
-                  Effect.orElseSucceed(() => 0)
-                )
+          Effect.zipRight(
+            Effect.forEach(
+              entries.filter((entry) => tempPattern.test(entry)),
+              (entry) => removeStaleTemp(path.join(directory, entry), now),
+              { discard: true }
+            ),
+            depth > 0
+              ? Effect.forEach(
+                entries.filter((entry) => !entry.startsWith(".")),
+                (entry) => removeStaleTemps(path.join(directory, entry), depth - 1, now),
+                { discard: true }
               )
-            )
-            return modified.pipe(
-              Effect.flatMap((modified) =>
-                now - modified >= staleAfterMillis
-                  ? Effect.zipRight(removeQuietly(file), Effect.logDebug(`removed stale temp file ${file}`))
-                  : Effect.void
-              )
-            )
-          }, { discard: true })
+              : Effect.void
+          )
         )
       )
 
     const cleanStaleTemps = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const names = yield* subdirectories(archiveRoot)
-      const versions = yield* Effect.forEach(names, subdirectories).pipe(Effect.map((lists) => lists.flat()))
-      const cas = yield* subdirectories(accountsRoot)
-      const accounts = yield* Effect.forEach(cas, subdirectories).pipe(Effect.map((lists) => lists.flat()))
       yield* Effect.forEach(
-        [liveRoot, runsRoot, pendingRoot, archiveRoot, ...names, ...versions, accountsRoot, ...cas, ...accounts],
-        (directory) => removeStaleTemps(directory, now),
+        // archive/<name>/<version>/ and accounts/<ca>/<account>/: two levels of subfolders
+        [[liveRoot, 0], [runsRoot, 0], [pendingRoot, 0], [archiveRoot, 2], [accountsRoot, 2]] as const,
+        ([directory, depth]) => removeStaleTemps(directory, depth, now),
         { discard: true }
       )
     })
