@@ -53,9 +53,10 @@ layer(Env, { excludeTestServices: true, timeout: 90_000 })("a CA that rejects 90
         expect(temporaryFiles(storage)).toEqual([])
         expect(pendingKeys(storage)).toEqual([])
 
-        // the CA did reject most nonces
+        // the CA did reject most nonces (at least two rejected for each accepted: 90% is a rate, and
+        // a run of a few dozen requests may see fewer than 4 in 5 rejected)
         const posts = (yield* proxy.exchanges).filter((e) => e.method === "POST")
-        expect(posts.filter((e) => e.status === 400).length).toBeGreaterThan(posts.filter((e) => e.status < 400).length * 4)
+        expect(posts.filter((e) => e.status === 400).length).toBeGreaterThan(posts.filter((e) => e.status < 400).length * 2)
       } finally {
         folder.remove()
       }
