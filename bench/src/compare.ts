@@ -115,7 +115,11 @@ const sequential = (client: Client, target: Target, proxy: Proxy.CountingProxy) 
     return {
       client: client.label,
       id: client.id,
-      command: describe(client.issue(target, "<workdir>", "<name>")),
+      // described with a real (scratch) folder, which the text then names <workdir>: building a
+      // command may write files there (our CLI's config)
+      command: ((scratch) => describe(client.issue(target, scratch, "<name>")).split(scratch).join("<workdir>"))(
+        Environment.workFolder(`describe-${client.id}`)
+      ),
       samples
     }
   })
