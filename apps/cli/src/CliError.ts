@@ -12,6 +12,7 @@
  */
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as HelpDoc from "@effect/cli/HelpDoc"
+import { stripVTControlCharacters } from "node:util"
 import * as Cause from "effect/Cause"
 import * as Data from "effect/Data"
 import * as Option from "effect/Option"
@@ -82,14 +83,11 @@ export interface Failure {
   readonly reported: boolean
 }
 
-// eslint-disable-next-line no-control-regex -- ANSI escape sequences start with ESC
-const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")
-
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
 
 const messageOf = (error: unknown): string => {
   if (ValidationError.isValidationError(error)) {
-    const text = oneLine(stripAnsi(HelpDoc.toAnsiText(error.error)))
+    const text = oneLine(stripVTControlCharacters(HelpDoc.toAnsiText(error.error)))
     return text.length > 0 ? text : "invalid command line"
   }
   if (Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message.length > 0) {

@@ -18,6 +18,7 @@ import {
 import * as Dns01 from "@acme/dns/Dns01"
 import * as DnsResolver from "@acme/dns/DnsResolver"
 import { NodeAcmeHttpClient, NodeDeployHook, NodeHttp01Responder, NodeTlsAlpn01Responder } from "@acme/platform-node"
+import type { HttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Config, Context, Effect, Layer, Option } from "effect"
 import type * as ConfigFile from "./ConfigFile.js"
@@ -61,6 +62,24 @@ export const crashPoint: Layer.Layer<never> = Layer.unwrapEffect(
   )
 )
 
+const httpClients = new WeakMap<ConfigFile.Loaded, Layer.Layer<HttpClient.HttpClient>>()
+
+/**
+ * The HTTP client (trusting `ca.trust`) of a loaded configuration: one Layer value per
+ * configuration, so that the protocol client, the providers and the dns-01 responder of one
+ * command share one client (a Layer is built once per reference).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const httpClient = (loaded: ConfigFile.Loaded): Layer.Layer<HttpClient.HttpClient> => {
+  const known = httpClients.get(loaded)
+  if (known !== undefined) return known
+  const layer = NodeAcmeHttpClient.layer({ trust: loaded.trust })
+  httpClients.set(loaded, layer)
+  return layer
+}
+
 /**
  * @since 0.1.0
  * @category models
@@ -95,7 +114,7 @@ export const providers = (
         Context.add(Reporter.Reporter, reporter)
       )
     })
-  ).pipe(Layer.provide(Layer.merge(NodeAcmeHttpClient.layer({ trust: loaded.trust }), NodeContext.layer)))
+  ).pipe(Layer.provide(Layer.merge(httpClient(loaded), NodeContext.layer)))
 
 const makeContext = (loaded: ConfigFile.Loaded): Plugin.MakeContext =>
   Registry.makeContext({
@@ -118,7 +137,7 @@ export const protocol = (
   Plugin.PluginError
 > => {
   const config = loaded.settings.config
-  const http = NodeAcmeHttpClient.layer({ trust: loaded.trust })
+  const http = httpClient(loaded)
   return Layer.mergeAll(
     AcmeProtocol.layer({
       directoryUrl: RenewalConfig.directoryUrl(config.ca),
@@ -161,7 +180,7 @@ export const dns01 = (loaded: ConfigFile.Loaded): Layer.Layer<ChallengeSolver.Dn
       )
     })
   ).pipe(
-    Layer.provide(Layer.mergeAll(NodeAcmeHttpClient.layer({ trust: loaded.trust }), NodeContext.layer, DnsResolver.layer()))
+    Layer.provide(Layer.mergeAll(httpClient(loaded), NodeContext.layer, DnsResolver.layer()))
   )
 
 /**

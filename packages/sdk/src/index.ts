@@ -39,8 +39,6 @@ export * as RevocationReason from "./RevocationReason.js"
 /** @since 0.1.0 */
 export * as ChallengeSolver from "./ChallengeSolver.js"
 /** @since 0.1.0 */
-export * as ChalltestsrvDns from "./ChalltestsrvDns.js"
-/** @since 0.1.0 */
 export * as CrashPoint from "./CrashPoint.js"
 /** @since 0.1.0 */
 export * as DeployHook from "./DeployHook.js"

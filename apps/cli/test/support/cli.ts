@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { stripVTControlCharacters } from "node:util"
 
 export const binary = path.resolve(import.meta.dirname, "../../dist/acme.mjs")
 
@@ -109,5 +110,5 @@ export const snapshot = (root: string): Record<string, string> => {
   return entries
 }
 
-// eslint-disable-next-line no-control-regex -- ANSI escape sequences start with ESC
-export const stripAnsi = (text: string): string => text.replace(/\u001b\[[0-9;]*m/g, "")
+/** the text without ANSI colours */
+export const stripAnsi = (text: string): string => stripVTControlCharacters(text)

@@ -4,7 +4,7 @@
  * is on disk.
  */
 import { FaultProxy, Pebble } from "@acme/testing"
-import { AcmeProtocol, ChallengeSolver, ChalltestsrvDns, Planner, Renewal, Reporter, Storage } from "@acme/sdk"
+import { AcmeProtocol, ChallengeSolver, Planner, Renewal, Reporter, Storage } from "@acme/sdk"
 import type { FileSystem } from "@effect/platform"
 import { NodeContext, NodePath } from "@effect/platform-node"
 import { expect } from "@effect/vitest"
@@ -39,7 +39,7 @@ export const proxiedPipeline = (
       }))
   )
   const solver = ChallengeSolver.layer.pipe(
-    Layer.provide(Layer.mergeAll(challtestsrvResponders, ChalltestsrvDns.layer)),
+    Layer.provide(challtestsrvResponders),
     Layer.provide(http)
   )
   return Layer.mergeAll(acme, solver, Planner.layer(), Reporter.layer).pipe(

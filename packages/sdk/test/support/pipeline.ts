@@ -6,7 +6,7 @@ import { Pebble, PebbleHttpClient } from "@acme/testing"
 import {
   AcmeProtocol,
   ChallengeSolver,
-  ChalltestsrvDns,
+  ChallengeResponse,
   Planner,
   Renewal,
   RenewalConfig,
@@ -27,6 +27,14 @@ export const challtestsrvResponders = Layer.unwrapEffect(
       Layer.succeed(ChallengeSolver.TlsAlpn01Responder, {
         present: (task) => Effect.orDie(pebble.addTlsAlpn01(task.identifier.value, task.keyAuthorization)),
         cleanup: (task) => Effect.ignore(pebble.removeTlsAlpn01(task.identifier.value))
+      }),
+      Layer.succeed(ChallengeSolver.Dns01Responder, {
+        present: (task) =>
+          Effect.flatMap(
+            ChallengeResponse.dns01TxtValue(task.keyAuthorization),
+            (value) => Effect.orDie(pebble.setTxt(ChallengeResponse.dns01RecordName(task.identifier), value))
+          ),
+        cleanup: (task) => Effect.ignore(pebble.clearTxt(ChallengeResponse.dns01RecordName(task.identifier)))
       })
     ))
 )
@@ -116,7 +124,7 @@ export const pipelineServices = (protocol: Omit<AcmeProtocol.AcmeProtocol.Option
       AcmeProtocol.layer({ directoryUrl: pebble.directoryUrl, pollInterval: "50 millis", ...protocol }))
   )
   const solver = ChallengeSolver.layer.pipe(
-    Layer.provide(Layer.mergeAll(challtestsrvResponders, ChalltestsrvDns.layer)),
+    Layer.provide(challtestsrvResponders),
     Layer.provide(http)
   )
   return Layer.mergeAll(acme, solver, Planner.layer(), Reporter.layer).pipe(
