@@ -8,7 +8,10 @@ import * as Effect from "effect/Effect"
 import { InvalidResponse, type ProtocolError } from "../../AcmeError.js"
 import { Directory } from "../../Directory.js"
 import type { Nonce } from "../../Nonce.js"
-import { decodeJson, type Exchange, location, makeTransport, type Method, problem, replayNonce, type Transport } from "../http.js"
+import type { Exchange, Method } from "../exchange.js"
+import { makeTransport, type Transport } from "../http.js"
+import { problem } from "../problemDocument.js"
+import { decodeJson, location, replayNonce } from "../response.js"
 import type { Options } from "./service.js"
 
 /** @internal */

@@ -7,7 +7,8 @@ import { type Account, AccountBody } from "../../Account.js"
 import { AuthorizationFailed, type InvalidResponse, OrderFailed } from "../../AcmeError.js"
 import { type Authorization, AuthorizationBody } from "../../Authorization.js"
 import { type Order, OrderBody } from "../../Order.js"
-import { decodeJson, type Exchange } from "../http.js"
+import type { Exchange } from "../exchange.js"
+import { decodeJson } from "../response.js"
 import type { Client } from "./client.js"
 
 /** @internal */

@@ -8,7 +8,9 @@ import { InvalidResponse, type ProtocolError } from "../../AcmeError.js"
 import * as Jws from "../../Jws.js"
 import { isNonce, type Nonce } from "../../Nonce.js"
 import * as Waits from "../../Waits.js"
-import { type Exchange, problem, replayNonce } from "../http.js"
+import type { Exchange } from "../exchange.js"
+import { problem } from "../problemDocument.js"
+import { replayNonce } from "../response.js"
 import { type Client, expectStatus } from "./client.js"
 
 /** @internal */

@@ -4,7 +4,7 @@
 import * as Effect from "effect/Effect"
 import { type Authorization, Challenge } from "../../../Authorization.js"
 import type { Signed } from "../../../Nonce.js"
-import { decodeJson } from "../../http.js"
+import { decodeJson } from "../../response.js"
 import { expectStatus } from "../client.js"
 import { decodeAuthorization } from "../resources.js"
 import type { Service } from "../service.js"
