@@ -14,8 +14,9 @@ import * as Option from "effect/Option"
 import { type Input, Planner } from "../Planner.js"
 import * as RenewalState from "../RenewalState.js"
 import type { Bucket, State } from "../RenewalState.js"
+import { RenewalSettings } from "../RenewalSettings.js"
 import { Storage } from "../Storage.js"
-import { RenewalSettings } from "./context.js"
+import * as Stage from "./stage.js"
 
 /** Each certificate's last error in the newest other checkpoint of this CA, when it failed there. */
 const previousErrors = (state: State): Effect.Effect<ReadonlyMap<string, string>, never, Storage> =>
@@ -60,7 +61,7 @@ const reorder = (buckets: ReadonlyArray<Bucket>, order: ReadonlyArray<string>): 
  * @since 0.1.0
  * @category stages
  */
-export const plan = (state: State): Effect.Effect<State, never, Planner | RenewalSettings | Storage> =>
+export const plan: Stage.Stage<never, Planner | RenewalSettings | Storage> = Stage.fromFunction((state) =>
   Effect.gen(function*() {
     const settings = yield* RenewalSettings
     const planner = yield* Planner
@@ -114,3 +115,4 @@ export const plan = (state: State): Effect.Effect<State, never, Planner | Renewa
       phase: state.options.dryRun ? "report" as const : "renew" as const
     }
   })
+)
