@@ -303,7 +303,8 @@ const workLeft = (run: Run, name: string): Effect.Effect<Option.Option<keyof typ
 
 /**
  * All stages of one certificate, with the error handler and the scheduler between attempts. A
- * failed stage's error is recorded in the state it left (with the nonce of its failed call).
+ * failed stage's error is recorded in the state it left (with the nonce of its failed call); when
+ * only the checkpoint after it failed, that state already holds the stage's work.
  */
 const runCertificate = (
   run: Run,
@@ -318,7 +319,7 @@ const runCertificate = (
       if (attempt._tag === "Right") continue
       const failure: StageError = attempt.left
       const at = DateTime.formatIso(yield* DateTime.now)
-      yield* updateState(run, (state) => recordError(state, failure, at))
+      yield* updateState(run, (state) => recordError(state, failure, stage.value, at))
       yield* runStage(run, "errorHandler", errorHandler)
       if (Option.isNone(yield* workLeft(run, name))) return
       yield* runStage(run, "scheduler", scheduler)

@@ -64,11 +64,11 @@ export const describe = (error: StageError, stage: Stage, at: string): ErrorReco
 })
 
 /**
- * The runner's half: the failed stage's error goes into the current bucket (the nonce it came with
- * is there already: `signed` put it there when the call failed).
+ * The runner's half: the error of the stage that failed goes into the current bucket (the nonce it
+ * came with is there already: `signed` put it there when the call failed).
  *
  * @since 0.1.0
  * @category combinators
  */
-export const recordError = (state: State, error: StageError, at: string): State =>
-  updateCurrent(state, (bucket) => ({ ...bucket, lastError: describe(error, bucket.stage, at) }))
+export const recordError = (state: State, error: StageError, stage: Stage, at: string): State =>
+  updateCurrent(state, (bucket) => ({ ...bucket, lastError: describe(error, stage, at) }))
