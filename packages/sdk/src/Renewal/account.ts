@@ -1,7 +1,8 @@
 /**
- * account: makes sure the configured account exists at the CA.
+ * account: makes sure the configured account exists at the CA, and fetches the directory and the
+ * bucket's first nonce (when the run does not hold them yet).
  *
- * A known account (its URL stored with its key) costs no request at all. A new one
+ * A known account (its URL stored with its key) costs no request of its own. A new one
  * gets its key written to storage (0600) before newAccount, so that a crash right after registering
  * still finds the same account on the next run: newAccount with the same key returns it (RFC 8555
  * §7.3.1). The key is read from storage when it is needed and never enters the state.
@@ -22,15 +23,20 @@ import * as Stage from "./stage.js"
  * @since 0.1.0
  * @category stages
  */
-export const account = Stage.make(({ signed, state }) =>
+export const account = Stage.make(({ directory, nonce, signed, state }) =>
   Effect.gen(function*() {
     const settings = yield* RenewalSettings
     const storage = yield* Storage
     const acme = yield* AcmeProtocol
     const { account: config } = settings.config
+    // the certificate's sequence of signed requests starts here: the CA's directory, then its first nonce
+    yield* directory
     const stored = yield* storage.loadAccount(state.directoryUrl, config.name)
     const known = Option.flatMap(stored, (s) => s.info)
-    if (Option.isSome(known)) return { accountUrl: known.value.url, stage: "order" } as const
+    if (Option.isSome(known)) {
+      yield* nonce
+      return { accountUrl: known.value.url, stage: "order" } as const
+    }
     const key = Option.isSome(stored)
       ? yield* AccountKey.fromPem(stored.value.keyPem)
       : yield* AccountKey.generate(config.key)

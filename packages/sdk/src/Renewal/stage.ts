@@ -57,6 +57,8 @@ export interface Step {
   readonly bucket: Bucket
   /** the directory: from the state, else fetched and kept in the state */
   readonly directory: Effect.Effect<Directory, ProtocolError, AcmeProtocol>
+  /** makes sure the bucket holds a nonce for its next signed call: newNonce when it holds none */
+  readonly nonce: Effect.Effect<Nonce, ProtocolError, AcmeProtocol>
   /** one signed call, with the bucket's nonce in and the next nonce back into the bucket */
   readonly signed: <A, E extends ProtocolError, R>(
     call: (nonce: Nonce, directory: Directory) => Effect.Effect<Signed<A>, E, R>
@@ -99,6 +101,15 @@ const directoryOn = (working: Ref.Ref<Working>): Effect.Effect<Directory, Protoc
         Effect.tap((directory) => Ref.update(working, (w) => ({ ...w, state: { ...w.state, directory } })))
       ))
 
+const nonceOn = (working: Ref.Ref<Working>): Effect.Effect<Nonce, ProtocolError, AcmeProtocol> =>
+  Effect.flatMap(Ref.get(working), ({ state }) => {
+    const held = currentBucket(state).nonce
+    return held !== undefined ? Effect.succeed(held) : directoryOn(working).pipe(
+      Effect.flatMap((directory) => Effect.flatMap(AcmeProtocol, (acme) => acme.newNonce(directory))),
+      Effect.tap((nonce) => setNonce(working, nonce))
+    )
+  })
+
 /**
  * The combinator every signed call of a stage goes through (see the module's description).
  *
@@ -111,8 +122,7 @@ export const signed = (working: Ref.Ref<Working>) =>
 ): Effect.Effect<A, E | ProtocolError, R | AcmeProtocol> =>
   Effect.gen(function*() {
     const directory = yield* directoryOn(working)
-    const held = currentBucket((yield* Ref.get(working)).state).nonce
-    const nonce = held ?? (yield* Effect.flatMap(AcmeProtocol, (acme) => acme.newNonce(directory)))
+    const nonce = yield* nonceOn(working)
     // a nonce is good for one request: it leaves the bucket as it is used
     yield* setNonce(working, undefined)
     const answer = yield* call(nonce, directory).pipe(Effect.tapError((error) => setNonce(working, nonceOf(error))))
@@ -124,6 +134,7 @@ const stepOf = (working: Ref.Ref<Working>, state: State): Step => ({
   state,
   bucket: currentBucket(state),
   directory: directoryOn(working),
+  nonce: nonceOn(working),
   signed: signed(working),
   keepChain: (chain) => Ref.update(working, (w) => ({ ...w, chain })),
   chainOf: (pem) =>
