@@ -12,6 +12,7 @@ import {
   Plugin,
   Renewal,
   RenewalConfig,
+  RenewalSettings,
   Reporter,
   Storage
 } from "@acme/sdk"
@@ -43,7 +44,7 @@ const services = Layer.mergeAll(
 
 const settingsFor = (names: ReadonlyArray<string>) =>
   Layer.effect(
-    Renewal.RenewalSettings,
+    RenewalSettings.RenewalSettings,
     Effect.map(Pebble.Pebble, (pebble) => ({
       config: Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
         ca: { directory: pebble.directoryUrl },

@@ -53,6 +53,8 @@ export * as Planner from "./Planner.js"
 /** @since 0.1.0 */
 export * as Renewal from "./Renewal.js"
 /** @since 0.1.0 */
+export * as RenewalSettings from "./RenewalSettings.js"
+/** @since 0.1.0 */
 export * as RenewalState from "./RenewalState.js"
 /** @since 0.1.0 */
 export * as Reporter from "./Reporter.js"

@@ -103,6 +103,9 @@ describe.skipIf(ariBinary === undefined)(
           expect(report.certificates[0]?.action).toBe("renewed")
           const sent = (yield* orderRequests).slice(before)
           expect(sent.map((r) => [r.status, hasReplaces(r.payload)])).toEqual([[400, true], [201, false]])
+          // the second order is signed with the nonce Pebble's refusal came with: no newNonce between
+          expect(sent[0]?.replayNonce).toBeDefined()
+          expect(sent[1]?.nonce).toBe(sent[0]?.replayNonce)
           const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, name))
           expect(bucket.decision?.replacesRefused).toContain("parsing ARI CertID failed")
         }))
