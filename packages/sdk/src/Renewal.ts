@@ -99,22 +99,6 @@ export {
   type Working
 } from "./Renewal/stage.js"
 
-export {
-  /**
-   * The settings' home is the `RenewalSettings` module; kept here for programs written against the
-   * first release.
-   *
-   * @deprecated use `RenewalSettings.RenewalSettings`
-   * @since 0.1.0
-   */
-  RenewalSettings,
-  /**
-   * @deprecated use `RenewalSettings.Settings`
-   * @since 0.1.0
-   */
-  type Settings
-} from "./RenewalSettings.js"
-
 /**
  * @since 0.1.0
  * @category models
