@@ -27,8 +27,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import * as FileServiceRecords from "./FileServiceRecords.js"
 import { Identifier } from "./Identifier.js"
 import * as fileStorage from "./internal/fileStorage.js"
+import * as ServiceRecords from "./ServiceRecords.js"
 
 /**
  * @since 0.1.0
@@ -204,6 +206,9 @@ export interface Service {
   readonly loadCheckpoints: Effect.Effect<ReadonlyArray<{ readonly runId: string; readonly json: string }>, StorageError>
   /** removes old checkpoints, keeping the newest `keep` */
   readonly pruneCheckpoints: (keep: number) => Effect.Effect<void, StorageError>
+
+  /** tasks, API key hashes and the audit log of `acme serve`, when this storage keeps them */
+  readonly records?: ServiceRecords.Store | undefined
 }
 
 /**
@@ -378,7 +383,8 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
         update((state) => ({
           ...state,
           checkpoints: keep <= 0 ? [] : state.checkpoints.slice(-keep)
-        }))
+        })),
+      records: ServiceRecords.makeMemory()
     }
   }
 )
@@ -396,7 +402,11 @@ export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, makeMemor
  * @category constructors
  */
 export const makeFileSystem = (root: string): Effect.Effect<Service, never, FileSystem.FileSystem | Path.Path> =>
-  fileStorage.make(root)
+  Effect.zipWith(
+    fileStorage.make(root),
+    FileServiceRecords.make(root, (fields) => new StorageError(fields)),
+    (storage, records): Service => ({ ...storage, records })
+  )
 
 /**
  * Storage in a folder, with the layout above, atomic writes and 0600 private keys. Needs the
