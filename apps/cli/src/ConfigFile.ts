@@ -13,6 +13,7 @@
  * @since 0.1.0
  */
 import { CaPreset, type Renewal, RenewalConfig } from "@acme/sdk"
+import * as ServerConfig from "@acme/server/ServerConfig"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Array as Arr, Config, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
@@ -60,7 +61,27 @@ export interface Loaded {
   readonly storagePath: string | undefined
   /** the providers the configuration names, found and with their options checked */
   readonly providers: Registry.Providers
+  /** the `server` section (`acme serve`), defaults filled in */
+  readonly server: ServerConfig.ServerConfig
 }
+
+/**
+ * What a configuration file holds: the SDK's `RenewalConfig` and the `server` section of `acme serve`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const FileConfig = RenewalConfig.RenewalConfig.pipe(
+  Schema.extend(Schema.Struct({
+    server: Schema.optionalWith(ServerConfig.ServerConfig, { default: () => ServerConfig.defaults })
+  }))
+)
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type FileConfig = typeof FileConfig.Type
 
 /**
  * Where the configuration comes from.
@@ -190,8 +211,8 @@ export const parse = (file: string, text: string): Either.Either<unknown, Config
 }
 
 /**
- * Checks parsed data against `RenewalConfig.RenewalConfig` (unknown keys are errors: a misspelt
- * key would otherwise be ignored without a word).
+ * Checks parsed data against `FileConfig` (`RenewalConfig.RenewalConfig` and the `server` section of
+ * `acme serve`; unknown keys are errors: a misspelt key would otherwise be ignored without a word).
  *
  * @since 0.1.0
  * @category parsing
@@ -199,8 +220,8 @@ export const parse = (file: string, text: string): Either.Either<unknown, Config
 export const decode = (
   file: string,
   data: unknown
-): Either.Either<RenewalConfig.RenewalConfig, ConfigFileError> =>
-  Schema.decodeUnknownEither(RenewalConfig.RenewalConfig, { errors: "all", onExcessProperty: "error" })(data).pipe(
+): Either.Either<FileConfig, ConfigFileError> =>
+  Schema.decodeUnknownEither(FileConfig, { errors: "all", onExcessProperty: "error" })(data).pipe(
     Either.mapLeft((error) =>
       new ConfigFileError({
         reason: "Invalid",
@@ -319,7 +340,7 @@ const resolveTrust = (
  */
 export const resolve = (
   location: { readonly file: string; readonly path: string },
-  config: RenewalConfig.RenewalConfig
+  config: FileConfig
 ): Effect.Effect<Loaded, ConfigFileError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const path = yield* Path.Path
@@ -358,7 +379,8 @@ export const resolve = (
       settings: { config: resolved, eab: credentials },
       trust,
       storagePath,
-      providers
+      providers,
+      server: config.server
     }
   })
 

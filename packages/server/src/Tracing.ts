@@ -27,17 +27,7 @@ export const endpointVariable = "OTEL_EXPORTER_OTLP_ENDPOINT"
  * @category layers
  */
 export const layerOtlp = (options: { readonly serviceName: string; readonly serviceVersion: string }): Layer.Layer<never> =>
-  Layer.unwrapEffect(Effect.promise(async () => {
-    const [NodeSdk, { BatchSpanProcessor }, { OTLPTraceExporter }] = await Promise.all([
-      import("@effect/opentelemetry/NodeSdk"),
-      import("@opentelemetry/sdk-trace-base"),
-      import("@opentelemetry/exporter-trace-otlp-http")
-    ])
-    return Layer.discard(NodeSdk.layer(() => ({
-      spanProcessor: new BatchSpanProcessor(new OTLPTraceExporter(), { scheduledDelayMillis: 1000 }),
-      resource: { serviceName: options.serviceName, serviceVersion: options.serviceVersion }
-    })))
-  }))
+  Layer.unwrapEffect(Effect.promise(() => import("./internal/otlp.js")).pipe(Effect.map((otlp) => otlp.layer(options))))
 
 /**
  * {@link layerOtlp} when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, else nothing.
