@@ -16,6 +16,10 @@ import { acme, temporaryFolder } from "./support/cli.js"
 import * as Prometheus from "./support/prometheus.js"
 import { serve, type Served } from "./support/serve.js"
 
+const chromiumPath = "/usr/bin/chromium"
+const chromiumInstalled = fs.existsSync(chromiumPath)
+const artifacts = path.resolve(import.meta.dirname, "../test-artifacts")
+
 interface Key {
   readonly id: string
   readonly key: string
@@ -465,6 +469,69 @@ layer(FixtureLive.pipe(Layer.provideMerge(Pebble.layer({ challengeServers: "exte
       const recent = yield* Effect.promise(() => acme(["audit", "--config", config, "--since", "2999-01-01T00:00:00Z", "--json"]))
       expect((JSON.parse(recent.stdout) as { entries: Array<unknown> }).entries).toEqual([])
     }))
+
+  it.effect.skipIf(!chromiumInstalled && process.env.CI !== "true")(
+    "the status page in headless Chromium: a login, then every certificate with its days left (a screenshot is kept)",
+    () =>
+      Effect.gen(function*() {
+        const { keys, server } = yield* Files
+        const statuses = yield* certificates
+        const { chromium } = yield* Effect.promise(() => import("playwright-core"))
+        const profile = yield* Effect.acquireRelease(
+          Effect.sync(() => temporaryFolder("acme-chromium-")),
+          (folder) => Effect.sync(folder.remove)
+        )
+        const browser = yield* Effect.acquireRelease(
+          Effect.promise(() =>
+            chromium.launchPersistentContext(profile.path, {
+              executablePath: chromiumPath,
+              headless: true,
+              args: [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync"
+              ],
+              // a phone
+              viewport: { width: 390, height: 844 },
+              deviceScaleFactor: 2
+            })
+          ),
+          (context) => Effect.promise(() => context.close())
+        )
+        const page = yield* Effect.promise(() => browser.newPage())
+        const first = yield* Effect.promise(() => page.goto(`${server.current.url}/`))
+        expect(first?.status()).toBe(401)
+        yield* Effect.promise(() => page.fill("#key", keys.read.key))
+        yield* Effect.promise(() => Promise.all([page.waitForURL(`${server.current.url}/`), page.click("button[type=submit]")]))
+        for (const certificate of statuses) {
+          const card = page.locator(`[data-certificate="${certificate.name}"]`)
+          const days = yield* Effect.promise(() => card.locator(".days strong").textContent())
+          expect(days).toBe(String(certificate.daysLeft))
+          expect(yield* Effect.promise(() => card.textContent())).toContain("days left")
+        }
+        expect(yield* Effect.promise(() => page.locator("[data-certificate=api]").textContent())).toContain("Revoked")
+        const cookie = (yield* Effect.promise(() => browser.cookies())).find((c) => c.name === "acme_session")
+        expect(cookie?.httpOnly).toBe(true)
+        expect(cookie?.sameSite).toBe("Strict")
+        // readable on a phone: nothing wider than the screen
+        const overflow = yield* Effect.promise(() =>
+          page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth")
+        )
+        expect(overflow).toBeLessThanOrEqual(0)
+        fs.mkdirSync(artifacts, { recursive: true })
+        yield* Effect.promise(() => page.screenshot({ path: path.join(artifacts, "status-page.png"), fullPage: true }))
+        expect(fs.statSync(path.join(artifacts, "status-page.png")).size).toBeGreaterThan(10_000)
+        // logging out forgets the key
+        yield* Effect.promise(() => Promise.all([page.waitForURL(`${server.current.url}/`), page.click("text=Log out")]))
+        expect(yield* Effect.promise(() => page.locator("#key").count())).toBe(1)
+      }).pipe(Effect.scoped),
+    60_000
+  )
 
   it.effect("SIGTERM: exit 0 within 10 s; after a restart the tasks are still there", () =>
     Effect.gen(function*() {

@@ -80,13 +80,16 @@ const page = (title: string, header: string, body: string): string =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
   `<title>${escape(title)}</title><style>${style}</style></head><body><header>${header}</header>${body}</body></html>`
 
-const daysLeftClass = (days: number) => days < 7 ? "late" : days < 30 ? "soon" : "ok"
+const daysLeftClass = (days: number, revoked: boolean) => revoked || days < 7 ? "late" : days < 30 ? "soon" : "ok"
+
+/** `2026-11-23 14:00 UTC` */
+const short = (iso: string): string => `${iso.replace("T", " ").slice(0, 16)} UTC`
 
 const card = (certificate: Status.CertificateStatus, outcome: LastOutcome | undefined): string => {
   const days = certificate.daysLeft
   const bar = days === undefined
     ? `<div class="bar"><span style="width:0"></span></div><div>no certificate yet</div>`
-    : `<div class="bar" role="img" aria-label="${days} days left"><span class="${daysLeftClass(days)}" style="width:${
+    : `<div class="bar" role="img" aria-label="${days} days left"><span class="${daysLeftClass(days, certificate.revokedAt !== undefined)}" style="width:${
       Math.max(2, Math.min(100, Math.round((days / 90) * 100)))
     }%"></span></div><div class="days"><strong>${days}</strong> days left${
       certificate.notAfter === undefined ? "" : ` (until ${escape(certificate.notAfter.slice(0, 10))})`
@@ -95,15 +98,15 @@ const card = (certificate: Status.CertificateStatus, outcome: LastOutcome | unde
     ? "now"
     : certificate.next.at === undefined
     ? "later"
-    : escape(certificate.next.at.replace("T", " ").slice(0, 16))
+    : escape(short(certificate.next.at))
   const rows = [
     ["Next renewal", `${next} <span class="meta">— ${escape(certificate.next.reason)}</span>`],
     ["Serial", certificate.serial === undefined ? "—" : `<code>${escape(certificate.serial)}</code>`],
-    ...(certificate.revokedAt === undefined ? [] : [["Revoked", escape(certificate.revokedAt)]]),
-    ["Last result", outcome?.result === undefined ? "—" : `${escape(outcome.result.action)} (${escape(outcome.result.at)})`],
+    ...(certificate.revokedAt === undefined ? [] : [["Revoked", `<span class="error">${escape(short(certificate.revokedAt))}</span>`]]),
+    ["Last result", outcome?.result === undefined ? "—" : `${escape(outcome.result.action)} (${escape(short(outcome.result.at))})`],
     ...(outcome?.error === undefined ? [] : [[
       "Last error",
-      `<span class="error">${escape(outcome.error.message)}</span> (${escape(outcome.error.at)})`
+      `<span class="error">${escape(outcome.error.message)}</span> (${escape(short(outcome.error.at))})`
     ]])
   ]
   return `<section class="card" data-certificate="${escape(certificate.name)}"><h2>${escape(certificate.name)}</h2>` +
