@@ -15,7 +15,6 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpApiScalar from "@effect/platform/HttpApiScalar"
 import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
-import * as HttpMiddleware from "@effect/platform/HttpMiddleware"
 import type * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
@@ -155,7 +154,7 @@ export const layerHttp: Layer.Layer<
   | Tasks.Tasks
   | AuthThrottle.AuthThrottle
   | Prometheus.Prometheus
-> = HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+> = HttpApiBuilder.serve().pipe(
   Layer.provide([
     HttpApiBuilder.middlewareOpenApi({ path: "/v1/openapi.json" }),
     HttpApiScalar.layer({ path: "/v1/docs" }),
