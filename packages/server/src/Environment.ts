@@ -9,8 +9,7 @@
  *
  * @since 0.1.0
  */
-import type * as Renewal from "@acme/sdk/Renewal"
-import * as RenewalContext from "@acme/sdk/Renewal"
+import * as Renewal from "@acme/sdk/Renewal"
 import type * as ServiceRecords from "@acme/sdk/ServiceRecords"
 import * as Storage from "@acme/sdk/Storage"
 import * as Context from "effect/Context"
@@ -107,7 +106,7 @@ const build = (environment: Environment, generation: number): Effect.Effect<Buil
     return {
       active: {
         server: environment.server,
-        settings: Context.get(context, RenewalContext.RenewalSettings),
+        settings: Context.get(context, Renewal.RenewalSettings),
         context,
         records,
         generation

@@ -19,7 +19,6 @@ import type * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
-import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import type { StorageError } from "@acme/sdk/Storage"
 import * as Cause from "effect/Cause"
@@ -214,16 +213,3 @@ export const layer = (
     Layer.provideMerge(core)
   )
 }
-
-/**
- * A response for a request that failed outside the API (kept for embedders that mount the API).
- *
- * @since 0.1.0
- * @category combinators
- */
-export const problemResponse = (
-  status: Problem.Status,
-  detail: string,
-  instance: string
-): HttpServerResponse.HttpServerResponse =>
-  Problem.toResponse(Problem.make(status, detail), instance)

@@ -52,11 +52,11 @@ const environment = (storage: Storage.Service) =>
 const PebbleLive = Pebble.layer()
 
 /** starts a server on a free port; the Layer's scope stops it */
-const startServer = (storage: Storage.Service) =>
+const startServer = (storage: Storage.Service, settings: Partial<ServerConfig.ServerConfig> = {}) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<Pebble.Pebble>()
     const load = Effect.succeed<Environment.Environment>({
-      server: { ...ServerConfig.defaults, listen: "127.0.0.1:0" },
+      server: { ...ServerConfig.defaults, listen: "127.0.0.1:0", ...settings },
       layer: environment(storage).pipe(Layer.provide(Layer.succeedContext(context)))
     })
     const built = yield* Layer.build(Server.layer({ load, reloadSignal: false, throttle: { free: 2 } }))
@@ -121,6 +121,26 @@ layer(PebbleLive, { excludeTestServices: true, timeout: 60_000 })("the server in
       expect(blocked.status).toBe(429)
       expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1)
       expect(JSON.parse(blocked.text)).toMatchObject({ status: 429, type: "urn:acme-effect:problem:too-many-requests" })
+    }))
+
+  it.scoped("server.metricsAuth: /metrics, /healthz and /readyz need a read key; publicStatus shows the page without one", () =>
+    Effect.gen(function*() {
+      const { records, url } = yield* startServer(yield* Storage.makeMemory, { metricsAuth: true, publicStatus: true })
+      const reader = Redacted.value((yield* ApiKeys.create(records, { name: "prom", scope: "read", actor: "test" })).key)
+      for (const route of ["/metrics", "/healthz", "/readyz"]) {
+        const refused = yield* get(`${url}${route}`)
+        expect(refused.status, route).toBe(401)
+        expect(refused.headers.get("content-type")).toBe("application/problem+json")
+      }
+      const metrics = yield* get(`${url}/metrics`, { authorization: `Bearer ${reader}` })
+      expect(metrics.status).toBe(200)
+      expect(metrics.text).toContain("# TYPE process_resident_memory_bytes gauge")
+      const ready = yield* get(`${url}/readyz`, { "x-api-key": reader })
+      expect(ready.status, ready.text).toBe(200)
+      expect(JSON.parse(ready.text)).toMatchObject({ status: "ready", storage: "memory" })
+      const page = yield* get(`${url}/`)
+      expect(page.status).toBe(200)
+      expect(page.text).toContain("data-certificate=\"web\"")
     }))
 
   it.scoped("a task that a stopped process left running is run at start, through Renewal.renew", () =>
