@@ -77,6 +77,9 @@ export const build = async () => {
     absWorkingDir: here,
     entryPoints: { acme: path.join(here, "src", "bin.ts") },
     bundle: true,
+    // the workspace packages from their TypeScript sources (their package.json "@acme/source"
+    // export condition), so the bundle never waits for, or goes stale against, their dist/
+    conditions: ["@acme/source"],
     splitting: true,
     platform: "node",
     format: "esm",
