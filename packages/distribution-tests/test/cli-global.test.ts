@@ -11,9 +11,9 @@ import { inject } from "vitest"
 import { expectRenewed, writeConfig } from "./support/acme.js"
 import { packageManagerEnv, run } from "./support/workspace.js"
 
-const registry = inject("registry")
+const npmrc = inject("npmrc")
 const scratch = inject("scratch")
-const env = packageManagerEnv(registry, scratch)
+const env = packageManagerEnv(npmrc, scratch)
 const prefix = path.join(scratch, "global")
 
 layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: true })("npm install -g @acme/cli", (it) => {

@@ -11,10 +11,10 @@ import * as path from "node:path"
 import { describe, expect, inject, it } from "vitest"
 import { catalog, packageManagerEnv, repositoryRoot, run } from "./support/workspace.js"
 
-const registry = inject("registry")
+const npmrc = inject("npmrc")
 const scratch = inject("scratch")
 const tarballs = inject("tarballs")
-const env = packageManagerEnv(registry, scratch)
+const env = packageManagerEnv(npmrc, scratch)
 
 const acmeVersion = (): string => {
   const sdk = tarballs["@acme/sdk"] ?? ""
@@ -90,6 +90,8 @@ const project = (name: string, effect: EffectVersions): string => {
     )
   )
   fs.writeFileSync(path.join(folder, "tsconfig.json"), JSON.stringify(tsconfig, null, 2))
+  // the project's own .npmrc, as a project that takes a scope from a private registry has one
+  fs.copyFileSync(npmrc, path.join(folder, ".npmrc"))
   fs.copyFileSync(path.join(import.meta.dirname, "fixtures/consumer/main.ts"), path.join(folder, "src/main.ts"))
   for (const [file, code] of readmeExamples()) fs.writeFileSync(path.join(folder, "src", file), code)
   return folder

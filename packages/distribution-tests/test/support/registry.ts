@@ -1,12 +1,15 @@
 /**
  * The global setup of the distribution tests: one throwaway npm registry (Verdaccio, on a free
  * loopback port, its storage in a temporary folder) holding every published package, packed by
- * `pnpm pack` exactly as `pnpm release` would publish them. Third-party packages come through
- * Verdaccio's uplink from the npm registry; `@acme/*` never does (someone else may own those names
- * there).
+ * `pnpm pack` exactly as `pnpm release` would publish them.
  *
- * The tests get, through `inject`, the registry's URL, the folder of the tarballs and an npm user
- * config that points at the registry. Everything is removed, and Verdaccio stopped, at the end.
+ * The fresh projects of the tests take the `@acme` scope from it and everything else from the npm
+ * registry this machine uses, as a company with a private registry for its own scope does
+ * (`@acme:registry=...` in an .npmrc). So `@acme/*` never comes from npmjs.org (someone else may own
+ * those names there), and Verdaccio needs no uplink: nothing between npm and npmjs.org to time out.
+ *
+ * The tests get, through `inject`, the registry's URL, that .npmrc, the tarballs, and a scratch
+ * folder. Everything is removed, and Verdaccio stopped, at the end.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -20,7 +23,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** http://127.0.0.1:<port>/ */
     readonly registry: string
-    /** an npm user config: the registry, and a token that may publish to it */
+    /** an .npmrc for fresh projects: the @acme scope from the registry, the rest from npm's usual registry */
     readonly npmrc: string
     /** the tarballs that were published, by package name */
     readonly tarballs: Readonly<Record<string, string>>
@@ -50,25 +53,16 @@ const upstreamRegistry = (): string => {
   }
 }
 
-const verdaccioConfig = (folder: string, upstream: string) => `
+const verdaccioConfig = (folder: string) => `
 storage: ${JSON.stringify(path.join(folder, "storage"))}
 auth:
   htpasswd:
     file: ${JSON.stringify(path.join(folder, "htpasswd"))}
     max_users: 10
-uplinks:
-  npmjs:
-    url: ${JSON.stringify(upstream)}
-    timeout: 120s
-    max_fails: 20
 packages:
   "@acme/*":
     access: $all
     publish: $authenticated
-  "**":
-    access: $all
-    publish: $authenticated
-    proxy: npmjs
 web:
   enable: false
 max_body_size: 200mb
@@ -114,7 +108,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const url = `http://127.0.0.1:${port}/`
   const verdaccioFolder = path.join(scratch, "verdaccio")
   fs.mkdirSync(verdaccioFolder)
-  fs.writeFileSync(path.join(verdaccioFolder, "config.yaml"), verdaccioConfig(verdaccioFolder, upstreamRegistry()))
+  fs.writeFileSync(path.join(verdaccioFolder, "config.yaml"), verdaccioConfig(verdaccioFolder))
   const verdaccioBin = path.join(import.meta.dirname, "../../node_modules/verdaccio/bin/verdaccio")
   let output = ""
   const verdaccio = spawn(
@@ -142,8 +136,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   try {
     await waitForPing(url, verdaccio, () => output)
     const token = await addUser(url)
-    const npmrc = path.join(scratch, "npmrc")
-    fs.writeFileSync(npmrc, `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\n`)
+    const publisher = path.join(scratch, "publisher.npmrc")
+    fs.writeFileSync(publisher, `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\n`)
+    const npmrc = path.join(scratch, "consumer.npmrc")
+    fs.writeFileSync(npmrc, `@acme:registry=${url}\nregistry=${upstreamRegistry()}\n`)
 
     // pack as `pnpm publish` does (workspace: and catalog: ranges become versions), then publish
     const tarballFolder = path.join(scratch, "tarballs")
@@ -159,7 +155,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       if (made.length !== 1 || made[0] === undefined) throw new Error(`pnpm pack in ${pkg.folder} made ${made.join(", ") || "nothing"}`)
       const tarball = path.join(tarballFolder, made[0])
       tarballs[pkg.name] = tarball
-      execFileSync("npm", ["publish", tarball, "--userconfig", npmrc, "--registry", url, "--no-update-notifier"], {
+      execFileSync("npm", ["publish", tarball, "--userconfig", publisher, "--registry", url, "--no-update-notifier"], {
         stdio: ["ignore", "ignore", "pipe"]
       })
     }

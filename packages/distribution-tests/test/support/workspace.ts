@@ -77,22 +77,20 @@ export const run = (command: string, args: ReadonlyArray<string>, options: RunOp
   })
 
 /**
- * The environment for npm and pnpm in a test: the throwaway registry only, quiet, a cache of the
- * run's own, and none of the npm_* variables that pnpm sets for the script running the
- * tests (the workspace's settings must not leak into a fresh project).
+ * The environment for npm and pnpm in a test: the .npmrc of the global setup (the @acme scope from
+ * the throwaway registry), quiet, a cache of the run's own, and none of the npm_* variables that
+ * pnpm sets for the script running the tests (the workspace's settings must not leak into a fresh
+ * project).
  */
-export const packageManagerEnv = (registry: string, scratch: string): Record<string, string> => {
+export const packageManagerEnv = (npmrc: string, scratch: string): Record<string, string> => {
   const env: Record<string, string> = {}
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !/^npm_/i.test(key) && key !== "PNPM_SCRIPT_SRC_DIR" && key !== "INIT_CWD") env[key] = value
   }
-  const empty = path.join(scratch, "empty-npmrc")
-  if (!fs.existsSync(empty)) fs.writeFileSync(empty, "")
   return {
     ...env,
-    npm_config_registry: registry,
+    npm_config_userconfig: npmrc,
     npm_config_cache: path.join(scratch, "npm-cache"),
-    npm_config_userconfig: empty,
     npm_config_update_notifier: "false",
     npm_config_fund: "false",
     npm_config_audit: "false"
