@@ -117,10 +117,7 @@ export const providers = (
   ).pipe(Layer.provide(Layer.merge(httpClient(loaded), NodeContext.layer)))
 
 const makeContext = (loaded: ConfigFile.Loaded): Plugin.MakeContext =>
-  Registry.makeContext({
-    configDirectory: loaded.directory,
-    daysBefore: loaded.settings.config.renewal.daysBefore
-  })
+  Registry.makeContext({ configDirectory: loaded.directory })
 
 /**
  * What every command that talks to the CA needs: the protocol client (trusting `ca.trust`), the

@@ -83,7 +83,8 @@ export const plan = (state: State): Effect.Effect<State, never, Planner | Renewa
         directoryUrl: state.directoryUrl,
         current: Option.fromNullable(bucket.current),
         force: state.options.force,
-        lastError: errors.get(bucket.name)
+        lastError: errors.get(bucket.name),
+        daysBefore: settings.config.renewal.daysBefore
       }
     }))
     const byName = new Map(candidates.map((bucket, index) => [bucket.name, planned.decisions[index]]))
