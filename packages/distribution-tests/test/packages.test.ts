@@ -52,9 +52,11 @@ describe("library tarballs", () => {
         }
       })
 
-      it("points every export at a file it ships, with types first after the workspace's source condition", () => {
+      it("points every export (and main and types, for tools that do not read exports) at a file it ships", () => {
         const exports = manifest.exports as Record<string, unknown>
-        for (const target of exportTargets(exports)) expect(files).toContain(target.replace(/^\.\//, ""))
+        for (const target of [...exportTargets(exports), manifest.main, manifest.types]) {
+          expect(files).toContain(String(target).replace(/^\.\//, ""))
+        }
         for (const [subpath, entry] of Object.entries(exports)) {
           if (subpath === "./package.json") continue
           expect(Object.keys(entry as object)).toEqual(["@acme/source", "types", "default"])
