@@ -9,7 +9,7 @@ import { X509Certificate } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, expect, inject, it } from "vitest"
-import { catalog, packageManagerEnv, repositoryRoot, run } from "./support/workspace.js"
+import { catalog, oldestPeer, packageManagerEnv, repositoryRoot, run } from "./support/workspace.js"
 
 const npmrc = inject("npmrc")
 const scratch = inject("scratch")
@@ -37,7 +37,11 @@ const current: EffectVersions = {
 }
 
 /** the lower end of the peer ranges (pnpm-workspace.yaml's `peers` catalog) */
-const oldest: EffectVersions = { effect: "3.22.2", "@effect/platform": "0.97.2", "@effect/platform-node": "0.108.2" }
+const oldest: EffectVersions = {
+  effect: oldestPeer("effect"),
+  "@effect/platform": oldestPeer("@effect/platform"),
+  "@effect/platform-node": oldestPeer("@effect/platform-node")
+}
 
 const tsconfig = {
   compilerOptions: {

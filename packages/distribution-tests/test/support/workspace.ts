@@ -25,14 +25,26 @@ export const packages: ReadonlyArray<Package> = [
   { name: "@acme/cli", folder: "apps/cli", built: "dist/acme.mjs" }
 ]
 
-/** the versions the workspace itself uses (pnpm-workspace.yaml's catalog) of a few packages */
-export const catalog = (name: string): string => {
-  const text = fs.readFileSync(path.join(repositoryRoot, "pnpm-workspace.yaml"), "utf8")
-  const line = text.split("\n").find((l) => l.replace(/"/g, "").trim().startsWith(`${name}:`))
-  const version = line?.split(":")[1]?.trim()
-  if (version === undefined || version.length === 0) throw new Error(`${name} is not in pnpm-workspace.yaml's catalog`)
+/** a package's entry in a catalog of pnpm-workspace.yaml: `catalog:` (indented by 2), or `catalogs: peers:` (by 4) */
+const catalogEntry = (catalogName: "catalog" | "peers", name: string): string => {
+  const lines = fs.readFileSync(path.join(repositoryRoot, "pnpm-workspace.yaml"), "utf8").split("\n")
+  const start = lines.findIndex((line) => catalogName === "catalog" ? line === "catalog:" : line.trim() === "peers:")
+  const indent = catalogName === "catalog" ? "  " : "    "
+  const entries = lines.slice(start + 1)
+  const section = entries.slice(0, entries.findIndex((line) => !line.startsWith(indent)))
+  const line = section.find((l) => l.replace(/"/g, "").trim().startsWith(`${name}:`))
+  const version = line?.slice(line.indexOf(":") + 1).trim()
+  if (start < 0 || version === undefined || version.length === 0) {
+    throw new Error(`${name} is not in pnpm-workspace.yaml's ${catalogName} catalog`)
+  }
   return version
 }
+
+/** the version the workspace itself is built and tested with (pnpm-workspace.yaml's catalog) */
+export const catalog = (name: string): string => catalogEntry("catalog", name)
+
+/** the oldest version the published packages accept: the lower end of the `peers` catalog's range */
+export const oldestPeer = (name: string): string => catalogEntry("peers", name).replace(/^\^/, "")
 
 export interface Result {
   readonly code: number | null
