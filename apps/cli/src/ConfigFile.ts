@@ -1,7 +1,8 @@
 /**
  * The configuration file: where it is, how it is read (YAML; JSON is YAML), how it is checked
- * (`RenewalConfig.RenewalConfig`), and how what it points at is resolved (secrets from the
- * environment, trusted roots from files, paths relative to the file's folder).
+ * (`FileConfig`: the SDK's `RenewalConfig` with `ca.trust` and a required `storage`), and how what
+ * it points at is resolved (secrets from the environment, trusted roots from files, paths relative
+ * to the file's folder).
  *
  * Every problem is one `ConfigFileError` whose message is one line naming the file and the path of
  * the bad value, and saying how to fix it:
@@ -348,7 +349,7 @@ export const resolve = (
         ? { ...certificate, challenge: { ...challenge, webroot: path.resolve(directory, challenge.webroot) } }
         : certificate
     })
-    const resolved: RenewalConfig.RenewalConfig = {
+    const resolved: FileConfig = {
       ...config,
       ca: { ...config.ca, trust },
       storage: storagePath !== undefined ? { ...config.storage, path: storagePath } : config.storage,

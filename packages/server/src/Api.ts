@@ -15,9 +15,7 @@
  *
  * @since 0.1.0
  */
-import * as RevocationReason from "@acme/sdk/RevocationReason"
-import * as ServiceRecords from "@acme/sdk/ServiceRecords"
-import * as Status from "@acme/sdk/Status"
+import { RevocationReason, ServiceRecords, Status } from "@acme/sdk"
 import * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiEndpoint from "@effect/platform/HttpApiEndpoint"
 import * as HttpApiGroup from "@effect/platform/HttpApiGroup"

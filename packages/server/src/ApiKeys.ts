@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import type * as ServiceRecords from "@acme/sdk/ServiceRecords"
-import type { StorageError } from "@acme/sdk/Storage"
+import type { ServiceRecords } from "@acme/sdk"
+import type { StorageError } from "@acme/sdk/StorageError"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"

@@ -9,10 +9,8 @@
  *
  * @since 0.1.0
  */
-import type * as Renewal from "@acme/sdk/Renewal"
-import * as RenewalSettings from "@acme/sdk/RenewalSettings"
-import type * as ServiceRecords from "@acme/sdk/ServiceRecords"
-import * as Storage from "@acme/sdk/Storage"
+import { RenewalSettings, Storage } from "@acme/sdk"
+import type { Renewal, ServiceRecords } from "@acme/sdk"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"

@@ -3,8 +3,7 @@
  *
  * @since 0.1.0
  */
-import * as AcmeProtocol from "@acme/sdk/AcmeProtocol"
-import * as Storage from "@acme/sdk/Storage"
+import { AcmeProtocol, Storage } from "@acme/sdk"
 import type * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"

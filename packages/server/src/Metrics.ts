@@ -17,7 +17,7 @@
  * @since 0.1.0
  */
 import type * as Reporter from "@acme/sdk/Reporter"
-import type * as Status from "@acme/sdk/Status"
+import type { Status } from "@acme/sdk"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"

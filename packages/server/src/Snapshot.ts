@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import * as Status from "@acme/sdk/Status"
-import type { StorageError } from "@acme/sdk/Storage"
+import { Status } from "@acme/sdk"
+import type { StorageError } from "@acme/sdk/StorageError"
 import * as Effect from "effect/Effect"
 import { Current } from "./Environment.js"
 import * as Metrics from "./Metrics.js"

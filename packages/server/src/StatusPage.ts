@@ -6,8 +6,7 @@
  *
  * @since 0.1.0
  */
-import type * as ServiceRecords from "@acme/sdk/ServiceRecords"
-import type * as Status from "@acme/sdk/Status"
+import type { ServiceRecords, Status } from "@acme/sdk"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"

@@ -11,10 +11,9 @@
  * @since 0.1.0
  */
 import * as Reporter from "@acme/sdk/Reporter"
-import * as Renewal from "@acme/sdk/Renewal"
-import * as Revocation from "@acme/sdk/Revocation"
-import type * as ServiceRecords from "@acme/sdk/ServiceRecords"
-import type { StorageError } from "@acme/sdk/Storage"
+import { Renewal, Revocation } from "@acme/sdk"
+import type { ServiceRecords } from "@acme/sdk"
+import type { StorageError } from "@acme/sdk/StorageError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"

@@ -4,8 +4,7 @@
  * what the API does not know, slowing down of failed authentications, and a task that a stopped
  * process left running being run at start.
  */
-import { ChallengeResponse, ChallengeSolver, Planner, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
-import * as AcmeProtocol from "@acme/sdk/AcmeProtocol"
+import { AcmeProtocol, ChallengeResponse, ChallengeSolver, Planner, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
 import { ApiKeys, Environment, Server, ServerConfig } from "@acme/server"
 import { Pebble, PebbleHttpClient } from "@acme/testing"
 import { HttpServer } from "@effect/platform"
