@@ -15,10 +15,11 @@ import { demo } from "./commands/demo.js"
 import { init } from "./commands/init.js"
 import { renew } from "./commands/renew.js"
 import { revoke } from "./commands/revoke.js"
-import { serve, stoppedGracefully } from "./commands/serve.js"
+import { serve } from "./commands/serve.js"
 import { status } from "./commands/status.js"
 import * as Common from "./Common.js"
 import * as Output from "./Output.js"
+import * as StopSignal from "./StopSignal.js"
 import { version } from "./version.js"
 
 /**
@@ -57,9 +58,9 @@ const withoutCliErrorPrinting = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.
 
 // Ends the process with the command's exit code once stdout and stderr are flushed; something
 // left running (a keep-alive socket) gets a second before the process exits anyway.
-const teardown: Teardown = (exit, onExit) => {
+const teardown = (signalExpected: () => boolean): Teardown => (exit, onExit) => {
   // `acme serve` stops on SIGTERM on purpose, once its running task is done or checkpointed
-  if (Exit.isInterrupted(exit) && stoppedGracefully()) return onExit(0)
+  if (Exit.isInterrupted(exit) && signalExpected()) return onExit(0)
   // interrupted: "acme: interrupted" was printed by `main`; a renewal that was cut short is resumed
   // by the next `acme renew`
   if (Exit.isInterrupted(exit)) return onExit(130)
@@ -82,6 +83,7 @@ export const main = (argv: ReadonlyArray<string>): void => {
   // `Command.run` before any option has a value, and its ValidationError holds only a HelpDoc; that
   // error too must be the one JSON document on stdout.
   const wantsJson = argv.slice(2).includes("--json")
+  const stopSignal = StopSignal.make()
   const program = Effect.suspend(() => run(argv)).pipe(
     withoutCliErrorPrinting,
     Effect.matchCauseEffect({
@@ -98,8 +100,13 @@ export const main = (argv: ReadonlyArray<string>): void => {
         )
       }
     }),
-    Effect.onInterrupt(() => stoppedGracefully() ? Effect.void : Output.errorLine("acme: interrupted")),
+    Effect.onInterrupt(() => stopSignal.isExpected() ? Effect.void : Output.errorLine("acme: interrupted")),
+    Effect.provideService(StopSignal.StopSignal, stopSignal.service),
     Effect.provide(Layer.mergeAll(NodeContext.layer, Output.loggerLayer, CliConfig.layer({ showBuiltIns: false })))
   )
-  NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true, teardown })
+  NodeRuntime.runMain(program, {
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    teardown: teardown(stopSignal.isExpected)
+  })
 }

@@ -265,11 +265,21 @@ const isWorkStage = (stage: RenewalState.Stage): stage is keyof typeof stages =>
  */
 const runStage = <E, R>(run: Run, name: string, stage: Stage<E, R>): Effect.Effect<void, E | StorageError, R | Storage> =>
   Effect.gen(function*() {
-    const certificate = (yield* stateOf(run)).current ?? "*"
+    const state = yield* stateOf(run)
+    const certificate = state.current ?? "*"
+    const bucket = state.current === undefined ? Option.none() : RenewalState.bucket(state, state.current)
     yield* CrashPoint.reach(`before:${name}`)
     yield* emit({ _tag: "StageStarted", certificate, stage: name })
     yield* stage.runOn(run.working).pipe(
-      Effect.withSpan(`Renewal.${name}`, { attributes: { "acme.certificate": certificate } })
+      Effect.withSpan(`Renewal.${name}`, {
+        attributes: {
+          "acme.certificate": certificate,
+          "acme.stage": name,
+          // 1 for the first try of the certificate's current stage, 2 after one failed attempt, ...
+          "acme.attempt": Option.match(bucket, { onNone: () => 1, onSome: (b) => b.attempts + 1 }),
+          "acme.directory": state.directoryUrl
+        }
+      })
     )
     yield* CrashPoint.reach(`done:${name}`)
     yield* checkpoint(run)
@@ -323,6 +333,12 @@ export const renew = (
   Effect.gen(function*() {
     const initial = yield* start(options)
     const run: Run = { working: yield* Ref.make<Working>({ state: initial, chain: undefined }), encoded: new WeakMap() }
+    yield* Effect.annotateCurrentSpan({
+      "acme.run": initial.runId,
+      "acme.directory": initial.directoryUrl,
+      "acme.resumptions": initial.resumptions,
+      "acme.force": initial.options.force
+    })
     yield* emit({ _tag: "RunStarted", runId: initial.runId, resumed: initial.resumptions > 0 })
     if (initial.resumptions > 0) {
       yield* Effect.logInfo(`resuming run ${initial.runId}, which was interrupted`)

@@ -70,7 +70,7 @@ export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, makeMemor
 export const makeFileSystem = (root: string): Effect.Effect<Service, never, FileSystem.FileSystem | Path.Path> =>
   Effect.zipWith(
     fileStorage.make(root),
-    FileServiceRecords.make(root, (fields) => new StorageError(fields)),
+    FileServiceRecords.make(root),
     (storage, records): Service => ({ ...storage, records })
   )
 

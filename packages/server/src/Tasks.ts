@@ -5,8 +5,11 @@
  * them. A task that was queued or running when the process stopped is run again at start (a
  * renewal resumes from its checkpoint by itself).
  *
- * On shutdown the worker takes no new task, gives the one running `drainTimeout` to finish, and
- * interrupts it after that (it stays `running`, and is resumed at the next start).
+ * On shutdown the worker takes no new task. A running renewal stops at its next stage boundary
+ * (once the stage that runs has finished and been checkpointed), or at once when it is only waiting
+ * for a retry time; any task still running after `drainTimeout` is interrupted. An interrupted task
+ * stays `running` and is run again at the next start, where the renewal resumes from its checkpoint
+ * (the same order: no second one).
  *
  * @since 0.1.0
  */
@@ -29,6 +32,7 @@ import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import { Current } from "./Environment.js"
+import * as StopPoints from "./internal/stopPoints.js"
 import * as Metrics from "./Metrics.js"
 import * as Problem from "./Problem.js"
 
@@ -107,6 +111,7 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
       const subscribers = yield* Ref.make<ReadonlyArray<Queue.Queue<ServiceRecords.Task>>>([])
       const stopping = yield* Ref.make(false)
       const running = yield* Ref.make<Option.Option<Fiber.RuntimeFiber<void>>>(Option.none())
+      const stopPoints = yield* StopPoints.make
       const records = Effect.map(current.get, (active) => active.records)
       const save = (task: ServiceRecords.Task) => Effect.flatMap(records, (r) => r.saveTask(task))
       const audit = (entry: ServiceRecords.AuditEntry) =>
@@ -124,7 +129,7 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
           const started = yield* Clock.currentTimeMillis
           const task: ServiceRecords.Task = { ...queued, status: "running", startedAt: yield* now }
           yield* save(task)
-          const exit = yield* current.use((active) => Effect.provide(program(task), active.context)).pipe(
+          const exit = yield* current.use((active) => Effect.provide(stopPoints.around(program(task)), active.context)).pipe(
             Effect.withSpan("Server.task", {
               attributes: { "acme.task": task.id, "acme.action": task.action, "acme.certificate": task.certificate ?? "*" }
             }),
@@ -229,9 +234,16 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
       yield* Effect.addFinalizer(() =>
         Effect.gen(function*() {
           yield* Ref.set(stopping, true)
+          yield* stopPoints.stop
           const fiber = yield* Ref.get(running)
           if (Option.isNone(fiber)) return
-          yield* Effect.logInfo(`stopping: waiting up to ${Duration.format(drainTimeout)} for the running task`)
+          if (yield* stopPoints.waiting) {
+            yield* Effect.logInfo("stopping: the running renewal waits for a retry; it resumes from its checkpoint at the next start")
+            return yield* Fiber.interrupt(fiber.value)
+          }
+          yield* Effect.logInfo(
+            `stopping: the running task stops at its next checkpoint (waiting up to ${Duration.format(drainTimeout)})`
+          )
           const finished = yield* Fiber.await(fiber.value).pipe(Effect.timeout(drainTimeout), Effect.option)
           if (Option.isNone(finished)) {
             yield* Effect.logWarning("stopping: the running task is interrupted; it resumes from its checkpoint at the next start")

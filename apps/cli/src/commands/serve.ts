@@ -1,7 +1,8 @@
 /**
  * `acme serve`: renews what is due on a schedule and answers a REST API, `/metrics` and a status
  * page (`@acme/server`), with the pipeline of `acme renew`. SIGHUP reloads the configuration;
- * SIGTERM stops taking work, lets the running task finish (for a few seconds) and exits 0.
+ * SIGTERM stops taking work, lets the running renewal reach its next checkpoint (for up to 8
+ * seconds) and exits 0: the command declares the signal its normal end (`StopSignal.expected`).
  *
  * @since 0.1.0
  */
@@ -16,38 +17,13 @@ import * as Common from "../Common.js"
 import * as ConfigFile from "../ConfigFile.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
+import * as StopSignal from "../StopSignal.js"
 import { version } from "../version.js"
 
 const listen = Options.text("listen").pipe(
   Options.withPseudoName("HOST:PORT"),
   Options.withDescription("Where to listen, e.g. 127.0.0.1:8555 (the default) or [::1]:8555. Default: server.listen."),
   Options.optional
-)
-
-let stoppedOnSignal = false
-
-/**
- * Whether `acme serve` stopped because it was told to (SIGTERM, SIGINT): the process then exits 0.
- *
- * @since 0.1.0
- * @category running
- */
-export const stoppedGracefully = (): boolean => stoppedOnSignal
-
-const markSignals = Effect.acquireRelease(
-  Effect.sync(() => {
-    const mark = () => {
-      stoppedOnSignal = true
-    }
-    process.prependListener("SIGTERM", mark)
-    process.prependListener("SIGINT", mark)
-    return mark
-  }),
-  (mark) =>
-    Effect.sync(() => {
-      process.off("SIGTERM", mark)
-      process.off("SIGINT", mark)
-    })
 )
 
 /**
@@ -77,7 +53,8 @@ export const serve = Command.make(
         Effect.map((configuration) => ({ server: configuration.server, layer: Layers.pipeline(configuration) })),
         Effect.provide(NodeContext.layer)
       )
-      yield* markSignals
+      // SIGTERM and SIGINT end the server on purpose: the process exits 0 once its scope has closed
+      yield* StopSignal.expected
       yield* Layer.launch(
         Server.layer({ load, listen: address }).pipe(
           Layer.provide(Tracing.layerFromEnv({ serviceName: "acme", serviceVersion: version }))
@@ -89,7 +66,7 @@ export const serve = Command.make(
     summary:
       "Run as a service: renew what is due every server.interval (and at start), and answer a REST API (/v1), /metrics for Prometheus and a status page at /.",
     details: [
-      "API requests need a key from `acme apikey create`. SIGHUP reloads the configuration (a bad file is logged and the old one kept); SIGTERM stops taking work, gives the running renewal a few seconds to finish (it resumes from its checkpoint at the next start otherwise) and exits 0. Spans go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set. See docs/server.md."
+      "API requests need a key from `acme apikey create`. SIGHUP reloads the configuration (a bad file is logged and the old one kept); SIGTERM stops taking work, lets the running renewal reach its next checkpoint (at most 8 seconds; it resumes from there at the next start) and exits 0. Spans go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set. See docs/server.md."
     ],
     examples: [
       ["acme serve --config /etc/acme/acme.yaml", "listen on 127.0.0.1:8555 (or server.listen)"],

@@ -1,6 +1,7 @@
 /**
  * The transport to the CA: send one request, read a bounded body, refuse redirects and clear-text
- * links from an https CA. Every exchange is a span with its method, URL, status and problem type.
+ * links from an https CA. Every exchange is a span with its method, URL, status and problem type, and
+ * is counted in `CaMetrics` (`acme_ca_requests_total`, `acme_ca_request_duration_seconds`).
  */
 import * as Headers from "@effect/platform/Headers"
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -12,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import { InvalidResponse, TransportError } from "../AcmeError.js"
+import * as CaMetrics from "../CaMetrics.js"
 import type { Exchange, Method } from "./exchange.js"
 import { problemType } from "./problemDocument.js"
 
@@ -194,6 +196,8 @@ export const makeTransport = (client: HttpClient.HttpClient, options: TransportO
             description: Duration.format(options.requestTimeout)
           })
       }),
+      // every request counts once, by ACME resource (never its URL), method and status
+      CaMetrics.track({ endpoint: request.operation, method: request.method }),
       Effect.tap((exchange) =>
         Effect.annotateCurrentSpan({
           "http.response.status_code": exchange.status,
