@@ -636,6 +636,10 @@ layer(
     Effect.gen(function*() {
       const files = yield* Files
       const proxy = yield* FaultProxy.FaultProxy
+      // the renewal at start is over (every certificate is there, nothing goes to the CA any more)
+      yield* poll("the first certificates", Effect.map(certificates, (all) =>
+        all.length === 2 && all.every((c) => c.serial !== undefined) ? all : undefined))
+      yield* settled
       const before = onDisk(files.storage, "web").metadata.serialNumber
       const ordersBefore = yield* orders
       // the CA asks the finalize to wait: the renewal has its order and waits for a retry when SIGTERM comes
