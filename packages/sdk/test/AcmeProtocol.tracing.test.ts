@@ -1,6 +1,6 @@
 import { AccountKey, AcmeProtocol } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Metric, MetricState } from "effect"
 import { issue, newAccount, pebbleProtocol } from "./support/acme.js"
 import { recordingTracer } from "./support/tracing.js"
 
@@ -50,5 +50,42 @@ layer(pebbleProtocol(), { excludeTestServices: true })("spans", (it) => {
       }
       const everything = JSON.stringify(spans.map((span) => [span.name, [...span.attributes.entries()]]))
       for (const secret of secrets) expect(everything).not.toContain(secret)
+    }), 60_000)
+
+  /** acme_ca_requests_total now, by "method endpoint status" */
+  const caRequests = Effect.map(Metric.snapshot, (pairs) => {
+    const counts = new Map<string, number>()
+    for (const pair of pairs) {
+      if (pair.metricKey.name !== "acme_ca_requests_total" || !MetricState.isCounterState(pair.metricState)) continue
+      const label = (key: string) => pair.metricKey.tags.find((tag) => tag.key === key)?.value
+      counts.set(`${label("method")} ${label("endpoint")} ${label("status")}`, Number(pair.metricState.count))
+    }
+    return counts
+  })
+
+  it.effect("every HTTP exchange is counted once in acme_ca_requests_total, by endpoint, method and status", () =>
+    Effect.gen(function*() {
+      const { spans, tracer } = recordingTracer()
+      const before = yield* caRequests
+      yield* Effect.gen(function*() {
+        const session = yield* newAccount()
+        yield* issue(session, { identifiers: [{ type: "dns", value: "counted.example.test" }] })
+      }).pipe(Effect.withTracer(tracer))
+      const after = yield* caRequests
+
+      const expected = new Map<string, number>()
+      for (const span of spans.filter((span) => span.name.startsWith("AcmeProtocol.http "))) {
+        const key = `${span.attributes.get("http.request.method")} ${span.attributes.get("acme.operation")} ${
+          span.attributes.get("http.response.status_code")
+        }`
+        expected.set(key, (expected.get(key) ?? 0) + 1)
+      }
+      const grown = new Map<string, number>()
+      for (const [key, count] of after) {
+        if (count > (before.get(key) ?? 0)) grown.set(key, count - (before.get(key) ?? 0))
+      }
+      expect(grown).toEqual(expected)
+      expect(grown.get("POST newOrder 201")).toBe(1)
+      expect(grown.get("POST finalize 200")).toBe(1)
     }), 60_000)
 })
