@@ -2,7 +2,8 @@
  * Crash safety of the built `acme` binary against a real Pebble (real validation): the process is
  * SIGKILLed at every stage boundary, inside atomic writes, and in the middle of stages. After each
  * crash the files on disk are complete (never half-written), and the next run converges to a valid
- * certificate, with no second order at the CA when the first one had been placed and saved.
+ * certificate, with no second order at the CA when the first one had been placed and saved. A SIGTERM
+ * (an interruption, not a crash) ends `acme renew` with exit 130 and one line, and is resumed the same way.
  */
 import { X509Certificate } from "node:crypto"
 import * as fs from "node:fs"
@@ -12,7 +13,7 @@ import { AcmeProtocol } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { assertComplete, ordersAtCa, reportOf } from "./support/checks.js"
-import { acme, acmeKilledWhen, type Result, temporaryFolder } from "./support/cli.js"
+import { acme, acmeKilledWhen, acmeWatched, type Result, temporaryFolder } from "./support/cli.js"
 
 /** A folder with a config for one certificate, answered by the CLI's own http-01 server. */
 const fixture = (pebble: Pebble.Service, name: string) => {
@@ -115,4 +116,35 @@ layer(Env, { excludeTestServices: true, timeout: 60_000 })("acme renew killed wi
         1
       )
   )
+
+  // unlike acme serve, which declares a stop signal its normal end (exit 0), a renewal cut short by
+  // one is an interruption: exit 130 and one line; the next run resumes it
+  it.effect("SIGTERM in the middle of acme renew: exit 130, \"acme: interrupted\", and the next run converges", () =>
+    Effect.gen(function*() {
+      const pebble = yield* Pebble.Pebble
+      const folder = fixture(pebble, "sigterm")
+      try {
+        let signalled = false
+        const stopped = yield* Effect.promise(() =>
+          acmeWatched(["renew"], { cwd: folder.path }, (line, child) => {
+            if (!signalled && line.includes("stage verify started")) {
+              signalled = true
+              child.kill("SIGTERM")
+            }
+          })
+        )
+        expect(signalled).toBe(true)
+        expect(stopped.code, stopped.stderr).toBe(130)
+        expect(stopped.stderrLines.at(-1)).toBe("acme: interrupted")
+        assertComplete(folder.storage)
+        const resumed = yield* Effect.promise(() => acme(["renew", "--json"], { cwd: folder.path }))
+        expect(resumed.code, resumed.stderr).toBe(0)
+        const report = reportOf(resumed)
+        expect(report.resumed).toBe(true)
+        expect(report.certificates.map((c) => [c.name, c.action])).toEqual([["sigterm", "renewed"]])
+        expect((yield* ordersAtCa(folder.storage)).length).toBe(1)
+      } finally {
+        folder.remove()
+      }
+    }))
 })
