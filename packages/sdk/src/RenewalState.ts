@@ -66,6 +66,8 @@ export const AuthorizationState = Schema.Struct({
   challengeType: Schema.optional(Schema.String),
   challengeUrl: Schema.optional(Schema.String),
   token: Schema.optional(Schema.String),
+  /** the authorization is for a wildcard (its identifier is the base name) */
+  wildcard: Schema.optional(Schema.Boolean),
   /** the response is in place (presented and not yet cleaned up) */
   presented: Schema.optionalWith(Schema.Boolean, { default: () => false })
 })
