@@ -191,6 +191,8 @@ export const Current = Schema.Struct({
   profile: Schema.optional(Schema.String),
   notBefore: Schema.String,
   notAfter: Schema.String,
+  /** when it was stored (our clock): a renewal window that began before it is about an earlier certificate */
+  issuedAt: Schema.optional(Schema.String),
   certId: Schema.optional(Schema.String),
   revokedAt: Schema.optional(Schema.String),
   directoryUrl: Schema.String,
