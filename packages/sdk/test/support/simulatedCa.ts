@@ -78,6 +78,10 @@ export const make = (options: Options) =>
         extensions: [new x509.BasicConstraintsExtension(true, 0, true)]
       })
     )
+    // the same for every certificate: computed once (a digest of the CA's key)
+    const authorityKeyIdentifier = yield* Effect.promise(() =>
+      x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey)
+    )
     const issued = new Map<string, Issued>()
     const bySerial = new Map<string, Issued>()
     const orders = new Map<string, { identifiers: ReadonlyArray<{ type: string; value: string }>; certificate?: string }>()
@@ -158,7 +162,7 @@ export const make = (options: Options) =>
               signingAlgorithm,
               extensions: [
                 new x509.SubjectAlternativeNameExtension(csr.identifiers.map((id) => ({ type: "dns", value: id.value }))),
-                await x509.AuthorityKeyIdentifierExtension.create(caKeys.publicKey)
+                authorityKeyIdentifier
               ]
             })
           )
