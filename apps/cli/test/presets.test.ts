@@ -140,7 +140,7 @@ describe.concurrent("checked before any network call (the directory URL does not
       const buypass = yield* run({ directory: unreachable, preset: "buypass" }, ip, ["renew"])
       expect(buypass.code).toBe(1)
       expect(buypass.stdout).not.toContain("ConfigFileError")
-    }))
+    }), 120_000) // six runs of the CLI, one after another
 
   it.effect("only one of the two EAB variables set", () =>
     Effect.gen(function*() {
