@@ -51,10 +51,10 @@ const requiredAdvice: { readonly [key: string]: string } = {
   certificates: "add `certificates:` with at least one certificate (name, domains, challenge)",
   name: "add a name (it becomes the folder live/<name>/)",
   domains: "add the DNS names or IP addresses the certificate is for",
-  challenge: "add `challenge:` with `type: http-01`, `dns-01` or `tls-alpn-01`",
-  type: "add the type: http-01, dns-01 or tls-alpn-01",
+  challenge: "add `challenge:` with `type: http-01`, `dns-01`, `dns-account-01` or `tls-alpn-01`",
+  type: "add the type: http-01, dns-01, dns-account-01 or tls-alpn-01",
   url: "add the URL of the DNS provider's API",
-  provider: "add the provider's name (for dns-01: challtestsrv, rfc2136, cloudflare, route53, acme-dns)",
+  provider: "add the provider's name (for dns-01 and dns-account-01: challtestsrv, rfc2136, cloudflare, route53, acme-dns)",
   kid: "add the key id the CA gave you, or { env: NAME }",
   hmacKey: "add the HMAC key the CA gave you, or { env: NAME }"
 }

@@ -148,7 +148,7 @@ export const protocol = (
 > => protocolWithoutHttp(loaded, options).pipe(Layer.provide(httpClient(loaded)))
 
 /**
- * Answers dns-01 through the DNS provider each certificate names (`@acme/dns`'s responder: CNAME
+ * Answers dns-01 and dns-account-01 through the DNS provider each certificate names (`@acme/dns`'s responder: CNAME
  * delegation, the wait until the zone's servers answer with the record, cleanup).
  *
  * @since 0.1.0
@@ -170,7 +170,7 @@ export const dns01 = (
             Effect.fail(
               new ChallengeSolver.ChallengeError({
                 reason: "Unsupported",
-                challengeType: "dns-01",
+                challengeType: task.type,
                 identifier: task.identifier.value,
                 description: `no DNS provider is configured for the certificate ${task.certificate}`
               })

@@ -57,12 +57,12 @@ export interface Providers {
   readonly storage: Resolved<"storage">
   readonly planner: Resolved<"planner">
   readonly reporter: Resolved<"reporter">
-  /** the DNS provider of each dns-01 certificate, by certificate name */
+  /** the DNS provider of each dns-01 or dns-account-01 certificate, by certificate name */
   readonly dns: ReadonlyMap<string, DnsSetup>
 }
 
 /**
- * A dns-01 certificate's DNS provider and, when configured, how to wait for its records.
+ * A dns-01 or dns-account-01 certificate's DNS provider and, when configured, how to wait for its records.
  *
  * @since 0.1.0
  * @category models
@@ -322,7 +322,7 @@ export const resolveProviders = (
     const dns = new Map<string, DnsSetup>()
     for (const [index, certificate] of config.certificates.entries()) {
       const challenge = certificate.challenge
-      if (challenge.type !== "dns-01") continue
+      if (challenge.type !== "dns-01" && challenge.type !== "dns-account-01") continue
       const at = ["certificates", index, "challenge"]
       const resolved = yield* resolveSection({
         ...common,
@@ -331,7 +331,7 @@ export const resolveProviders = (
         nameKey: "provider",
         name: challenge.provider,
         plugin: challenge.plugin,
-        options: without(challenge, ["type", "provider", "plugin", "propagation"])
+        options: without(challenge, ["type", "provider", "plugin", "propagation", "draft"])
       })
       const propagation = challenge.propagation === undefined ? Either.right(undefined) : Schema.decodeUnknownEither(
         Dns01.Propagation,

@@ -67,7 +67,7 @@ describe("ConfigFile.decode: messages", () => {
     [
       "an unknown challenge type",
       withCertificate({ challenge: { type: "http-02" } }),
-      `acme.yaml: certificates[0].challenge.type: "http-02" is not allowed here: use one of "http-01", "dns-01", "tls-alpn-01"`
+      `acme.yaml: certificates[0].challenge.type: "http-02" is not allowed here: use one of "http-01", "dns-01", "dns-account-01", "tls-alpn-01"`
     ],
     [
       "a port out of range",

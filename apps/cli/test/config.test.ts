@@ -102,6 +102,18 @@ certificates:
     expectOneLine(result, `keytype.json: certificates[0].key: "rsa-1024" is not allowed here: use one of "ec-p256"`)
   })
 
+  it("dns-account-01 with a draft revision it does not know", async () => {
+    const challenge = { type: "dns-account-01", provider: "challtestsrv", url: "http://127.0.0.1:1", draft: "label-04" }
+    const result = await statusWith(
+      "draft.json",
+      JSON.stringify({ ...valid, certificates: [{ ...certificate, challenge }] })
+    )
+    expectOneLine(
+      result,
+      `draft.json: certificates[0].challenge.draft: "label-04" is not allowed here: use one of "dns-account-label", "scoped-dns-challenges"`
+    )
+  })
+
   it("a domain that is neither a host name nor an IP address", async () => {
     const result = await statusWith(
       "domain.json",

@@ -112,6 +112,36 @@ describe.concurrent("checked before any network call (the directory URL does not
       expect(expectConfigError(none)).toContain("certificates[0].profile: Buypass Go SSL offers no ACME profiles")
     }))
 
+  it.effect("Let's Encrypt in 2026: tlsclient is retired (no more client-auth EKU); IP addresses need shortlived", () =>
+    Effect.gen(function*() {
+      const client = yield* run({ directory: unreachable, preset: "letsencrypt" }, {
+        ...certificate,
+        profile: "tlsclient"
+      }, ["renew"])
+      const retired = expectConfigError(client)
+      expect(retired).toContain("certificates[0].profile: Let's Encrypt retired the tlsclient profile in 2026")
+      expect(retired).toContain("TLS Client Authentication EKU")
+      expect(client.files).toEqual({})
+
+      const ip = { domains: ["192.0.2.10", "www.example.test"], challenge: { type: "http-01", port: 5002 } }
+      const classic = yield* run({ directory: "letsencrypt-staging" }, { ...ip, profile: "classic" }, ["renew"])
+      expect(expectConfigError(classic)).toContain(
+        "certificates[0].profile: Let's Encrypt (staging) issues certificates for IP addresses (192.0.2.10) only with the shortlived profile: set `profile: shortlived`"
+      )
+      const none = yield* run({ directory: unreachable, preset: "letsencrypt" }, ip, ["renew"])
+      expect(expectConfigError(none)).toContain("only with the shortlived profile")
+      // with shortlived the check passes, and the run goes on to the (unreachable) CA
+      const shortlived = yield* run({ directory: unreachable, preset: "letsencrypt" }, { ...ip, profile: "shortlived" }, [
+        "renew"
+      ])
+      expect(shortlived.code).toBe(1)
+      expect(shortlived.stdout).not.toContain("ConfigFileError")
+      // another CA's preset has no such rule
+      const buypass = yield* run({ directory: unreachable, preset: "buypass" }, ip, ["renew"])
+      expect(buypass.code).toBe(1)
+      expect(buypass.stdout).not.toContain("ConfigFileError")
+    }), 120_000) // six runs of the CLI, one after another
+
   it.effect("only one of the two EAB variables set", () =>
     Effect.gen(function*() {
       const result = yield* run({ directory: unreachable, preset: "google" }, certificate, ["renew"], {

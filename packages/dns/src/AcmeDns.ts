@@ -86,7 +86,8 @@ export const make = (config: Config): Effect.Effect<DnsProvider.Service, never, 
           return yield* fail(
             "Invalid",
             `the record goes to ${normalise(record.name)}, not to acme-dns's ${normalise(config.fulldomain)}; ` +
-              `add the CNAME: _acme-challenge.<your name> CNAME ${normalise(config.fulldomain)}.`
+              `add the CNAME: _acme-challenge.<your name> (for dns-account-01: _<account label>._acme-challenge.<your name>) ` +
+              `CNAME ${normalise(config.fulldomain)}.`
           )
         }
         const answer = yield* send(

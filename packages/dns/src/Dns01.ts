@@ -1,10 +1,13 @@
 /**
- * The dns-01 responder: for each challenge it
+ * The dns-01 and dns-account-01 responder: for each challenge it
  *
- * 1. computes `_acme-challenge.<name>` (the base name for `*.<name>`: a wildcard and its base name
- *    share one TXT name, each with its own value);
+ * 1. computes the record name: `_acme-challenge.<name>` for dns-01 (the base name for `*.<name>`:
+ *    a wildcard and its base name share one TXT name, each with its own value), or for
+ *    dns-account-01 the account's own `_<label>._acme-challenge.<name>`
+ *    (`ChallengeResponse.dnsAccount01RecordName`, from the task's account URL; the challenge's
+ *    `draft` key picks the older scoped form), which leaves `_acme-challenge.<name>` alone;
  * 2. follows a CNAME there (delegation, e.g. to an acme-dns server or a zone the DNS provider can
- *    update), up to 8 hops, failing on a loop;
+ *    update; for dns-account-01 one per account), up to 8 hops, failing on a loop;
  * 3. asks the certificate's DNS provider to add the TXT value at the final name;
  * 4. waits, with a bounded Schedule (`Waits.propagation` from `@acme/sdk`: 2 minutes, every 2 seconds by default), until
  *    every authoritative server of the zone answers with the value: the zone is found by SOA
@@ -26,13 +29,14 @@ import * as ChallengeSolver from "@acme/sdk/ChallengeSolver"
 import type * as DnsProvider from "@acme/sdk/DnsProvider"
 import * as RenewalConfig from "@acme/sdk/RenewalConfig"
 import * as Waits from "@acme/sdk/Waits"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as DnsResolver from "./DnsResolver.js"
-import { normalise, parseHostPort, suffixes } from "./internal/names.js"
+import { normalise, parseHostPort } from "./internal/names.js"
+import { authoritativeServers, waitVisible } from "./internal/propagation.js"
 
 const Nameserver = Schema.String.pipe(
   Schema.filter((s) =>
@@ -121,10 +125,38 @@ export const maxCnameDepth = 8
 const challengeError = (task: ChallengeSolver.ChallengeTask, description: string) =>
   new ChallengeSolver.ChallengeError({
     reason: "Provider",
-    challengeType: "dns-01",
+    challengeType: task.type,
     identifier: task.identifier.value,
     description
   })
+
+/**
+ * The name of a task's TXT record before any CNAME is followed: `_acme-challenge.<name>` for
+ * dns-01, the account's own name for dns-account-01 (which needs the task's `accountUrl`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const recordName = (task: ChallengeSolver.ChallengeTask): Effect.Effect<string, ChallengeSolver.ChallengeError> => {
+  if (task.type !== "dns-account-01") return Effect.succeed(ChallengeResponse.dns01RecordName(task.identifier))
+  const accountUrl = task.accountUrl
+  if (accountUrl === undefined) {
+    return Effect.fail(
+      new ChallengeSolver.ChallengeError({
+        reason: "Unsupported",
+        challengeType: task.type,
+        identifier: task.identifier.value,
+        description: "the task carries no account URL, and the dns-account-01 record name is derived from it"
+      })
+    )
+  }
+  return ChallengeResponse.dnsAccount01RecordName({
+    identifier: task.identifier,
+    accountUrl,
+    wildcard: task.wildcard,
+    draft: task.config.type === "dns-account-01" ? task.config.draft : undefined
+  })
+}
 
 const isSetup = (resolved: DnsProvider.Service | Setup): resolved is Setup => "provider" in resolved
 
@@ -163,128 +195,30 @@ export const followCname = (name: string): Effect.Effect<
     }
   })
 
-/** one server to ask: its label for messages and its address */
-/**
- * @since 0.1.0
- * @category models
- */
-export interface Target {
-  readonly label: string
-  readonly address: string
-}
-
-const withPort = (address: string, port: number) =>
-  port === 53 ? address : address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`
-
-/**
- * The servers to ask whether `name` has the value: the configured `nameservers`, else the
- * authoritative servers of the zone holding `name` (the nearest parent with an SOA; its NS; their
- * addresses).
- *
- * @since 0.1.0
- * @category combinators
- */
-export const authoritativeServers = (
-  name: string,
-  nameservers: ReadonlyArray<string> | undefined
-): Effect.Effect<ReadonlyArray<Target>, string, DnsResolver.DnsResolver> =>
-  Effect.gen(function*() {
-    const resolver = yield* DnsResolver.DnsResolver
-    const addressesOf = (host: string, port: number, label: string) =>
-      resolver.addresses(host).pipe(
-        Effect.mapError((error) => `could not find the addresses of name server ${host}: ${error.message}`),
-        Effect.flatMap((addresses) =>
-          addresses.length === 0
-            ? Effect.fail(`name server ${host} has no address`)
-            : Effect.succeed(addresses.map((address) => ({ label, address: withPort(address, port) })))
-        )
-      )
-    if (nameservers !== undefined && nameservers.length > 0) {
-      const targets = yield* Effect.forEach(nameservers, (server) => {
-        const parsed = parseHostPort(server, 53)
-        return parsed === undefined
-          ? Effect.fail(`"${server}" is not a name server; write host, host:port or [IPv6]:port`)
-          : addressesOf(parsed.host, parsed.port, server)
-      })
-      return targets.flat()
-    }
-    let zone: string | undefined = undefined
-    for (const candidate of suffixes(name)) {
-      const apex = yield* resolver.isZoneApex(candidate).pipe(
-        Effect.mapError((error) => `could not find the zone of ${name}: ${error.message}`)
-      )
-      if (apex) {
-        zone = candidate
-        break
-      }
-    }
-    if (zone === undefined) {
-      return yield* Effect.fail(
-        `could not find the zone of ${name} (no SOA at it or any parent); set propagation.nameservers`
-      )
-    }
-    const hosts = yield* resolver.nameservers(zone).pipe(
-      Effect.mapError((error) => `could not find the name servers of zone ${zone}: ${error.message}`)
-    )
-    if (hosts.length === 0) {
-      return yield* Effect.fail(`zone ${zone} has no NS records; set propagation.nameservers`)
-    }
-    const targets = yield* Effect.forEach(hosts, (host) => addressesOf(host, 53, host), { concurrency: "unbounded" })
-    return targets.flat()
-  })
-
-/**
- * Waits until every server answers `value` among the TXT values of `name`: asks all of them, then
- * again after `interval` those that did not have it, until `timeout`. A name server with several
- * addresses (IPv4 and IPv6) counts as having it when one of its addresses answers with it, so an
- * address this machine cannot reach does not block. The failure names the servers that never had it.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const waitVisible = (
-  record: DnsProvider.TxtRecord,
-  servers: ReadonlyArray<Target>,
-  options: { readonly timeout: Duration.DurationInput; readonly interval: Duration.DurationInput }
-): Effect.Effect<void, string, DnsResolver.DnsResolver> =>
-  Effect.gen(function*() {
-    const resolver = yield* DnsResolver.DnsResolver
-    const byLabel = new Map<string, Array<string>>()
-    for (const server of servers) byLabel.set(server.label, [...(byLabel.get(server.label) ?? []), server.address])
-    let missing: ReadonlyArray<string> = [...byLabel.keys()]
-    const lastErrors = new Map<string, string>()
-    const hasIt = (label: string) =>
-      Effect.forEach(byLabel.get(label) ?? [], (address) =>
-        resolver.txt(record.name, address).pipe(
-          Effect.map((values) => values.includes(record.value)),
-          Effect.catchAll((error) => {
-            lastErrors.set(label, error.description)
-            return Effect.succeed(false)
-          })
-        ), { concurrency: "unbounded" }).pipe(
-          Effect.map((answers) => answers.some((yes) => yes)),
-          Effect.tap((yes) => yes ? Effect.sync(() => lastErrors.delete(label)) : Effect.void)
-        )
-    const check = Effect.gen(function*() {
-      const stillMissing = yield* Effect.filter(missing, (label) => Effect.map(hasIt(label), (yes) => !yes), {
-        concurrency: "unbounded"
-      })
-      missing = stillMissing
-      if (stillMissing.length > 0) return yield* Effect.fail(stillMissing)
-    })
-    const timeout = Duration.decode(options.timeout)
-    yield* check.pipe(
-      Effect.retry(Waits.propagation({ interval: options.interval, timeout })),
-      Effect.mapError((labels) => {
-        const errors = labels.flatMap((label) => {
-          const error = lastErrors.get(label)
-          return error === undefined ? [] : [`${label}: ${error}`]
-        })
-        return `TXT record ${record.name} not visible at ${labels.join(",")} after ${Duration.format(timeout)}` +
-          `${errors.length === 0 ? "" : ` (${errors.join("; ")})`}; check the provider/zone`
-      })
-    )
-  })
+export {
+  /**
+   * The servers to ask whether a name has the value: the configured `nameservers`, else the
+   * authoritative servers of the zone holding the name.
+   *
+   * @since 0.1.0
+   * @category combinators
+   */
+  authoritativeServers,
+  /**
+   * One server to ask: its label for messages and its address.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  type Target,
+  /**
+   * Waits until every server answers the value among the TXT values of the name.
+   *
+   * @since 0.1.0
+   * @category combinators
+   */
+  waitVisible
+} from "./internal/propagation.js"
 
 const taskKey = (task: ChallengeSolver.ChallengeTask) =>
   `${task.certificate}\u0000${task.identifier.value}\u0000${task.token}`
@@ -317,11 +251,15 @@ export const make = (resolve: Resolve): Effect.Effect<ChallengeSolver.Responder,
     const present = (task: ChallengeSolver.ChallengeTask) =>
       Effect.gen(function*() {
         const { propagation, provider } = yield* setupOf(task)
-        const base = ChallengeResponse.dns01RecordName(task.identifier)
+        const base = yield* recordName(task)
         const target = yield* followCname(base).pipe(Effect.mapError((d) => challengeError(task, d)))
         const record = { name: target.name, value: yield* ChallengeResponse.dns01TxtValue(task.keyAuthorization) }
         const via = target.chain.length > 1 ? ` (${base} is a CNAME to ${target.name})` : ""
-        yield* Effect.annotateCurrentSpan({ "dns01.record": record.name, "dns01.provider": provider.name })
+        yield* Effect.annotateCurrentSpan({
+          "dns01.type": task.type,
+          "dns01.record": record.name,
+          "dns01.provider": provider.name
+        })
         yield* provider.present(record).pipe(Effect.mapError((error) => challengeError(task, `${error.message}${via}`)))
         presented.set(taskKey(task), record)
         if (!propagation.check) return
@@ -337,17 +275,15 @@ export const make = (resolve: Resolve): Effect.Effect<ChallengeSolver.Responder,
       Effect.gen(function*() {
         const { provider } = yield* setupOf(task)
         const known = presented.get(taskKey(task))
+        const base = known === undefined ? yield* recordName(task) : known.name
         const record = known !== undefined ? known : {
-          name: yield* followCname(ChallengeResponse.dns01RecordName(task.identifier)).pipe(
-            Effect.map((target) => target.name),
-            Effect.orElseSucceed(() => ChallengeResponse.dns01RecordName(task.identifier))
-          ),
+          name: yield* followCname(base).pipe(Effect.map((target) => target.name), Effect.orElseSucceed(() => base)),
           value: yield* ChallengeResponse.dns01TxtValue(task.keyAuthorization)
         }
         yield* provider.cleanup(record).pipe(Effect.mapError((error) => challengeError(task, error.message)))
         presented.delete(taskKey(task))
       }).pipe(
-        Effect.catchAll((error) => Effect.logWarning(`dns-01 cleanup: ${error.message}`)),
+        Effect.catchAll((error) => Effect.logWarning(`${task.type} cleanup: ${error.message}`)),
         Effect.provide(context),
         Effect.withSpan("Dns01.cleanup")
       )

@@ -94,7 +94,8 @@ describe("acme-dns against a stub of its API", () => {
       expect(error.reason).toBe("Invalid")
       expect(error.message).toBe(
         `DNS provider acme-dns: the record goes to _acme-challenge.www.example.test, not to acme-dns's ${fulldomain}; ` +
-          `add the CNAME: _acme-challenge.<your name> CNAME ${fulldomain}.`
+          `add the CNAME: _acme-challenge.<your name> (for dns-account-01: _<account label>._acme-challenge.<your name>) ` +
+            `CNAME ${fulldomain}.`
       )
       expect(yield* stub.requests).toHaveLength(0)
       // through the plugin, with the credentials from the environment, it works

@@ -232,6 +232,34 @@ describe("Dns01 responder", () => {
       expect([...(dns.zone.get("_acme-challenge.example.test") ?? [])]).toEqual([])
     }))
 
+  it.effect("dns-account-01: the account's own names (both drafts), awaited there; without an account URL it says why", () =>
+    Effect.gen(function*() {
+      const dns = fakeDns({ cnames: { "_acme-challenge.www.example.test": "elsewhere.other.test" } })
+      const responder = yield* responderWith(dns)
+      const accountUrl = "https://example.com/acme/acct/ExampleAccount"
+      const account = (identifier: string, draft?: "scoped-dns-challenges", wildcard?: boolean) => ({
+        ...task(identifier),
+        type: "dns-account-01" as const,
+        config: { type: "dns-account-01" as const, provider: "fake", ...(draft === undefined ? {} : { draft }) },
+        accountUrl,
+        wildcard
+      })
+      const value = yield* ChallengeResponse.dns01TxtValue("token-1.thumbprint")
+      // the _acme-challenge CNAME (someone else's delegation) is not followed: it is not our name
+      yield* responder.present(account("www.example.test"))
+      expect([...(dns.zone.get("_ujmmovf2vn55tgye._acme-challenge.www.example.test") ?? [])]).toEqual([value])
+      expect(dns.queries.map((q) => q.name)).toContain("_ujmmovf2vn55tgye._acme-challenge.www.example.test")
+      yield* responder.present(account("example.test", "scoped-dns-challenges", true))
+      expect([...(dns.zone.get("_ujmmovf2vn55tgye._acme-wildcard-challenge.example.test") ?? [])]).toEqual([value])
+      yield* responder.cleanup(account("www.example.test"))
+      expect([...(dns.zone.get("_ujmmovf2vn55tgye._acme-challenge.www.example.test") ?? [])]).toEqual([])
+      expect([...dns.zone.keys()].filter((name) => name.startsWith("_acme-challenge"))).toEqual([])
+
+      const error = yield* Effect.flip(responder.present({ ...account("www.example.test"), accountUrl: undefined }))
+      expect(error).toMatchObject({ _tag: "ChallengeError", reason: "Unsupported", challengeType: "dns-account-01" })
+      expect(error.message).toContain("the dns-account-01 record name is derived from it")
+    }))
+
   it.effect("a provider's error becomes a ChallengeError with the provider's words; no wait happens", () =>
     Effect.gen(function*() {
       const dns = fakeDns({

@@ -1,5 +1,6 @@
 /**
- * ACME authorizations and challenges (RFC 8555 §7.1.4, §8; RFC 8737 tls-alpn-01).
+ * ACME authorizations and challenges (RFC 8555 §7.1.4, §8; RFC 8737 tls-alpn-01;
+ * draft-ietf-acme-dns-account-label dns-account-01).
  *
  * @since 0.1.0
  */
@@ -17,12 +18,13 @@ export const ChallengeStatus = Schema.Literal("pending", "processing", "valid", 
 
 /**
  * The challenge types this SDK can answer. Others may appear in an authorization; they are kept
- * (their `type` is any string) and ignored.
+ * (their `type` is any string) and ignored. `dns-account-01` (draft-ietf-acme-dns-account-label) is
+ * dns-01 at a name of its own for each ACME account; see `ChallengeResponse.dnsAccount01RecordName`.
  *
  * @since 0.1.0
  * @category schemas
  */
-export const ChallengeType = Schema.Literal("http-01", "dns-01", "tls-alpn-01")
+export const ChallengeType = Schema.Literal("http-01", "dns-01", "dns-account-01", "tls-alpn-01")
 
 /**
  * @since 0.1.0

@@ -1,7 +1,8 @@
 /**
  * Well-known CAs by name, with what each one requires, so that a configuration is checked against
  * its CA before any network call: External Account Binding required or not, the certificate key
- * types it issues for, the ACME profiles it offers.
+ * types it issues for, the ACME profiles it offers, the profiles it retired, and the profiles under
+ * which it issues for IP addresses.
  *
  * `ca.directory: zerossl` picks a preset's URL and constraints; `ca.preset: zerossl` with a
  * directory URL applies the constraints to another URL (a mirror, a proxy, or a test CA configured
@@ -15,6 +16,7 @@
 import * as Arr from "effect/Array"
 import * as Option from "effect/Option"
 import type { KeyType } from "./CertificateKey.js"
+import * as Identifier from "./Identifier.js"
 
 /**
  * @since 0.1.0
@@ -33,6 +35,10 @@ export interface CaPreset {
   readonly keyTypes: ReadonlyArray<KeyType>
   /** the ACME profiles it offers (`undefined`: none) */
   readonly profiles?: ReadonlyArray<string> | undefined
+  /** profiles it offered once and no longer does, with what to do instead */
+  readonly retiredProfiles?: { readonly [profile: string]: string } | undefined
+  /** IP address identifiers are issued only under these profiles (`undefined`: under any) */
+  readonly ipProfiles?: ReadonlyArray<string> | undefined
   /** a test environment of the same CA, when there is one */
   readonly staging?: string | undefined
 }
@@ -41,6 +47,19 @@ const allKeys: ReadonlyArray<KeyType> = ["ec-p256", "ec-p384", "rsa-2048", "rsa-
 const rsaKeys: ReadonlyArray<KeyType> = ["rsa-2048", "rsa-3072", "rsa-4096"]
 const ecKeys: ReadonlyArray<KeyType> = ["ec-p256", "ec-p384"]
 const letsEncryptProfiles = ["classic", "tlsserver", "shortlived"]
+/**
+ * Let's Encrypt in 2026: the TLS Client Authentication EKU left the classic profile on 11 February
+ * 2026, and the tlsclient profile that kept it took no new users from 13 May 2026 and ended on
+ * 8 July 2026; IP address certificates are issued under the shortlived profile only.
+ */
+const letsEncrypt2026 = {
+  profiles: letsEncryptProfiles,
+  retiredProfiles: {
+    tlsclient:
+      "Let's Encrypt retired the tlsclient profile in 2026 and no longer issues certificates with the TLS Client Authentication EKU: remove the profile (classic, tlsserver and shortlived are for servers) and get client certificates from a private CA"
+  },
+  ipProfiles: ["shortlived"]
+}
 
 /**
  * Every preset, by name.
@@ -55,7 +74,7 @@ export const all: ReadonlyArray<CaPreset> = [
     directory: "https://acme-v02.api.letsencrypt.org/directory",
     eab: "no",
     keyTypes: allKeys,
-    profiles: letsEncryptProfiles,
+    ...letsEncrypt2026,
     staging: "letsencrypt-staging"
   },
   {
@@ -64,7 +83,7 @@ export const all: ReadonlyArray<CaPreset> = [
     directory: "https://acme-staging-v02.api.letsencrypt.org/directory",
     eab: "no",
     keyTypes: allKeys,
-    profiles: letsEncryptProfiles
+    ...letsEncrypt2026
   },
   {
     name: "zerossl",
@@ -162,7 +181,8 @@ export interface Problem {
 
 /**
  * Checks a configuration against its CA's preset, before any network call: EAB credentials when
- * the CA requires them, each certificate's key type, each profile.
+ * the CA requires them, each certificate's key type, each profile (offered, not retired), and the
+ * profile of a certificate for IP addresses.
  *
  * @since 0.1.0
  * @category combinators
@@ -170,9 +190,12 @@ export interface Problem {
 export const check = (
   config: {
     readonly ca: { readonly directory: string; readonly preset?: string | undefined }
-    readonly certificates: ReadonlyArray<
-      { readonly name: string; readonly key: KeyType; readonly profile?: string | undefined }
-    >
+    readonly certificates: ReadonlyArray<{
+      readonly name: string
+      readonly key: KeyType
+      readonly profile?: string | undefined
+      readonly domains?: ReadonlyArray<string> | undefined
+    }>
   },
   options: { readonly hasEab: boolean }
 ): ReadonlyArray<Problem> =>
@@ -197,7 +220,21 @@ export const check = (
             }`
           })
         }
-        if (certificate.profile !== undefined && !(preset.profiles ?? []).includes(certificate.profile)) {
+        const retired = certificate.profile === undefined ? undefined : preset.retiredProfiles?.[certificate.profile]
+        const addresses = (certificate.domains ?? []).filter((domain) => Identifier.isIpAddress(domain.trim()))
+        if (retired !== undefined) {
+          problems.push({ path: ["certificates", index, "profile"], message: retired })
+        } else if (
+          addresses.length > 0 && preset.ipProfiles !== undefined &&
+          !preset.ipProfiles.includes(certificate.profile ?? "")
+        ) {
+          problems.push({
+            path: ["certificates", index, "profile"],
+            message: `${preset.title} issues certificates for IP addresses (${addresses.join(", ")}) only with the ${
+              preset.ipProfiles.join(" or ")
+            } profile: set \`profile: ${preset.ipProfiles[0]}\`, or give the IP addresses a certificate of their own that has it`
+          })
+        } else if (certificate.profile !== undefined && !(preset.profiles ?? []).includes(certificate.profile)) {
           problems.push({
             path: ["certificates", index, "profile"],
             message: preset.profiles === undefined

@@ -1,6 +1,7 @@
 /**
- * What to serve for each challenge type: http-01 and dns-01 (RFC 8555 §8.3, §8.4) and tls-alpn-01
- * (RFC 8737), for DNS and IP identifiers (RFC 8738).
+ * What to serve for each challenge type: http-01 and dns-01 (RFC 8555 §8.3, §8.4), dns-account-01
+ * (draft-ietf-acme-dns-account-label) and tls-alpn-01 (RFC 8737), for DNS and IP identifiers
+ * (RFC 8738).
  *
  * @since 0.1.0
  */
@@ -56,6 +57,83 @@ const sha256 = (text: string): Effect.Effect<Uint8Array> =>
  */
 export const dns01TxtValue = (keyAuthorization: string): Effect.Effect<string> =>
   Effect.map(sha256(keyAuthorization), (digest) => jose.base64url.encode(digest))
+
+/**
+ * Which revision of the dns-account-01 draft decides the record name:
+ *
+ * - `"dns-account-label"` (the default): draft-ietf-acme-dns-account-label-00 to -03, the current
+ *   text: `_<label>._acme-challenge.<name>`, for a name and for a wildcard alike.
+ * - `"scoped-dns-challenges"`: its predecessor draft-ietf-acme-scoped-dns-challenges-01 (August
+ *   2024), which CAs built on it still validate (Pebble 2.6 and 2.7, as Debian trixie ships them):
+ *   `_<label>._acme-host-challenge.<name>`, or `_<label>._acme-wildcard-challenge.<name>` for the
+ *   authorization of a wildcard.
+ *
+ * The label and the TXT value are the same in both.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type DnsAccountDraft = "dns-account-label" | "scoped-dns-challenges"
+
+const base32Alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+
+/** RFC 4648 §6 base32, lower case, without padding (the input here is 10 bytes: 16 characters, none needed). */
+const base32 = (bytes: Uint8Array): string => {
+  let text = ""
+  let buffer = 0
+  let bits = 0
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte
+    bits += 8
+    while (bits >= 5) {
+      text += base32Alphabet[(buffer >>> (bits - 5)) & 31]
+      bits -= 5
+    }
+    buffer &= (1 << bits) - 1
+  }
+  return bits > 0 ? text + base32Alphabet[(buffer << (5 - bits)) & 31] : text
+}
+
+/**
+ * The account's label for dns-account-01: `base32(SHA-256(account URL)[0:10])`, in lower case
+ * (DNS names are case-insensitive; the draft's example is lower case, and so is Pebble's), without
+ * the leading `_`. The account URL is the `Location` of newAccount (RFC 8555 §7.3), as the client
+ * got it. draft-ietf-acme-dns-account-label-03, §3 ("DNS-ACCOUNT-01 Challenge", "Challenge
+ * Fulfillment"): `"_" || base32(SHA-256(<ACCOUNT_URL>)[0:10]) || "._acme-challenge"` prepended to
+ * the name being validated. For `https://example.com/acme/acct/ExampleAccount` it is
+ * `ujmmovf2vn55tgye`, the draft's own example.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const dnsAccountLabel = (accountUrl: string): Effect.Effect<string> =>
+  Effect.map(sha256(accountUrl), (digest) => base32(digest.subarray(0, 10)))
+
+/**
+ * The name of the dns-account-01 TXT record for an identifier and the account answering it (see
+ * {@link DnsAccountDraft} for `draft`). A wildcard is validated at its base name, like dns-01: an
+ * identifier written `*.example.org`, or `wildcard: true` (the authorization's field, whose
+ * identifier is the base name, RFC 8555 §7.1.4), says it is one. The TXT value is
+ * {@link dns01TxtValue}, as for dns-01.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const dnsAccount01RecordName = (options: {
+  readonly identifier: Identifier
+  readonly accountUrl: string
+  readonly wildcard?: boolean | undefined
+  readonly draft?: DnsAccountDraft | undefined
+}): Effect.Effect<string> =>
+  Effect.map(dnsAccountLabel(options.accountUrl), (label) => {
+    const written = options.identifier.value
+    const wildcard = options.wildcard === true || written.startsWith("*.")
+    const base = written.startsWith("*.") ? written.slice(2) : written
+    const challenge = options.draft === "scoped-dns-challenges"
+      ? `_acme-${wildcard ? "wildcard" : "host"}-challenge`
+      : "_acme-challenge"
+    return `_${label}.${challenge}.${base}`
+  })
 
 /**
  * The OID of the acmeIdentifier extension (id-pe-acmeIdentifier, RFC 8737 §6.1).

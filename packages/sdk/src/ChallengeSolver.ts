@@ -1,6 +1,7 @@
 /**
  * Presents and cleans up challenge responses. The pipeline's stages see one `ChallengeSolver`; the
- * Layer behind it routes each task to the responder for its type (http-01, dns-01, tls-alpn-01),
+ * Layer behind it routes each task to the responder for its type (http-01, dns-01 and
+ * dns-account-01, tls-alpn-01),
  * and each responder reads the certificate's challenge configuration (a port, a webroot, a DNS
  * provider). Swapping how challenges are answered means providing other responders, never touching
  * a stage.
@@ -31,6 +32,13 @@ export interface ChallengeTask {
   readonly keyAuthorization: string
   /** the certificate's challenge configuration */
   readonly config: ChallengeConfig
+  /**
+   * the URL of the ACME account answering: the dns-account-01 record name is derived from it (the
+   * pipeline always sets it)
+   */
+  readonly accountUrl?: string | undefined
+  /** the authorization is for a wildcard (its identifier is then the base name, RFC 8555 §7.1.4) */
+  readonly wildcard?: boolean | undefined
 }
 
 /**
@@ -96,7 +104,8 @@ export class Http01Responder extends Context.Tag("@acme/sdk/ChallengeSolver/Http
 >() {}
 
 /**
- * Answers dns-01 through the configured DNS provider.
+ * Answers dns-01 and dns-account-01 (the same TXT record at an account-specific name) through the
+ * configured DNS provider.
  *
  * @since 0.1.0
  * @category tags
@@ -161,6 +170,7 @@ export const layer: Layer.Layer<ChallengeSolver> = Layer.effect(
     return make({
       "http-01": Option.getOrUndefined(http01),
       "dns-01": Option.getOrUndefined(dns01),
+      "dns-account-01": Option.getOrUndefined(dns01),
       "tls-alpn-01": Option.getOrUndefined(tlsAlpn01)
     })
   })

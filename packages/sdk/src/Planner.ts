@@ -5,7 +5,10 @@
  * 1. `--force`, no certificate yet, a revoked certificate, another CA, or a config change (names,
  *    key type, profile): renew now.
  * 2. The CA's ARI suggested window (RFC 9773) when known: renew once a time chosen inside the window
- *    has come (§4.2), or at once when the window has passed.
+ *    has come (§4.2), or at once when the window has passed. A stale or absurd window (one that
+ *    began before the certificate was issued, that ends before it starts, or that begins after the
+ *    certificate expires: `RenewalInfo.windowProblem`) is ignored, and the reason says so: following
+ *    it would renew every new certificate at once.
  * 3. Otherwise by lifetime: renew when less than a third of it is left (half for lifetimes of 10 days
  *    or less), or `renewal.daysBefore` days before expiry when set; a little earlier by a jitter of up
  *    to 2% of the lifetime (at most a day), so that many machines do not renew at the same minute.
@@ -29,6 +32,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Identifier from "./Identifier.js"
+import * as RenewalInfo from "./RenewalInfo.js"
 import type { Current, Decision, Disagreement, PlannerOutcome } from "./RenewalState.js"
 
 /**
@@ -172,7 +176,9 @@ export const decide = (input: Input, now: DateTime.Utc): Effect.Effect<Decision>
     }
 
     const window = current.renewalInfo
-    if (window !== undefined) {
+    // a stale or absurd window (RenewalInfo.windowProblem) is set aside for the lifetime rule
+    const setAside = window === undefined ? Option.none() : RenewalInfo.windowProblem(window, current)
+    if (window !== undefined && Option.isNone(setAside)) {
       const start = parseTime(window.start)
       const end = parseTime(window.end)
       if (Option.isSome(start) && Option.isSome(end)) {
@@ -213,7 +219,11 @@ export const decide = (input: Input, now: DateTime.Utc): Effect.Effect<Decision>
       : short
       ? "when half of its short lifetime is left"
       : "when a third of its lifetime is left"
-    const left = `${formatSpan(expires - nowMillis)} left of ${formatSpan(lifetime)}`
+    const shown = (text: string) => Option.match(parseTime(text), { onNone: () => text, onSome: formatTime })
+    const ignored = window === undefined || Option.isNone(setAside)
+      ? ""
+      : `the CA's suggested renewal window (${shown(window.start)} – ${shown(window.end)}) is ignored: ${setAside.value}; by lifetime: `
+    const left = `${ignored}${formatSpan(expires - nowMillis)} left of ${formatSpan(lifetime)}`
     if (renewAt <= nowMillis) {
       return renew(`${left}; due ${rule}`, { ...withReplaces, renewAt: DateTime.formatIso(DateTime.unsafeMake(renewAt)) })
     }

@@ -1,12 +1,14 @@
 /**
- * Plugins: how a provider (a DNS provider for dns-01, a planner, a reporter, a storage) is named in
- * the configuration and built from it. The CLI keeps a registry of the built-in ones; a third-party
- * npm package adds its own by exporting a `Plugin` (as `default` or as `plugin`, or an array of them
- * as `plugins`), and the configuration names it with `plugin: "<package>"`.
+ * Plugins: how a provider (a DNS provider for dns-01 and dns-account-01, a planner, a reporter, a
+ * storage) is named in the configuration and built from it. The CLI keeps a registry of the
+ * built-in ones; a third-party npm package adds its own by exporting a `Plugin` (as `default` or as
+ * `plugin`, or an array of them as `plugins`), and the configuration names it with
+ * `plugin: "<package>"`.
  *
  * A plugin's `options` Schema checks the configuration's keys for it (all the keys of the section
- * except the ones the CLI reads itself: `provider`/`type`, `plugin`, and for dns-01 `type` and
- * `propagation`), and `make` builds the service from the decoded options.
+ * except the ones the CLI reads itself: `provider`/`type`, `plugin`, and for dns-01 and
+ * dns-account-01 `type`, `propagation` and `draft`), and `make` builds the service from the decoded
+ * options.
  *
  * ```ts
  * import { DnsProvider, Plugin } from "@acme/sdk"

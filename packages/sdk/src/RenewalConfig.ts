@@ -142,6 +142,29 @@ export const Dns01Challenge = Schema.Struct(
 )
 
 /**
+ * dns-account-01 (draft-ietf-acme-dns-account-label): dns-01 at a record name of this ACME
+ * account's own, `_<label>._acme-challenge.<name>`, so that several accounts (or systems) validate
+ * the same name without touching each other's records, or `_acme-challenge.<name>` itself, which
+ * may belong to someone else. The keys are dns-01's (`provider`, `plugin`, `propagation`, the
+ * provider's options), and `draft` names the draft revision the CA follows for the record name
+ * (`ChallengeResponse.DnsAccountDraft`): `dns-account-label` (the default, the current text) or
+ * `scoped-dns-challenges` (its predecessor, which Pebble 2.6 implements).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const DnsAccount01Challenge = Schema.Struct(
+  {
+    type: Schema.Literal("dns-account-01"),
+    provider: ProviderName,
+    plugin: Schema.optional(PluginName),
+    propagation: Schema.optional(Schema.Unknown),
+    draft: Schema.optional(Schema.Literal("dns-account-label", "scoped-dns-challenges"))
+  },
+  ProviderOptions
+)
+
+/**
  * tls-alpn-01, answered by a TLS server of our own on `port` (and `address`).
  *
  * @since 0.1.0
@@ -157,7 +180,7 @@ export const TlsAlpn01Challenge = Schema.Struct({
  * @since 0.1.0
  * @category schemas
  */
-export const ChallengeConfig = Schema.Union(Http01Challenge, Dns01Challenge, TlsAlpn01Challenge)
+export const ChallengeConfig = Schema.Union(Http01Challenge, Dns01Challenge, DnsAccount01Challenge, TlsAlpn01Challenge)
 
 /**
  * @since 0.1.0

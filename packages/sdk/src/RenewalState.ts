@@ -66,6 +66,8 @@ export const AuthorizationState = Schema.Struct({
   challengeType: Schema.optional(Schema.String),
   challengeUrl: Schema.optional(Schema.String),
   token: Schema.optional(Schema.String),
+  /** the authorization is for a wildcard (its identifier is the base name) */
+  wildcard: Schema.optional(Schema.Boolean),
   /** the response is in place (presented and not yet cleaned up) */
   presented: Schema.optionalWith(Schema.Boolean, { default: () => false })
 })
@@ -189,6 +191,8 @@ export const Current = Schema.Struct({
   profile: Schema.optional(Schema.String),
   notBefore: Schema.String,
   notAfter: Schema.String,
+  /** when it was stored (our clock): a renewal window that began before it is about an earlier certificate */
+  issuedAt: Schema.optional(Schema.String),
   certId: Schema.optional(Schema.String),
   revokedAt: Schema.optional(Schema.String),
   directoryUrl: Schema.String,

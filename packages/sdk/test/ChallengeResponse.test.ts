@@ -26,6 +26,37 @@ describe("ChallengeResponse", () => {
       expect(value).toHaveLength(43)
     }))
 
+  it.effect("dns-account-01: the draft's example label, and the record names of both draft revisions", () =>
+    Effect.gen(function*() {
+      // draft-ietf-acme-dns-account-label, §3 "Challenge Fulfillment": its example account and record
+      const accountUrl = "https://example.com/acme/acct/ExampleAccount"
+      expect(yield* ChallengeResponse.dnsAccountLabel(accountUrl)).toBe("ujmmovf2vn55tgye")
+      // the same computation by hand: base32 (RFC 4648) of the first 10 bytes of SHA-256, lower case
+      const digest = createHash("sha256").update(accountUrl).digest().subarray(0, 10)
+      const bits = [...digest].map((byte) => byte.toString(2).padStart(8, "0")).join("")
+      const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+      expect(bits.match(/.{5}/g)?.map((chunk) => alphabet[parseInt(chunk, 2)]).join("")).toBe("ujmmovf2vn55tgye")
+      const other = yield* ChallengeResponse.dnsAccountLabel("https://ca.test/acme/acct/2")
+      expect(other).toMatch(/^[a-z2-7]{16}$/)
+      expect(other).not.toBe("ujmmovf2vn55tgye")
+
+      const name = (identifier: Identifier.Identifier, extra: object = {}) =>
+        ChallengeResponse.dnsAccount01RecordName({ identifier, accountUrl, ...extra })
+      expect(yield* name(Identifier.dns("example.org"))).toBe("_ujmmovf2vn55tgye._acme-challenge.example.org")
+      expect(yield* name(Identifier.dns("*.example.org"))).toBe("_ujmmovf2vn55tgye._acme-challenge.example.org")
+      expect(yield* name(Identifier.dns("example.org"), { wildcard: true })).toBe(
+        "_ujmmovf2vn55tgye._acme-challenge.example.org"
+      )
+      const scoped = { draft: "scoped-dns-challenges" }
+      expect(yield* name(Identifier.dns("example.org"), scoped)).toBe("_ujmmovf2vn55tgye._acme-host-challenge.example.org")
+      expect(yield* name(Identifier.dns("example.org"), { ...scoped, wildcard: true })).toBe(
+        "_ujmmovf2vn55tgye._acme-wildcard-challenge.example.org"
+      )
+      expect(yield* name(Identifier.dns("*.example.org"), scoped)).toBe(
+        "_ujmmovf2vn55tgye._acme-wildcard-challenge.example.org"
+      )
+    }))
+
   it.effect("tlsAlpn01ExtensionValue is the DER OCTET STRING of the digest", () =>
     Effect.gen(function*() {
       const value = yield* ChallengeResponse.tlsAlpn01ExtensionValue(keyAuthorization)

@@ -125,6 +125,29 @@ describe("Planner", () => {
         expect(early.replaces).toBe("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")
       }))
 
+    it.effect.each([
+      [-50, -45, "it ended before this certificate was issued, so it is about an earlier one"],
+      [-41, 3, "it was open already when this certificate was issued, so it is about an earlier one"],
+      [55, 60, "it begins after the certificate expires"],
+      [12, 10, "it ends before it starts"]
+    ] as const)("a stale or absurd window (%i to %i days) is ignored for the lifetime rule: %s", ([from, to, problem]) =>
+      Effect.gen(function*() {
+        const decision = yield* decide(input({ current: window(from, to) }))
+        expect(decision.action).toBe("skip")
+        expect(decision.reason).toMatch(
+          new RegExp(`^the CA's suggested renewal window \\(.+ – .+\\) is ignored: ${problem}; by lifetime: 50 days left of 90 days; renewal planned for `)
+        )
+        expect(decision.renewAt).toBe((yield* decide(input())).renewAt)
+      }))
+
+    it.effect("the time it was stored counts as its issuance when known (notBefore is backdated)", () =>
+      Effect.gen(function*() {
+        const issuedLater = Option.some(current({ issuedAt: at(-39), renewalInfo: { start: at(-39.5), end: at(-1) } }))
+        expect((yield* decide(input({ current: issuedLater }))).reason).toContain("is ignored: it was open already")
+        const issuedEarlier = Option.some(current({ issuedAt: at(-40), renewalInfo: { start: at(-39.5), end: at(-1) } }))
+        expect((yield* decide(input({ current: issuedEarlier }))).action).toBe("renew")
+      }))
+
     it.effect("a window that has passed is due at once", () =>
       Effect.gen(function*() {
         const decision = yield* decide(input({ current: window(-3, -1) }))

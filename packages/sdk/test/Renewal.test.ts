@@ -193,6 +193,9 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         expect(report.certificates[1]?.reason).toBe(
           `unprofiled: the CA does not offer the profile "tlsserver" (it offers classic, shortlived); change certificates[].profile`
         )
+        // at its first contact with the CA (the account stage reads the directory), before any order
+        expect(report.certificates[1]?.error?.stage).toBe("account")
+        expect(report.certificates[1]?.error?.type).toBe("PipelineError")
         const sent = (yield* newOrders).slice(before)
         expect(sent.map((r) => r.payload)).toEqual([
           { identifiers: [{ type: "dns", value: "profiled.example.test" }], profile: "shortlived" }

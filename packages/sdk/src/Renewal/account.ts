@@ -1,6 +1,8 @@
 /**
  * account: makes sure the configured account exists at the CA, and fetches the directory and the
- * bucket's first nonce (when the run does not hold them yet).
+ * bucket's first nonce (when the run does not hold them yet). A certificate whose profile the
+ * directory does not list (when it lists profiles) fails here, its first contact with the CA, with
+ * the profiles it lists: no nonce, account or order is spent on it.
  *
  * A known account (its URL stored with its key) costs no request of its own. A new one
  * gets its key written to storage (0600) before newAccount, so that a crash right after registering
@@ -16,7 +18,8 @@ import * as AccountKey from "../AccountKey.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import { RenewalSettings } from "../RenewalSettings.js"
 import { Storage } from "../Storage.js"
-import { nowIso } from "./context.js"
+import { currentSpec, nowIso } from "./context.js"
+import { profileUnavailable } from "./ordering.js"
 import * as Stage from "./stage.js"
 
 /**
@@ -29,8 +32,12 @@ export const account = Stage.make(({ directory, nonce, signed, state }) =>
     const storage = yield* Storage
     const acme = yield* AcmeProtocol
     const { account: config } = settings.config
-    // the certificate's sequence of signed requests starts here: the CA's directory, then its first nonce
-    yield* directory
+    // the certificate's sequence of signed requests starts here: the CA's directory, then its first
+    // nonce. A profile the directory does not list fails the certificate now, before any request for it.
+    const listed = yield* directory
+    const spec = yield* currentSpec(state)
+    const unavailable = profileUnavailable(spec, listed)
+    if (Option.isSome(unavailable)) return yield* unavailable.value
     const stored = yield* storage.loadAccount(state.directoryUrl, config.name)
     const known = Option.flatMap(stored, (s) => s.info)
     if (Option.isSome(known)) {

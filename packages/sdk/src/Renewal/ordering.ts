@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { type ProtocolError, shortType } from "../AcmeError.js"
 import * as Directory from "../Directory.js"
 import * as Identifier from "../Identifier.js"
@@ -39,6 +40,30 @@ export const toOrderState = (order: Order, previous?: OrderState): OrderState =>
 })
 
 /**
+ * The error of a certificate whose profile the CA's directory does not list (when it lists any),
+ * naming the ones it lists; checked by the account stage, the certificate's first contact with the
+ * CA, so that no account, nonce or order is spent on it.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const profileUnavailable = (spec: CertificateSpec, directory: Directory.Directory): Option.Option<PipelineError> => {
+  const offered = Directory.profiles(directory)
+  const profile = spec.profile
+  return profile === undefined || offered.length === 0 || offered.includes(profile)
+    ? Option.none()
+    : Option.some(
+      new PipelineError({
+        reason: "ProfileUnavailable",
+        certificate: spec.name,
+        description: `the CA does not offer the profile "${profile}" (it offers ${
+          offered.join(", ")
+        }); change certificates[].profile`
+      })
+    )
+}
+
+/**
  * The profile to ask for: only when the CA offers profiles, and only one it offers.
  *
  * @since 0.1.0
@@ -48,24 +73,15 @@ export const profileFor = (
   spec: CertificateSpec,
   directory: Directory.Directory
 ): Effect.Effect<string | undefined, PipelineError> => {
-  const offered = Directory.profiles(directory)
   const profile = spec.profile
   if (profile === undefined) return Effect.succeed(undefined)
-  if (offered.length === 0) {
+  if (Directory.profiles(directory).length === 0) {
     return Effect.as(
       Effect.logWarning(`${spec.name}: the CA offers no profiles; ordering without profile "${profile}"`),
       undefined
     )
   }
-  return offered.includes(profile) ? Effect.succeed(profile) : Effect.fail(
-    new PipelineError({
-      reason: "ProfileUnavailable",
-      certificate: spec.name,
-      description: `the CA does not offer the profile "${profile}" (it offers ${
-        offered.join(", ")
-      }); change certificates[].profile`
-    })
-  )
+  return Option.match(profileUnavailable(spec, directory), { onNone: () => Effect.succeed(profile), onSome: Effect.fail })
 }
 
 /**

@@ -6,6 +6,7 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import type { AccountRef } from "../Account.js"
 import * as Authorization from "../Authorization.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import { ChallengeSolver, type ChallengeTask } from "../ChallengeSolver.js"
@@ -24,7 +25,7 @@ export const taskOf = (
   certificate: string,
   authorization: AuthorizationState,
   config: ChallengeTask["config"],
-  thumbprint: string
+  account: AccountRef
 ): ChallengeTask | undefined =>
   authorization.token !== undefined && Authorization.isSupportedChallengeType(authorization.challengeType)
     ? {
@@ -32,8 +33,10 @@ export const taskOf = (
       identifier: authorization.identifier,
       type: authorization.challengeType,
       token: authorization.token,
-      keyAuthorization: ChallengeResponse.keyAuthorization(authorization.token, { thumbprint }),
-      config
+      keyAuthorization: ChallengeResponse.keyAuthorization(authorization.token, account.key),
+      config,
+      accountUrl: account.url,
+      wildcard: authorization.wildcard
     }
     : undefined
 
@@ -54,8 +57,9 @@ export const present = Stage.make(({ bucket, signed, state }) =>
     const authorizations = yield* Effect.forEach(order.authorizations, (saved) =>
       Effect.gen(function*() {
         const authorization = yield* signed((nonce) => acme.getAuthorization({ nonce, account, url: saved.url }))
-        const { identifier, status } = authorization
-        if (status !== "pending") return { url: saved.url, identifier, status, presented: false }
+        const { identifier, status, wildcard } = authorization
+        if (status !== "pending") return { url: saved.url, identifier, status, wildcard, presented: false }
+        // the configured type only: a CA offering several is never answered with another
         const challenge = yield* Authorization.selectChallenge(authorization, spec.challenge.type)
         const token = challenge.token ?? ""
         const task: ChallengeTask = {
@@ -64,11 +68,22 @@ export const present = Stage.make(({ bucket, signed, state }) =>
           type: challenge.type,
           token,
           keyAuthorization: ChallengeResponse.keyAuthorization(token, account.key),
-          config: spec.challenge
+          config: spec.challenge,
+          accountUrl: account.url,
+          wildcard
         }
         yield* solver.present(task)
         presented.push(task)
-        return { url: saved.url, identifier, status, challengeType: challenge.type, challengeUrl: challenge.url, token, presented: true }
+        return {
+          url: saved.url,
+          identifier,
+          status,
+          wildcard,
+          challengeType: challenge.type,
+          challengeUrl: challenge.url,
+          token,
+          presented: true
+        }
       })).pipe(Effect.onError(() => Effect.forEach(presented, solver.cleanup, { discard: true })))
     return { order: { ...order, authorizations }, stage: "verify" } as const
   })

@@ -1,7 +1,8 @@
 /**
  * scan: reads what is stored for each configured certificate and asks the CA for its renewal
  * window (ARI) when it offers one. Network: the directory (GET, kept in the state for the stages
- * after it) and renewalInfo (GET, only for certificates whose last answer's Retry-After has passed).
+ * after it) and renewalInfo (GET, only for certificates whose last answer's Retry-After has passed,
+ * and once more at once for a window that cannot be followed: see `renewalInfoFor`).
  *
  * @since 0.1.0
  */
@@ -14,6 +15,7 @@ import { AcmeProtocol } from "../AcmeProtocol.js"
 import * as Certificate from "../Certificate.js"
 import * as Directory from "../Directory.js"
 import * as Identifier from "../Identifier.js"
+import * as RenewalInfo from "../RenewalInfo.js"
 import { RenewalSettings } from "../RenewalSettings.js"
 import type { Bucket, Current } from "../RenewalState.js"
 import { type StoredCertificate, Storage } from "../Storage.js"
@@ -22,27 +24,64 @@ import * as Stage from "./stage.js"
 /** When the CA does not say how long its renewal info holds: RFC 9773 suggests checking twice a day. */
 const DEFAULT_ARI_INTERVAL = Duration.hours(6)
 
-const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificate) =>
+type Window = { readonly start: string; readonly end: string; readonly explanationURL?: string | undefined }
+
+const sameWindow = (a: Window, b: Window) => a.start === b.start && a.end === b.end
+
+/** One GET of renewalInfo, as the window and when to ask again (the answer's Retry-After), or None. */
+const fetchRenewalInfo = (directory: Directory.Directory, stored: StoredCertificate) =>
   Effect.gen(function*() {
-    const { metadata } = stored
-    const now = yield* DateTime.now
-    const cached = metadata.renewalInfo
-    if (cached !== undefined && Option.exists(DateTime.make(cached.nextCheckAt), (at) => DateTime.lessThan(now, at))) {
-      return { start: cached.start, end: cached.end, explanationURL: cached.explanationURL }
-    }
     const acme = yield* AcmeProtocol
     const fetched = yield* Certificate.parseChain(stored.fullchainPem).pipe(
       Effect.flatMap((chain) => acme.renewalInfo({ directory, certificate: Certificate.leaf(chain) })),
       Effect.option
     )
-    if (Option.isNone(fetched)) {
+    return Option.map(fetched, ({ explanationURL, retryAfter, suggestedWindow }) => ({
+      window: { start: DateTime.formatIso(suggestedWindow.start), end: DateTime.formatIso(suggestedWindow.end), explanationURL },
+      retryAfter: retryAfter ?? DEFAULT_ARI_INTERVAL
+    }))
+  })
+
+/**
+ * The CA's window for a stored certificate: the saved answer until its Retry-After has passed,
+ * else a new one. A window that cannot be followed (`RenewalInfo.windowProblem`: stale or absurd)
+ * is asked for once more at once, since a cache may have served it; when the CA gives it again it is
+ * saved as ignored (with why), the planner plans by lifetime, and the CA is not asked again before
+ * the answer's Retry-After has passed: one extra request per stale answer, never a loop.
+ */
+const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificate) =>
+  Effect.gen(function*() {
+    const { metadata } = stored
+    const now = yield* DateTime.now
+    const cached = metadata.renewalInfo
+    const problemOf = (window: Window) => RenewalInfo.windowProblem(window, metadata)
+    if (cached !== undefined && Option.exists(DateTime.make(cached.nextCheckAt), (at) => DateTime.lessThan(now, at))) {
+      const window = { start: cached.start, end: cached.end, explanationURL: cached.explanationURL }
+      // followable, or already asked again and set aside: as saved, until its Retry-After
+      if (Option.isNone(problemOf(window)) || cached.ignored !== undefined) return window
+    }
+    let answer = yield* fetchRenewalInfo(directory, stored)
+    const first = Option.getOrUndefined(answer)
+    const confirmed = cached?.ignored !== undefined && first !== undefined && sameWindow(cached, first.window)
+    if (first !== undefined && Option.isSome(problemOf(first.window)) && !confirmed) {
+      yield* Effect.logWarning(
+        `${stored.name}: the CA's renewal window ${first.window.start} – ${first.window.end} cannot be followed (${
+          Option.getOrElse(problemOf(first.window), () => "")
+        }); asking once more`
+      )
+      answer = yield* fetchRenewalInfo(directory, stored)
+    }
+    if (Option.isNone(answer)) {
       yield* Effect.logWarning(`${stored.name}: the CA's renewalInfo could not be read; planning by lifetime`)
       return undefined
     }
-    const { explanationURL, retryAfter, suggestedWindow } = fetched.value
-    const window = { start: DateTime.formatIso(suggestedWindow.start), end: DateTime.formatIso(suggestedWindow.end), explanationURL }
-    const nextCheckAt = DateTime.formatIso(DateTime.addDuration(now, retryAfter ?? DEFAULT_ARI_INTERVAL))
-    const renewalInfo = { ...window, fetchedAt: DateTime.formatIso(now), nextCheckAt }
+    const { retryAfter, window } = answer.value
+    const renewalInfo = {
+      ...window,
+      fetchedAt: DateTime.formatIso(now),
+      nextCheckAt: DateTime.formatIso(DateTime.addDuration(now, retryAfter)),
+      ignored: Option.getOrUndefined(problemOf(window))
+    }
     yield* Effect.flatMap(Storage, (storage) => storage.updateMetadata(stored.name, { ...metadata, renewalInfo })).pipe(
       Effect.catchAll((error) => Effect.logWarning(error.message))
     )
@@ -63,6 +102,7 @@ const currentOf = (stored: StoredCertificate, directoryUrl: string, directory: O
       profile: metadata.profile,
       notBefore: metadata.notBefore,
       notAfter: metadata.notAfter,
+      issuedAt: metadata.issuedAt,
       certId: metadata.certId,
       revokedAt: metadata.revokedAt,
       directoryUrl: metadata.directoryUrl,

@@ -57,7 +57,7 @@ export const verify = Stage.make((step) =>
 
     const pending = order.authorizations.filter((a) => a.presented)
     const tasks = pending
-      .map((a) => taskOf(spec.name, a, spec.challenge, account.key.thumbprint))
+      .map((a) => taskOf(spec.name, a, spec.challenge, account))
       .filter((task): task is ChallengeTask => task !== undefined)
     const work = Effect.gen(function*() {
       for (const { challengeUrl: url } of pending) {

@@ -40,7 +40,12 @@ export const CertificateMetadata = Schema.Struct({
     explanationURL: Schema.optional(Schema.String),
     fetchedAt: Schema.String,
     /** do not ask again before this time */
-    nextCheckAt: Schema.String
+    nextCheckAt: Schema.String,
+    /**
+     * why the window cannot be followed (`RenewalInfo.windowProblem`), when the CA gave the same
+     * stale or absurd window again when asked once more: it is not asked again before `nextCheckAt`
+     */
+    ignored: Schema.optional(Schema.String)
   })),
   /** set by `acme revoke`; a revoked certificate is renewed on the next run */
   revokedAt: Schema.optional(Schema.String),
