@@ -6,7 +6,6 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Clock from "effect/Clock"
-import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -73,7 +72,8 @@ export const check = (options: {
     // the clock
     const clockAt = { check: "clock" as const, subject: url }
     const date = answer.right.headers["date"]
-    const theirs = Option.map(Option.flatMap(Option.fromNullable(date), DateTime.make), DateTime.toEpochMillis)
+    // an HTTP date (RFC 9110 §5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT"), which DateTime.make does not read
+    const theirs = Option.filter(Option.map(Option.fromNullable(date), Date.parse), (millis) => !Number.isNaN(millis))
     if (Option.isNone(theirs)) {
       findings.push(finding.warn(clockAt, "the CA sent no Date header to compare with", "keep the clock synchronised (NTP)"))
     } else {
