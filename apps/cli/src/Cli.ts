@@ -12,6 +12,7 @@ import { account } from "./commands/account.js"
 import { apikey } from "./commands/apikey.js"
 import { audit } from "./commands/audit.js"
 import { demo } from "./commands/demo.js"
+import { doctor } from "./commands/doctor.js"
 import { init } from "./commands/init.js"
 import { renew } from "./commands/renew.js"
 import { revoke } from "./commands/revoke.js"
@@ -37,10 +38,11 @@ export const root = Command.make("acme").pipe(
       ["acme demo", "see it work against a local test CA"],
       ["acme init", "write a commented ./acme.yaml to start from"],
       ["acme renew", "renew what is due (from cron or a systemd timer)"],
-      ["acme status", "what is stored, and when each certificate is renewed next"]
+      ["acme status", "what is stored, and when each certificate is renewed next"],
+      ["acme doctor", "check DNS, CAA, challenges, clock, storage and account before ordering"]
     ]
   })),
-  Command.withSubcommands([renew, revoke, status, account, init, demo, serve, apikey, audit])
+  Command.withSubcommands([renew, revoke, status, doctor, account, init, demo, serve, apikey, audit])
 )
 
 /**

@@ -59,6 +59,21 @@ export class CertificatesFailed extends Data.TaggedError("CertificatesFailed")<{
 }
 
 /**
+ * `acme doctor` printed its report, and some checks failed: exit code 1.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ChecksFailed extends Data.TaggedError("ChecksFailed")<{
+  readonly failed: number
+  readonly total: number
+}> {
+  override get message(): string {
+    return `${this.failed} of ${this.total} check${this.total === 1 ? "" : "s"} failed; each says how to fix it`
+  }
+}
+
+/**
  * The errors that mean "the command line or the configuration is wrong" (exit code 2).
  *
  * @since 0.1.0
@@ -120,7 +135,7 @@ export const describe = <E>(cause: Cause.Cause<E>): Failure => {
       line: hint === undefined ? message : `${message}; ${hint}`,
       exitCode: isUsageFailure(error) ? 2 : 1,
       type: Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "Error",
-      reported: Predicate.isTagged(error, "CertificatesFailed")
+      reported: Predicate.isTagged(error, "CertificatesFailed") || Predicate.isTagged(error, "ChecksFailed")
     }
   }
   const defect = Cause.dieOption(cause)

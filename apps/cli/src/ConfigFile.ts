@@ -315,6 +315,17 @@ const resolveTrust = (
     }))
 
 /**
+ * `requireEab`: fail when the preset requires EAB and none is configured (default; `acme doctor`
+ * reports it as a check instead).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LoadOptions {
+  readonly requireEab?: boolean | undefined
+}
+
+/**
  * Resolves what a decoded config points at: the EAB secrets (`{ env: NAME }` from the environment,
  * through Effect's `Config`), the `ca.trust` entries (PEM text, or files relative to `directory`),
  * and `storage.path` and each `webroot` (relative to `directory`).
@@ -324,14 +335,15 @@ const resolveTrust = (
  */
 export const resolve = (
   location: { readonly file: string; readonly path: string },
-  config: FileConfig
+  config: FileConfig,
+  options: LoadOptions = {}
 ): Effect.Effect<Loaded, ConfigFileError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const path = yield* Path.Path
     const file = location.file
     const directory = path.dirname(location.path)
     const credentials = yield* resolveEab(file, config.ca.eab)
-    const problems = CaPreset.check(config, { hasEab: Option.isSome(credentials) })
+    const problems = CaPreset.check(config, { hasEab: Option.isSome(credentials) || options.requireEab === false })
     if (problems.length > 0) {
       return yield* new ConfigFileError({
         reason: "Invalid",
@@ -375,7 +387,8 @@ export const resolve = (
  * @category constructors
  */
 export const load = (
-  flag: Option.Option<string>
+  flag: Option.Option<string>,
+  options: LoadOptions = {}
 ): Effect.Effect<Loaded, ConfigFileError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
@@ -383,5 +396,5 @@ export const load = (
     const text = yield* fs.readFileString(location.path).pipe(Effect.mapError(readFailure(location)))
     const data = yield* parse(location.file, text)
     const config = yield* decode(location.file, data)
-    return yield* resolve(location, config)
+    return yield* resolve(location, config, options)
   })

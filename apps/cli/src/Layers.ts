@@ -8,6 +8,7 @@ import {
   ChallengeSolver,
   CrashPoint,
   type DeployHook,
+  type Doctor,
   Planner,
   type Plugin,
   type Renewal,
@@ -17,6 +18,7 @@ import {
   Storage
 } from "@acme/sdk"
 import * as Dns01 from "@acme/dns/Dns01"
+import * as DnsDoctor from "@acme/dns/DnsDoctor"
 import * as DnsResolver from "@acme/dns/DnsResolver"
 import { NodeAcmeHttpClient, NodeDeployHook, NodeHttp01Responder, NodeTlsAlpn01Responder } from "@acme/platform-node"
 import type { HttpClient } from "@effect/platform"
@@ -205,4 +207,35 @@ export const pipeline = (
     NodeDeployHook.layer,
     progressLayer
   ).pipe(Layer.provide(httpClient(loaded)))
+}
+
+/**
+ * What `acme doctor` needs: {@link protocol} with its HTTP client, the http-01 responder, the DNS
+ * lookups (through `resolvers`, else the system's) and the dns-01 probe over each certificate's
+ * DNS provider.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const doctor = (
+  loaded: ConfigFile.Loaded,
+  options: { readonly resolvers: ReadonlyArray<string> }
+): Layer.Layer<Doctor.Requirements | ChallengeSolver.Http01Responder | Doctor.Dns01Probe, Plugin.PluginError> => {
+  const servers = options.resolvers.length > 0 ? options.resolvers : undefined
+  const probe = Layer.unwrapScoped(
+    Effect.gen(function*() {
+      const context = makeContext(loaded)
+      const setups = new Map<string, Dns01.Setup>()
+      for (const [name, setup] of loaded.providers.dns) {
+        setups.set(name, { provider: yield* setup.build(context), propagation: setup.propagation })
+      }
+      return DnsDoctor.layerDns01Probe((certificate) => Effect.succeed(setups.get(certificate.name)))
+    })
+  ).pipe(Layer.provide(DnsResolver.layer({ servers })))
+  return Layer.mergeAll(
+    protocolWithoutHttp(loaded, {}),
+    NodeHttp01Responder.layer,
+    probe,
+    DnsDoctor.layerLookups({ servers })
+  ).pipe(Layer.provideMerge(httpClient(loaded)), Layer.provideMerge(NodeContext.layer))
 }

@@ -28,3 +28,6 @@ export * as Route53 from "./Route53.js"
 
 /** @since 0.1.0 */
 export * as Secret from "./Secret.js"
+
+/** @since 0.1.0 */
+export * as DnsDoctor from "./DnsDoctor.js"

@@ -41,6 +41,8 @@ export interface CaPreset {
   readonly ipProfiles?: ReadonlyArray<string> | undefined
   /** a test environment of the same CA, when there is one */
   readonly staging?: string | undefined
+  /** the domains the CA recognises as its own in CAA records (RFC 8659), when its directory does not say */
+  readonly caaIdentities: ReadonlyArray<string>
 }
 
 const allKeys: ReadonlyArray<KeyType> = ["ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096"]
@@ -70,6 +72,7 @@ const letsEncrypt2026 = {
 export const all: ReadonlyArray<CaPreset> = [
   {
     name: "letsencrypt",
+    caaIdentities: ["letsencrypt.org"],
     title: "Let's Encrypt",
     directory: "https://acme-v02.api.letsencrypt.org/directory",
     eab: "no",
@@ -79,6 +82,7 @@ export const all: ReadonlyArray<CaPreset> = [
   },
   {
     name: "letsencrypt-staging",
+    caaIdentities: ["letsencrypt.org"],
     title: "Let's Encrypt (staging)",
     directory: "https://acme-staging-v02.api.letsencrypt.org/directory",
     eab: "no",
@@ -87,6 +91,7 @@ export const all: ReadonlyArray<CaPreset> = [
   },
   {
     name: "zerossl",
+    caaIdentities: ["sectigo.com", "zerossl.com"],
     title: "ZeroSSL",
     directory: "https://acme.zerossl.com/v2/DV90",
     eab: "required",
@@ -95,6 +100,7 @@ export const all: ReadonlyArray<CaPreset> = [
   },
   {
     name: "google",
+    caaIdentities: ["pki.goog"],
     title: "Google Trust Services",
     directory: "https://dv.acme-v02.api.pki.goog/directory",
     eab: "required",
@@ -104,6 +110,7 @@ export const all: ReadonlyArray<CaPreset> = [
   },
   {
     name: "google-staging",
+    caaIdentities: ["pki.goog"],
     title: "Google Trust Services (staging)",
     directory: "https://dv.acme-v02.test-api.pki.goog/directory",
     eab: "required",
@@ -112,6 +119,7 @@ export const all: ReadonlyArray<CaPreset> = [
   },
   {
     name: "buypass",
+    caaIdentities: ["buypass.com"],
     title: "Buypass Go SSL",
     directory: "https://api.buypass.com/acme/directory",
     eab: "no",
@@ -120,6 +128,7 @@ export const all: ReadonlyArray<CaPreset> = [
   },
   {
     name: "buypass-test",
+    caaIdentities: ["buypass.com"],
     title: "Buypass Go SSL (test)",
     directory: "https://api.test4.buypass.no/acme/directory",
     eab: "no",
@@ -127,6 +136,7 @@ export const all: ReadonlyArray<CaPreset> = [
   },
   {
     name: "sslcom-rsa",
+    caaIdentities: ["ssl.com"],
     title: "SSL.com (RSA)",
     directory: "https://acme.ssl.com/sslcom-dv-rsa",
     eab: "required",
@@ -135,6 +145,7 @@ export const all: ReadonlyArray<CaPreset> = [
   },
   {
     name: "sslcom-ecc",
+    caaIdentities: ["ssl.com"],
     title: "SSL.com (ECC)",
     directory: "https://acme.ssl.com/sslcom-dv-ecc",
     eab: "required",

@@ -74,3 +74,5 @@ export * as CaPreset from "./CaPreset.js"
 export * as ServiceRecords from "./ServiceRecords.js"
 /** @since 0.1.0 */
 export * as CaMetrics from "./CaMetrics.js"
+/** @since 0.1.0 */
+export * as Doctor from "./Doctor.js"
