@@ -215,6 +215,37 @@ export const nextRetryDelay = (
     (delays) => Chunk.size(delays) === attempts + 1 ? Chunk.get(delays, attempts - 1) : Option.none()
   )
 
+// -- bounds of one exchange and of a run --------------------------------------------------------
+
+/**
+ * How long one HTTP exchange with the CA may take, body included (`ca.requestTimeout`; the
+ * `AcmeProtocol` option `requestTimeout`). Not a wait: the bound on a single request.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultRequestTimeout: Duration.Duration = Duration.seconds(30)
+
+/**
+ * The largest answer body accepted from the CA, in bytes (`ca.maxBodyBytes`; the `AcmeProtocol`
+ * option `maxBodyBytes`): 1 MiB, far above any ACME resource or certificate chain.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultMaxBodyBytes = 1024 * 1024
+
+/**
+ * How long one renewal run may take in all (`renewal.maxRunTime`), counted from its start. When it
+ * is reached, the certificate being worked on is interrupted, the run is checkpointed (the next
+ * run goes on from there) and every certificate left is reported as postponed; a retry wait that
+ * would end after it postpones its certificate at once.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultMaxRunTime: Duration.Duration = Duration.minutes(30)
+
 // -- dns-01 -----------------------------------------------------------------------------------------
 
 /**
