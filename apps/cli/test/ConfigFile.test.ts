@@ -77,7 +77,7 @@ describe("ConfigFile.decode: messages", () => {
     [
       "a misspelt key",
       { ...base, renewal: { daysbefore: 30 } },
-      "acme.yaml: renewal.daysbefore: unknown key; the keys allowed here are daysBefore, maxAttempts, maxWait (check the spelling)"
+      "acme.yaml: renewal.daysbefore: unknown key; the keys allowed here are daysBefore, maxAttempts, maxWait, maxRunTime (check the spelling)"
     ],
     [
       "a missing section",

@@ -200,7 +200,8 @@ layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebb
         const certificates: ReadonlyArray<CertificateInput> = [
           { name: "offline", domains: ["offline.example.test"], challenge: "http-01" }
         ]
-        yield* Renewal.renew().pipe(Effect.provide(settingsLayer(certificates)))
+        // on the TestClock: driven, so that polls that wait go on
+        yield* driveClock(yield* Effect.fork(Renewal.renew().pipe(Effect.provide(settingsLayer(certificates)))))
         const before = Option.getOrThrow(yield* storage.loadCertificate("offline"))
 
         const dead = `https://127.0.0.1:${yield* closedPort}/dir`
