@@ -66,9 +66,11 @@ export interface PollStep {
 }
 
 /**
- * The poll schedule: waits grow from `interval` by half each time up to `maxInterval`, a
- * `Retry-After` from the CA replaces the computed wait, and polling stops when the resource is done
- * or when the next wait would end after `deadline` (Clock milliseconds). Its output is the last step.
+ * The poll schedule: waits grow from `interval` by half each time up to `maxInterval`, a longer
+ * `Retry-After` from the CA wins (a shorter one, `0` included, never makes polling faster than the
+ * schedule: no answer of a CA can turn polling into a tight loop), and polling stops when the
+ * resource is done or when the next wait would end after `deadline` (Clock milliseconds). Its
+ * output is the last step.
  *
  * @since 0.1.0
  * @category schedules
@@ -78,8 +80,10 @@ export const poll = <A extends PollStep>(options: {
   readonly maxInterval: Duration.Duration
   readonly deadline: number
 }): Schedule.Schedule<A, A> => {
-  const wait = (backoff: Duration.Duration, step: A): Duration.Duration =>
-    step.retryAfter ?? Duration.min(backoff, options.maxInterval)
+  const wait = (backoff: Duration.Duration, step: A): Duration.Duration => {
+    const computed = Duration.min(backoff, options.maxInterval)
+    return step.retryAfter !== undefined ? Duration.max(step.retryAfter, computed) : computed
+  }
   return Schedule.exponential(options.interval, 1.5).pipe(
     Schedule.intersect(Schedule.identity<A>()),
     Schedule.whileOutput(([backoff, step]) =>
