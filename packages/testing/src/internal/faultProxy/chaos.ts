@@ -227,7 +227,7 @@ const mutation = (random: Random, origins: ReadonlyArray<string>): Mutation => {
       return { description: `body ${JSON.stringify(body)}`, fault: { _tag: "ReplaceBody", body } }
     }
     case 8: {
-      const millis = Math.floor(random() * 150)
+      const millis = Math.floor(random() * 100)
       return { description: `delay ${millis} ms`, fault: { _tag: "Delay", millis } }
     }
     case 9: {
@@ -256,7 +256,7 @@ export const make = (options: ChaosOptions, origins: ReadonlyArray<string>) => {
     const kind = kindOf(method, path)
     const occurrence = seen.get(kind) ?? 0
     seen.set(kind, occurrence + 1)
-    const rate = options.rate ?? pick(generator(hash(`${options.seed}/${kind}`)), [0, 0, 0, 0.1, 0.3, 0.6, 1])
+    const rate = options.rate ?? pick(generator(hash(`${options.seed}/${kind}`)), [0, 0, 0, 0, 0.1, 0.25, 0.5, 1])
     const random = generator(hash(`${options.seed}/${kind}/${occurrence}`))
     return random() < rate ? mutation(random, origins) : undefined
   }
