@@ -1,6 +1,6 @@
-import { Pebble } from "@acme/testing"
+import { Pebble, Requirement } from "@acme/testing"
 import { Renewal, RenewalState, Storage } from "@acme/sdk"
-import { describe, expect, layer } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { clearFaults, inject, requests } from "./support/acme.js"
 import { type CertificateInput, pipelineServices, settingsLayer } from "./support/pipeline.js"
@@ -16,8 +16,19 @@ const problem = (status: number, type: string, detail: string) => () =>
 
 const hasReplaces = (payload: unknown) => typeof payload === "object" && payload !== null && "replaces" in payload
 
-describe.skipIf(ariBinary === undefined)(
-  "renewal with ARI (skipped: no ARI-capable Pebble; run scripts/fetch-pebble-ari.sh)",
+const requirement = Requirement.decide({
+  what: "a Pebble that offers ARI",
+  missing: ariBinary === undefined ? "run scripts/fetch-pebble-ari.sh or set PEBBLE_ARI_BIN" : undefined
+})
+
+if (requirement._tag === "Fail") {
+  it("a Pebble that offers ARI is there", () => {
+    expect.fail(Requirement.message(requirement))
+  })
+}
+
+describe.skipIf(requirement._tag !== "Run")(
+  `renewal with ARI${Requirement.note(requirement)}`,
   () => {
     layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer({ pebbleBin: ariBinary }))), {
       excludeTestServices: true

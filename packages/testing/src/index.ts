@@ -18,3 +18,11 @@ export * as PebbleHttpClient from "./PebbleHttpClient.js"
  * @since 0.1.0
  */
 export * as FaultProxy from "./FaultProxy.js"
+/**
+ * @since 0.1.0
+ */
+export * as Requirement from "./Requirement.js"
+/**
+ * @since 0.1.0
+ */
+export * as HttpStub from "./HttpStub.js"

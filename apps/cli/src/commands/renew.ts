@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Renewal } from "@acme/sdk"
+import * as Tracing from "@acme/server/Tracing"
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import * as Common from "../Common.js"
@@ -11,6 +12,7 @@ import * as CliError from "../CliError.js"
 import * as ConfigFile from "../ConfigFile.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
+import { version } from "../version.js"
 
 const only = Options.text("only").pipe(
   Options.withPseudoName("NAME"),
@@ -19,7 +21,17 @@ const only = Options.text("only").pipe(
   Options.optional
 )
 
-/** `--only` as the last argument, or followed by another option instead of a name */
+/**
+ * `--only` as the last argument, or followed by another option instead of a name. Read from the
+ * command line because @effect/cli 0.77 cannot tell these apart (internal/options.ts, the
+ * `Variadic` case of `parseInternal`):
+ * - `acme renew --only` (last): `Options.repeated` gives `[]`, the same as no `--only` at all, which
+ *   here would mean "all of them"; `Options.atLeast(1)` rejects it but also rejects a command line
+ *   without `--only`, and `Options.optional` / `Options.withDefault` do not help, as they only
+ *   catch a `MissingValue` while `atLeast` fails with `InvalidValue`;
+ * - `acme renew --only --force`: the next argument is taken as the value whatever it is
+ *   (`only = ["--force"]`, and `force` stays false).
+ */
 const bareOnly = (argv: ReadonlyArray<string>): boolean =>
   argv.some((argument, index) => argument === "--only" && (argv[index + 1]?.startsWith("-") ?? true))
 
@@ -40,8 +52,8 @@ export const renew = Command.make(
   { ...Common.common, only, force, dryRun },
   (options) =>
     Effect.gen(function*() {
-      // @effect/cli parses `--only` without a name like no `--only` at all; that must not mean "all of
-      // them", so the command line itself is checked
+      // @effect/cli parses `--only` without a name like no `--only` at all (see bareOnly); that must
+      // not mean "all of them", so the command line itself is checked
       if (bareOnly(process.argv)) {
         return yield* new CliError.UsageError({ message: "--only needs a certificate name", hint: "acme renew --only NAME" })
       }
@@ -49,7 +61,9 @@ export const renew = Command.make(
       const selected = Option.getOrElse(options.only, (): ReadonlyArray<string> => [])
       yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")
       const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected }).pipe(
-        Effect.provide(Layers.pipeline(loaded))
+        Effect.provide(Layers.pipeline(loaded)),
+        // spans to $OTEL_EXPORTER_OTLP_ENDPOINT when it is set (flushed before the command ends)
+        Effect.provide(Tracing.layerFromEnv({ serviceName: "acme", serviceVersion: version }))
       )
       yield* Common.finish(report, options.json)
     }).pipe(Output.withVerbosity(options.verbose))
