@@ -8,7 +8,7 @@
 import { FaultProxy } from "@acme/testing"
 import { RenewalState, Reporter } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
-import { Clock, Effect, Option, TestContext } from "effect"
+import { Clock, Effect, Option, TestClock, TestContext } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { contents, expectLiveValid, proxiedPipeline, renewAt, storageFolder, temporaryFiles } from "./support/faults.js"
@@ -28,6 +28,8 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("the ru
       const first = yield* renewAt(root, certificates, { renewal, horizon: 60_000 })
       expect(first.certificates[0]?.action).toBe("renewed")
       const before = contents(root)
+      // the runs are apart in time, as they are outside a test (a run id starts with its start time)
+      yield* TestClock.adjust("1 minute")
 
       // a slow CA: the authorizations are valid, the order stays pending
       yield* proxy.inject({
@@ -51,10 +53,9 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("the ru
       expect(temporaryFiles(root)).toEqual([])
 
       // checkpointed where it stopped: the next run resumes the same run and the same order
-      const checkpoints = fs.readdirSync(path.join(root, "runs")).sort()
-      const saved = Option.getOrThrow(
-        RenewalState.decode(fs.readFileSync(path.join(root, "runs", checkpoints.at(-1) ?? ""), "utf8"))
-      )
+      const checkpointOf = (runId: string) =>
+        Option.getOrThrow(RenewalState.decode(fs.readFileSync(path.join(root, "runs", `${runId}.json`), "utf8")))
+      const saved = checkpointOf(report.runId)
       expect(saved.runId).toBe(report.runId)
       expect(saved.phase).toBe("renew")
       const order = Option.getOrThrow(RenewalState.bucket(saved, name)).order?.url
@@ -64,12 +65,7 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("the ru
       expect(again.certificates[0]?.action, again.certificates[0]?.reason).toBe("renewed")
       expect(again.stopped).toBeUndefined()
       expect(expectLiveValid(root, name, domain)).toBe(again.certificates[0]?.serial)
-      const resumed = Option.getOrThrow(RenewalState.bucket(
-        Option.getOrThrow(RenewalState.decode(
-          fs.readFileSync(path.join(root, "runs", fs.readdirSync(path.join(root, "runs")).sort().at(-1) ?? ""), "utf8")
-        )),
-        name
-      ))
+      const resumed = Option.getOrThrow(RenewalState.bucket(checkpointOf(again.runId), name))
       expect(resumed.order?.url).toBe(order)
     }).pipe(Effect.provide(TestContext.TestContext)))
 })
