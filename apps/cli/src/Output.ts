@@ -309,6 +309,8 @@ export const plannerLine = (planner: Reporter.RunReport["planner"]): string | un
  */
 export const reportLines = (report: Reporter.RunReport, now: DateTime.Utc): Array<string> => {
   const nameWidth = Math.max(4, ...report.certificates.map((c) => c.name.length))
+  // "postponed" is one letter longer than the other actions: the columns stay aligned
+  const actionWidth = Math.max(8, ...report.certificates.map((c) => c.action.length))
   const out = report.certificates.map((certificate) => {
     const parts = [certificate.reason]
     if (certificate.notBefore !== undefined) parts.push(`next attempt not before ${humanTime(certificate.notBefore)}`)
@@ -323,7 +325,7 @@ export const reportLines = (report: Reporter.RunReport, now: DateTime.Utc): Arra
     if (certificate.action === "renewed" && certificate.paths !== undefined) {
       parts.push(`fullchain ${certificate.paths.fullchain}, key ${certificate.paths.privkey}`)
     }
-    return `${pad(certificate.action, 8)} ${pad(certificate.name, nameWidth)}  ${parts.join("; ")}`
+    return `${pad(certificate.action, actionWidth)} ${pad(certificate.name, nameWidth)}  ${parts.join("; ")}`
   })
   const count = (action: string) => report.certificates.filter((c) => c.action === action).length
   const postponed = count("postponed") > 0 ? `, ${count("postponed")} postponed` : ""
