@@ -105,5 +105,5 @@ layer(Env, { excludeTestServices: true, timeout: 240_000 })("acme renew against 
       } finally {
         template.remove()
       }
-    }))
+    }), 240_000) // six seeds of up to maxRunTime (15 s) each, real time, plus the first issuance
 })
