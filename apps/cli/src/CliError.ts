@@ -43,18 +43,28 @@ export class UsageError extends Data.TaggedError("UsageError")<{
 }> {}
 
 /**
- * A run finished, its report is printed, and some certificates failed: exit code 1.
+ * A run finished, its report is printed, and some certificates failed or were postponed to the next
+ * run (or the run stopped at its time budget): exit code 1.
  *
  * @since 0.1.0
  * @category errors
  */
 export class CertificatesFailed extends Data.TaggedError("CertificatesFailed")<{
   readonly failed: ReadonlyArray<string>
+  readonly postponed?: ReadonlyArray<string> | undefined
   readonly total: number
 }> {
   override get message(): string {
-    const names = this.failed.join(", ")
-    return `${this.failed.length} of ${this.total} certificate${this.total === 1 ? "" : "s"} failed (${names}); the report says why`
+    const postponed = this.postponed ?? []
+    const of = `${this.total} certificate${this.total === 1 ? "" : "s"}`
+    const failed = `${this.failed.length} of ${of} failed (${this.failed.join(", ")})`
+    const later = `${postponed.length} of ${of} postponed to the next run (${postponed.join(", ")})`
+    if (postponed.length === 0) {
+      return this.failed.length === 0
+        ? "the run stopped at its time budget before every certificate was done; the report says what is left"
+        : `${failed}; the report says why`
+    }
+    return `${this.failed.length === 0 ? later : `${failed}, ${later}`}; the report says why`
   }
 }
 

@@ -97,7 +97,7 @@ export const checkNames = (
 
 /**
  * Prints a run's report (JSON or lines), then fails with `CertificatesFailed` when a certificate
- * failed (exit code 1).
+ * failed or was postponed, or the run stopped at its time budget (exit code 1).
  *
  * @since 0.1.0
  * @category output
@@ -112,6 +112,7 @@ export const finish = (
     if (Reporter.hasFailures(report)) {
       return yield* new CertificatesFailed({
         failed: report.certificates.filter((c) => c.action === "failed").map((c) => c.name),
+        postponed: report.certificates.filter((c) => c.action === "postponed").map((c) => c.name),
         total: report.certificates.length
       })
     }

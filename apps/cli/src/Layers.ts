@@ -127,6 +127,8 @@ const protocolWithoutHttp = (
   Layer.mergeAll(
     AcmeProtocol.layer({
       directoryUrl: RenewalConfig.directoryUrl(loaded.settings.config.ca),
+      requestTimeout: loaded.settings.config.ca.requestTimeout,
+      maxBodyBytes: loaded.settings.config.ca.maxBodyBytes,
       userAgent: `acme-effect/${version} (cli)`
     }),
     providers(loaded, options),

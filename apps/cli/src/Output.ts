@@ -309,8 +309,12 @@ export const plannerLine = (planner: Reporter.RunReport["planner"]): string | un
  */
 export const reportLines = (report: Reporter.RunReport, now: DateTime.Utc): Array<string> => {
   const nameWidth = Math.max(4, ...report.certificates.map((c) => c.name.length))
+  // "postponed" is one letter longer than the other actions: the columns stay aligned
+  const actionWidth = Math.max(8, ...report.certificates.map((c) => c.action.length))
   const out = report.certificates.map((certificate) => {
     const parts = [certificate.reason]
+    if (certificate.notBefore !== undefined) parts.push(`next attempt not before ${humanTime(certificate.notBefore)}`)
+    if (certificate.replaced !== undefined) parts.push(`ARI replacement (replaces ${certificate.replaced})`)
     if (certificate.serial !== undefined) parts.push(`serial ${certificate.serial}`)
     if (certificate.notAfter !== undefined) {
       const days = daysUntil(now, certificate.notAfter)
@@ -321,17 +325,19 @@ export const reportLines = (report: Reporter.RunReport, now: DateTime.Utc): Arra
     if (certificate.action === "renewed" && certificate.paths !== undefined) {
       parts.push(`fullchain ${certificate.paths.fullchain}, key ${certificate.paths.privkey}`)
     }
-    return `${pad(certificate.action, 8)} ${pad(certificate.name, nameWidth)}  ${parts.join("; ")}`
+    return `${pad(certificate.action, actionWidth)} ${pad(certificate.name, nameWidth)}  ${parts.join("; ")}`
   })
   const count = (action: string) => report.certificates.filter((c) => c.action === action).length
+  const postponed = count("postponed") > 0 ? `, ${count("postponed")} postponed` : ""
   const totals = report.command === "revoke"
     ? `${count("revoked")} revoked, ${count("failed")} failed`
-    : `${count("renewed")} renewed, ${count("skipped")} skipped, ${count("failed")} failed`
+    : `${count("renewed")} renewed, ${count("skipped")} skipped, ${count("failed")} failed${postponed}`
   const notes = [
     report.dryRun ? "dry run: nothing was changed" : undefined,
     report.resumed ? `resumed run ${report.runId}` : undefined
   ].filter((note) => note !== undefined)
   out.push(`${totals}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`)
+  if (report.stopped !== undefined) out.push(`stopped: ${report.stopped}`)
   const planner = plannerLine(report.planner)
   if (planner !== undefined) out.push(planner)
   if (report.summary !== undefined) out.push("", report.summary)

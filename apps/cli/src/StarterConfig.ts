@@ -70,9 +70,11 @@ storage:
 #     left, or when the CA's renewal window (ARI) says so.
 #   maxAttempts: attempts per certificate and run, the first included (1 to 20). Default: 5.
 #   maxWait: the longest single wait between attempts ("90 seconds", "10 minutes", "1 hour"). A CA
-#     that asks for a longer wait ends the run for that certificate; the next run tries again.
+#     that asks for a longer wait postpones that certificate; the next run tries again.
 #     Default: 1 hour.
-${optional("", "renewal:\n  daysBefore: 30\n  maxAttempts: 5\n  maxWait: 1 hour")}
+#   maxRunTime: how long a whole run may take; then what is left is postponed, and the next run
+#     goes on where it stopped. Default: 30 minutes.
+${optional("", "renewal:\n  daysBefore: 30\n  maxAttempts: 5\n  maxWait: 1 hour\n  maxRunTime: 30 minutes")}
 
 # The certificates to keep valid.
 #   name: the folder live/<name>/ and what --only and --name refer to: 1 to 64 letters, digits,

@@ -2,7 +2,8 @@
  * The messages of a bad configuration, in process (fast): one line per file, naming the path of each
  * bad value and what to do. The examples in docs/configuration.md come from here.
  */
-import { Effect, Either } from "effect"
+import { Waits } from "@acme/sdk"
+import { Duration, Effect, Either } from "effect"
 import { describe, expect, it } from "vitest"
 import * as ConfigFile from "../src/ConfigFile.js"
 import * as Registry from "../src/Registry.js"
@@ -37,6 +38,43 @@ describe("ConfigFile.decode: the server section", () => {
     )
     expect(messageOf({ ...base, server: { interval: "10 seconds" } })).toContain("server.interval")
     expect(messageOf({ ...base, server: { port: 8555 } })).toContain("server.port")
+  })
+})
+
+describe("ConfigFile.decode: the bounds of a run", () => {
+  it("default to the SDK's named defaults (Waits), and take what the file says", () => {
+    const defaults = Either.getOrThrow(ConfigFile.decode("acme.yaml", base))
+    expect(Duration.equals(defaults.ca.requestTimeout, Waits.defaultRequestTimeout)).toBe(true)
+    expect(Duration.toSeconds(defaults.ca.requestTimeout)).toBe(30)
+    expect(defaults.ca.maxBodyBytes).toBe(Waits.defaultMaxBodyBytes)
+    expect(defaults.ca.maxBodyBytes).toBe(1024 * 1024)
+    expect(Duration.equals(defaults.renewal.maxRunTime, Waits.defaultMaxRunTime)).toBe(true)
+    expect(Duration.toMinutes(defaults.renewal.maxRunTime)).toBe(30)
+    expect(defaults.renewal.maxAttempts).toBe(Waits.defaultMaxAttempts)
+    expect(Duration.equals(defaults.renewal.maxWait, Waits.defaultMaxWait)).toBe(true)
+
+    const given = Either.getOrThrow(ConfigFile.decode("acme.yaml", {
+      ...base,
+      ca: { ...base.ca, requestTimeout: "5 seconds", maxBodyBytes: 65536 },
+      renewal: { maxRunTime: "10 minutes", maxAttempts: 2, maxWait: 90 }
+    }))
+    expect(Duration.toSeconds(given.ca.requestTimeout)).toBe(5)
+    expect(given.ca.maxBodyBytes).toBe(65536)
+    expect(Duration.toMinutes(given.renewal.maxRunTime)).toBe(10)
+    expect(given.renewal.maxAttempts).toBe(2)
+    expect(Duration.toSeconds(given.renewal.maxWait)).toBe(90)
+  })
+
+  it.each([
+    [{ ...base, ca: { ...base.ca, requestTimeout: "500 millis" } }, "ca.requestTimeout", "at least 1 second"],
+    [{ ...base, ca: { ...base.ca, maxBodyBytes: 1000 } }, "ca.maxBodyBytes", "from 16384 (16 KiB) to 67108864 (64 MiB)"],
+    [{ ...base, renewal: { maxRunTime: "never" } }, "renewal.maxRunTime", "is not a duration"],
+    [{ ...base, renewal: { maxAttempts: 0 } }, "renewal.maxAttempts", "acme.yaml: renewal.maxAttempts"]
+  ])("a bound out of range is one line naming it: %#", (data, key, text) => {
+    const message = messageOf(data)
+    expect(message).toContain(key)
+    expect(message).toContain(text)
+    expect(message).not.toContain("\n")
   })
 })
 
@@ -97,7 +135,7 @@ describe("ConfigFile.decode: messages", () => {
     [
       "a misspelt key",
       { ...base, renewal: { daysbefore: 30 } },
-      "acme.yaml: renewal.daysbefore: unknown key; the keys allowed here are daysBefore, maxAttempts, maxWait (check the spelling)"
+      "acme.yaml: renewal.daysbefore: unknown key; the keys allowed here are daysBefore, maxAttempts, maxWait, maxRunTime (check the spelling)"
     ],
     [
       "a missing section",

@@ -6,7 +6,11 @@ import type { Reporter } from "@acme/sdk"
 import { it as effectIt } from "@effect/vitest"
 import { DateTime, Effect } from "effect"
 import { describe, expect, it } from "vitest"
+import * as Common from "../src/Common.js"
 import * as Output from "../src/Output.js"
+
+/** an Output that keeps nothing */
+const silent = Output.make({ stdout: { write: () => {} }, stderr: { isTTY: false, columns: 80, write: () => {} } })
 
 /** an Output over two recording streams; `stderr` is a terminal when `isTTY` */
 const recording = (isTTY: boolean) => {
@@ -70,6 +74,48 @@ const report = (patch: Partial<Reporter.RunReport> = {}): Reporter.RunReport => 
 })
 
 describe("Output.reportLines", () => {
+  it("says which renewals were ARI replacements, which certificates were postponed and until when, and why the run stopped", () => {
+    const lines = Output.reportLines(
+      report({
+        certificates: [
+          {
+            name: "web",
+            domains: ["example.org"],
+            action: "renewed",
+            reason: "the CA's renewal window has begun",
+            replaced: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"
+          },
+          {
+            name: "mail",
+            domains: ["mail.example.org"],
+            action: "postponed",
+            reason: "rate limited at newOrder: the CA asks to wait 2h, more than renewal.maxWait (1h)",
+            notBefore: "2026-11-23T14:00:00.000Z"
+          }
+        ],
+        stopped: "reached renewal.maxRunTime (30m)"
+      }),
+      NOW
+    )
+    expect(lines).toEqual([
+      "renewed   web   the CA's renewal window has begun; ARI replacement (replaces aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE)",
+      "postponed mail  rate limited at newOrder: the CA asks to wait 2h, more than renewal.maxWait (1h); next attempt not before 2026-11-23 14:00 UTC",
+      "1 renewed, 0 skipped, 0 failed, 1 postponed",
+      "stopped: reached renewal.maxRunTime (30m)"
+    ])
+  })
+
+  it("a postponed certificate makes the run exit 1, with a message that says so", () => {
+    const postponed = report({
+      certificates: [{ name: "mail", domains: ["mail.example.org"], action: "postponed", reason: "rate limited" }]
+    })
+    const error = Effect.runSync(Effect.flip(Common.finish(postponed, true).pipe(Effect.provideService(Output.Output, silent))))
+    expect(error._tag).toBe("CertificatesFailed")
+    expect(error.message).toBe("1 of 1 certificate postponed to the next run (mail); the report says why")
+    expect(Effect.runSync(Effect.either(Common.finish(report(), true).pipe(Effect.provideService(Output.Output, silent))))._tag)
+      .toBe("Right")
+  })
+
   it("prints no planner line for the deterministic planner, and no summary without an LLM reporter", () => {
     expect(Output.reportLines(report(), NOW)).toEqual([
       "renewed  web   there is no certificate yet",

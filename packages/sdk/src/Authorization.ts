@@ -6,7 +6,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { ChallengeUnavailable } from "./AcmeError.js"
+import { AuthorizationFailed, ChallengeUnavailable } from "./AcmeError.js"
 import { Identifier } from "./Identifier.js"
 import { EmbeddedProblem } from "./Order.js"
 
@@ -120,4 +120,41 @@ export const selectChallenge = (
   return challenge !== undefined && isSupportedChallengeType(challenge.type)
     ? Effect.succeed({ ...challenge, type: challenge.type })
     : Effect.fail(new ChallengeUnavailable({ identifier: authorization.identifier.value, wanted: type, offered }))
+}
+
+/**
+ * Where an authorization stands: still `pending`, `valid`, or `failed` for good: it is in another
+ * final state (`invalid`, `deactivated`, `expired`, `revoked`), or one of its challenges is
+ * `invalid` (RFC 8555 §7.1.6: a failed challenge fails its authorization; a CA that leaves the
+ * authorization pending does not make the validation any less failed).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const outcome = (authorization: Authorization): "pending" | "valid" | "failed" =>
+  authorization.status === "valid"
+    ? "valid"
+    : authorization.status !== "pending" || authorization.challenges.some((challenge) => challenge.status === "invalid")
+    ? "failed"
+    : "pending"
+
+/**
+ * The error of a failed authorization (see {@link outcome}), with the failed challenge's own error
+ * and its subproblems.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const failure = (authorization: Authorization): AuthorizationFailed => {
+  const failed = authorization.challenges.find((challenge) => challenge.error !== undefined) ??
+    authorization.challenges.find((challenge) => challenge.status === "invalid")
+  return new AuthorizationFailed({
+    url: authorization.url,
+    identifier: authorization.identifier.value,
+    status: authorization.status === "pending" ? "pending, its challenge invalid" : authorization.status,
+    challengeType: failed?.type,
+    problemType: failed?.error?.type,
+    detail: failed?.error?.detail,
+    subproblems: failed?.error?.subproblems
+  })
 }

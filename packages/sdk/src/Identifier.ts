@@ -129,10 +129,13 @@ export const parseAll = (
 export const format = (identifier: Identifier): string => `${identifier.type}:${identifier.value}`
 
 /**
- * Whether two identifiers are the same (type and value, DNS names case-insensitively).
+ * Whether two identifiers are the same (type and value; DNS names case-insensitively, IPv6
+ * addresses however they are written).
  *
  * @since 0.1.0
  * @category combinators
  */
 export const equals = (a: Identifier, b: Identifier): boolean =>
-  a.type === b.type && (a.type === "dns" ? a.value.toLowerCase() === b.value.toLowerCase() : a.value === b.value)
+  a.type === b.type && (a.type === "dns"
+    ? a.value.toLowerCase() === b.value.toLowerCase()
+    : a.value === b.value || (canonicalIpv6(a.value) ?? a.value) === (canonicalIpv6(b.value) ?? b.value))

@@ -18,31 +18,38 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Duration from "effect/Duration"
 import * as Ref from "effect/Ref"
-import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import type { ChallengeSolver } from "./ChallengeSolver.js"
-import * as CrashPoint from "./CrashPoint.js"
 import type { Planner } from "./Planner.js"
 import { account } from "./Renewal/account.js"
 import { emit, newRunId } from "./Renewal/context.js"
 import { csr } from "./Renewal/csr.js"
 import { download } from "./Renewal/download.js"
 import { errorHandler } from "./Renewal/errorHandler.js"
-import { recordError, type StageError } from "./Renewal/failure.js"
 import { finalize } from "./Renewal/finalize.js"
 import { order } from "./Renewal/order.js"
 import { plan } from "./Renewal/plan.js"
 import { present } from "./Renewal/present.js"
 import { report } from "./Renewal/report.js"
+import {
+  checkpoint,
+  isWorkStage,
+  makeRun,
+  type Run,
+  runCertificate,
+  runStage,
+  stateOf,
+  updateState
+} from "./Renewal/runner.js"
 import { scan } from "./Renewal/scan.js"
 import { scheduler } from "./Renewal/scheduler.js"
-import type { Stage, Working } from "./Renewal/stage.js"
 import { store } from "./Renewal/store.js"
 import { verify } from "./Renewal/verify.js"
-import { directoryUrl as configuredDirectoryUrl, type RenewalSettings } from "./RenewalSettings.js"
+import { directoryUrl as configuredDirectoryUrl, RenewalSettings } from "./RenewalSettings.js"
 import * as RenewalState from "./RenewalState.js"
-import type { Reporter, RunReport } from "./Reporter.js"
+import { Reporter, type RunReport } from "./Reporter.js"
 import { Storage, type StorageError } from "./Storage.js"
 
 export {
@@ -126,60 +133,12 @@ export type Requirements =
   | Reporter
   | RenewalSettings
 
-/**
- * The stages of a certificate by name.
- *
- * @since 0.1.0
- * @category models
- */
-export const stages = { account, order, present, verify, csr, finalize, download, store } as const
+export {
+  /** @since 0.1.0 */
+  stages
+} from "./Renewal/runner.js"
 
 type State = RenewalState.State
-
-/**
- * What one run keeps in memory, made by `renew` and dropped with it (nothing outlives a call):
- *
- * - the state record as the stages change it, with the parsed chain between download and store
- *   (`Working`; the stages' signed calls keep their nonce and the directory in it, on failure too);
- * - the encoded buckets of its checkpoints, by identity. A stage changes only the current
- *   certificate's bucket and keeps the others as they are (the state is immutable), so each
- *   checkpoint encodes one bucket instead of all of them: without this, a run of N certificates would
- *   spend O(N²) in Schema encoding.
- */
-interface Run {
-  readonly working: Ref.Ref<Working>
-  readonly encoded: WeakMap<RenewalState.Bucket, string>
-}
-
-const stateOf = (run: Run): Effect.Effect<State> => Effect.map(Ref.get(run.working), (working) => working.state)
-
-const updateState = (run: Run, f: (state: State) => State): Effect.Effect<void> =>
-  Ref.update(run.working, (working) => ({ ...working, state: f(working.state) }))
-
-const encodeBucket = (run: Run, bucket: RenewalState.Bucket): string => {
-  const known = run.encoded.get(bucket)
-  if (known !== undefined) return known
-  const encoded = JSON.stringify(Schema.encodeSync(RenewalState.Bucket)(bucket))
-  run.encoded.set(bucket, encoded)
-  return encoded
-}
-
-/**
- * The state as checkpoint JSON: the same document `RenewalState.encode` gives (read back by
- * `RenewalState.decode`), written compactly and with each bucket encoded once (see `Run`).
- */
-const encodeCheckpoint = (run: Run, state: State): string => {
-  const { buckets: _none, ...head } = Schema.encodeSync(RenewalState.State)({ ...state, buckets: [] })
-  const text = JSON.stringify(head)
-  return `${text.slice(0, -1)},"buckets":[${state.buckets.map((bucket) => encodeBucket(run, bucket)).join(",")}]}`
-}
-
-/** Saves the state as a checkpoint (not in a dry run, which changes nothing). */
-const checkpoint = (run: Run): Effect.Effect<void, StorageError, Storage> =>
-  Effect.flatMap(stateOf(run), (state) =>
-    state.options.dryRun
-      ? Effect.void
-      : Effect.flatMap(Storage, (storage) => storage.saveCheckpoint(state.runId, encodeCheckpoint(run, state))))
 
 /**
  * Hands the nonce a finished certificate did not use to the next one, so that only the first
@@ -225,10 +184,13 @@ const resumable = (directoryUrl: string): Effect.Effect<Option.Option<State>, St
 export const start = (options: Options): Effect.Effect<State, StorageError, Storage | RenewalSettings> =>
   Effect.gen(function*() {
     const directoryUrl = yield* configuredDirectoryUrl
+    const now = yield* DateTime.now
+    const { maxRunTime } = (yield* RenewalSettings).config.renewal
     const fresh: State = {
       version: 1,
       runId: yield* newRunId,
-      startedAt: DateTime.formatIso(yield* DateTime.now),
+      startedAt: DateTime.formatIso(now),
+      deadline: DateTime.formatIso(DateTime.addDuration(now, maxRunTime)),
       directoryUrl,
       options: { force: options.force ?? false, dryRun: options.dryRun ?? false, only: options.only ?? [] },
       phase: "scan",
@@ -246,6 +208,8 @@ export const start = (options: Options): Effect.Effect<State, StorageError, Stor
     return {
       ...old,
       resumptions: old.resumptions + 1,
+      deadline: fresh.deadline,
+      stopped: undefined,
       directory: undefined,
       current: undefined,
       buckets: old.buckets.map((bucket) => ({
@@ -257,72 +221,57 @@ export const start = (options: Options): Effect.Effect<State, StorageError, Stor
     }
   })
 
-const isWorkStage = (stage: RenewalState.Stage): stage is keyof typeof stages => stage in stages
-
-/**
- * Runs one stage on the run's state: crash points around it, a span, progress events, and the
- * checkpoint after it.
- */
-const runStage = <E, R>(run: Run, name: string, stage: Stage<E, R>): Effect.Effect<void, E | StorageError, R | Storage> =>
+/** Scan, plan, and every certificate due, one after the other, up to the report. */
+const work = (run: Run): Effect.Effect<void, StorageError, Requirements> =>
   Effect.gen(function*() {
-    const state = yield* stateOf(run)
-    const certificate = state.current ?? "*"
-    const bucket = state.current === undefined ? Option.none() : RenewalState.bucket(state, state.current)
-    yield* CrashPoint.reach(`before:${name}`)
-    yield* emit({ _tag: "StageStarted", certificate, stage: name })
-    yield* stage.runOn(run.working).pipe(
-      Effect.withSpan(`Renewal.${name}`, {
-        attributes: {
-          "acme.certificate": certificate,
-          "acme.stage": name,
-          // 1 for the first try of the certificate's current stage, 2 after one failed attempt, ...
-          "acme.attempt": Option.match(bucket, { onNone: () => 1, onSome: (b) => b.attempts + 1 }),
-          "acme.directory": state.directoryUrl
-        }
-      })
-    )
-    yield* CrashPoint.reach(`done:${name}`)
-    yield* checkpoint(run)
-    yield* CrashPoint.reach(`after:${name}`)
-    yield* emit({ _tag: "StageFinished", certificate, stage: name })
-  })
-
-/** The stage a certificate is at, when it has work left. */
-const workLeft = (run: Run, name: string): Effect.Effect<Option.Option<keyof typeof stages>> =>
-  Effect.map(stateOf(run), (state) =>
-    Option.filter(
-      Option.map(RenewalState.bucket(state, name), (bucket) => bucket.stage),
-      isWorkStage
-    ))
-
-/**
- * All stages of one certificate, with the error handler and the scheduler between attempts. A
- * failed stage's error is recorded in the state it left (with the nonce of its failed call); when
- * only the checkpoint after it failed, that state already holds the stage's work.
- */
-const runCertificate = (
-  run: Run,
-  name: string
-): Effect.Effect<void, StorageError, Exclude<Requirements, Planner | Reporter>> =>
-  Effect.gen(function*() {
-    yield* updateState(run, (state) => ({ ...state, current: name }))
-    for (;;) {
-      const stage = yield* workLeft(run, name)
-      if (Option.isNone(stage)) return
-      const attempt = yield* Effect.either(runStage(run, stage.value, stages[stage.value]))
-      if (attempt._tag === "Right") continue
-      const failure: StageError = attempt.left
-      const at = DateTime.formatIso(yield* DateTime.now)
-      yield* updateState(run, (state) => recordError(state, failure, stage.value, at))
-      yield* runStage(run, "errorHandler", errorHandler)
-      if (Option.isNone(yield* workLeft(run, name))) return
-      yield* runStage(run, "scheduler", scheduler)
+    if ((yield* stateOf(run)).phase === "scan") yield* runStage(run, "scan", scan)
+    if ((yield* stateOf(run)).phase === "plan") yield* runStage(run, "plan", plan)
+    const planned = yield* stateOf(run)
+    if (planned.phase !== "renew") return
+    // the last certificate that finished with a nonce it did not use
+    let previous: string | undefined
+    for (const { name } of planned.buckets) {
+      yield* updateState(run, (state) => handOverNonce(state, previous, name))
+      yield* runCertificate(run, name)
+      if (Option.exists(RenewalState.bucket(yield* stateOf(run), name), (b) => b.nonce !== undefined)) previous = name
     }
+    yield* updateState(run, (state) => ({ ...state, phase: "report", current: undefined }))
+    yield* checkpoint(run)
   })
+
+/**
+ * The run reached `renewal.maxRunTime`: every certificate with work left is postponed (its bucket
+ * stays at its stage, so that the next run goes on from there) and the run says why it stopped.
+ */
+const stop = (state: State, budget: Duration.Duration): State => {
+  const limit = `renewal.maxRunTime (${Duration.format(budget)})`
+  return {
+    ...state,
+    current: undefined,
+    stopped: `the run reached its time budget, ${limit}; the next run goes on where it stopped`,
+    buckets: state.buckets.map((bucket) =>
+      isWorkStage(bucket.stage)
+        ? {
+          ...bucket,
+          result: {
+            action: "postponed",
+            reason: bucket.name === state.current
+              ? `the run reached ${limit} in the ${bucket.stage} stage; the next run goes on from there`
+              : `not reached within ${limit}; the next run goes on with it`
+          }
+        }
+        : bucket
+    )
+  }
+}
 
 /**
  * The renewal program: scan, plan, renew each certificate due, report. Resumes an unfinished run
  * of the same CA first, on its own.
+ *
+ * The whole run is bounded by `renewal.maxRunTime`: when it is reached, the work in progress is
+ * interrupted (challenge responses are cleaned up), the state is checkpointed as it is, so that
+ * the next run resumes it, and the report lists every certificate left as postponed (exit 1).
  *
  * @since 0.1.0
  * @category programs
@@ -332,7 +281,7 @@ export const renew = (
 ): Effect.Effect<RunReport, StorageError, Requirements> =>
   Effect.gen(function*() {
     const initial = yield* start(options)
-    const run: Run = { working: yield* Ref.make<Working>({ state: initial, chain: undefined }), encoded: new WeakMap() }
+    const run = yield* makeRun(initial)
     yield* Effect.annotateCurrentSpan({
       "acme.run": initial.runId,
       "acme.directory": initial.directoryUrl,
@@ -343,19 +292,14 @@ export const renew = (
     if (initial.resumptions > 0) {
       yield* Effect.logInfo(`resuming run ${initial.runId}, which was interrupted`)
     }
-    if ((yield* stateOf(run)).phase === "scan") yield* runStage(run, "scan", scan)
-    if ((yield* stateOf(run)).phase === "plan") yield* runStage(run, "plan", plan)
-    const planned = yield* stateOf(run)
-    if (planned.phase === "renew") {
-      // the last certificate that finished with a nonce it did not use
-      let previous: string | undefined
-      for (const { name } of planned.buckets) {
-        yield* updateState(run, (state) => handOverNonce(state, previous, name))
-        yield* runCertificate(run, name)
-        if (Option.exists(RenewalState.bucket(yield* stateOf(run), name), (b) => b.nonce !== undefined)) previous = name
-      }
-      yield* updateState(run, (state) => ({ ...state, phase: "report", current: undefined }))
+    const budget = (yield* RenewalSettings).config.renewal.maxRunTime
+    const finished = yield* Effect.timeoutOption(work(run), budget)
+    if (Option.isNone(finished)) {
+      yield* updateState(run, (state) => stop(state, budget))
       yield* checkpoint(run)
+      const stopped = yield* stateOf(run)
+      yield* Effect.logWarning(stopped.stopped ?? "")
+      return yield* Effect.flatMap(Reporter, (reporter) => reporter.summarize(stopped))
     }
     const [summary, done] = yield* report(yield* stateOf(run))
     yield* Ref.set(run.working, { state: done, chain: undefined })

@@ -215,53 +215,6 @@ export const CertificateSpec = Schema.Struct({
  */
 export type CertificateSpec = typeof CertificateSpec.Type
 
-/**
- * The CA. Which TLS roots to trust for the CA's own HTTPS is not said here but by the `HttpClient`
- * Layer the `AcmeProtocol` uses (`NodeAcmeHttpClient.layer({ trust })` from `@acme/platform-node`;
- * the `acme` command's configuration file has `ca.trust` for it).
- *
- * @since 0.1.0
- * @category schemas
- */
-export const CaConfig = Schema.Struct({
-  /** a directory URL, or a preset name (see `CaPreset`): letsencrypt, zerossl, google, ... */
-  directory: Schema.String.pipe(
-    Schema.filter((d) =>
-      d in presets || /^https?:\/\//.test(d) && URL.canParse(d) ||
-      `"${d}" is neither a directory URL (https://...) nor a preset (${Object.keys(presets).join(", ")})`
-    )
-  ),
-  /** check the configuration against this preset's constraints while using the `directory` URL */
-  preset: Schema.optional(
-    Schema.String.pipe(
-      Schema.filter((p) => p in presets || `"${p}" is not a preset: use one of ${Object.keys(presets).join(", ")}`)
-    )
-  ),
-  /** External Account Binding credentials from the CA */
-  eab: Schema.optional(Schema.Struct({ kid: SecretSource, hmacKey: SecretSource })),
-  /** the default for every certificate's preferredChain */
-  preferredChain: Schema.optional(Schema.String)
-})
-
-/**
- * @since 0.1.0
- * @category schemas
- */
-export const AccountConfig = Schema.Struct({
-  email: Schema.optional(
-    Schema.String.pipe(Schema.pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: () => "expected an e-mail address" }))
-  ),
-  /** the account key's algorithm when one is created */
-  key: Schema.optionalWith(Schema.Literal("ES256", "ES384", "RS256"), { default: () => "ES256" as const }),
-  /** several accounts at one CA are told apart by name */
-  name: Schema.optionalWith(
-    Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/, { message: () => "letters, digits, _ and - only" })),
-    { default: () => "default" }
-  ),
-  /** agree to the CA's terms of service when creating the account */
-  agreeToTerms: Schema.optionalWith(Schema.Boolean, { default: () => true })
-})
-
 const unitMillis: { readonly [unit: string]: number } = {
   milli: 1,
   second: 1000,
@@ -297,6 +250,65 @@ export const DurationText = Schema.transformOrFail(
 )
 
 /**
+ * The CA. Which TLS roots to trust for the CA's own HTTPS is not said here but by the `HttpClient`
+ * Layer the `AcmeProtocol` uses (`NodeAcmeHttpClient.layer({ trust })` from `@acme/platform-node`;
+ * the `acme` command's configuration file has `ca.trust` for it).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CaConfig = Schema.Struct({
+  /** a directory URL, or a preset name (see `CaPreset`): letsencrypt, zerossl, google, ... */
+  directory: Schema.String.pipe(
+    Schema.filter((d) =>
+      d in presets || /^https?:\/\//.test(d) && URL.canParse(d) ||
+      `"${d}" is neither a directory URL (https://...) nor a preset (${Object.keys(presets).join(", ")})`
+    )
+  ),
+  /** check the configuration against this preset's constraints while using the `directory` URL */
+  preset: Schema.optional(
+    Schema.String.pipe(
+      Schema.filter((p) => p in presets || `"${p}" is not a preset: use one of ${Object.keys(presets).join(", ")}`)
+    )
+  ),
+  /** External Account Binding credentials from the CA */
+  eab: Schema.optional(Schema.Struct({ kid: SecretSource, hmacKey: SecretSource })),
+  /** the default for every certificate's preferredChain */
+  preferredChain: Schema.optional(Schema.String),
+  /** how long one HTTP exchange with the CA may take, body included */
+  requestTimeout: Schema.optionalWith(
+    DurationText.pipe(Schema.filter((d) => Duration.toMillis(d) >= 1000 || "a request timeout of at least 1 second")),
+    { default: () => Waits.defaultRequestTimeout }
+  ),
+  /** the largest answer body accepted from the CA, in bytes */
+  maxBodyBytes: Schema.optionalWith(
+    Schema.Int.pipe(
+      Schema.between(16 * 1024, 64 * 1024 * 1024, { message: () => "a number of bytes from 16384 (16 KiB) to 67108864 (64 MiB)" })
+    ),
+    { default: () => Waits.defaultMaxBodyBytes }
+  )
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AccountConfig = Schema.Struct({
+  email: Schema.optional(
+    Schema.String.pipe(Schema.pattern(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: () => "expected an e-mail address" }))
+  ),
+  /** the account key's algorithm when one is created */
+  key: Schema.optionalWith(Schema.Literal("ES256", "ES384", "RS256"), { default: () => "ES256" as const }),
+  /** several accounts at one CA are told apart by name */
+  name: Schema.optionalWith(
+    Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/, { message: () => "letters, digits, _ and - only" })),
+    { default: () => "default" }
+  ),
+  /** agree to the CA's terms of service when creating the account */
+  agreeToTerms: Schema.optionalWith(Schema.Boolean, { default: () => true })
+})
+
+/**
  * @since 0.1.0
  * @category schemas
  */
@@ -305,8 +317,13 @@ export const RenewalSettings = Schema.Struct({
   daysBefore: Schema.optional(Schema.Number.pipe(Schema.positive())),
   /** attempts per certificate and run, the first included */
   maxAttempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 20)), { default: () => Waits.defaultMaxAttempts }),
-  /** the longest single wait between attempts; a CA asking for more ends the run for that certificate */
-  maxWait: Schema.optionalWith(DurationText, { default: () => Waits.defaultMaxWait })
+  /** the longest single wait between attempts; a CA asking for more postpones the certificate to the next run */
+  maxWait: Schema.optionalWith(DurationText, { default: () => Waits.defaultMaxWait }),
+  /** how long a whole run may take; then it is checkpointed and what is left is postponed to the next run */
+  maxRunTime: Schema.optionalWith(
+    DurationText.pipe(Schema.filter((d) => Duration.toMillis(d) >= 1000 || "a run time of at least 1 second")),
+    { default: () => Waits.defaultMaxRunTime }
+  )
 })
 
 /**

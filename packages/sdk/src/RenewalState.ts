@@ -247,8 +247,13 @@ export const Paths = Schema.Struct({
  * @category schemas
  */
 export const Result = Schema.Struct({
-  action: Schema.Literal("renewed", "skipped", "failed"),
+  /** `postponed`: left to the next run (the CA asked to wait longer than allowed, or the run ran out of time) */
+  action: Schema.Literal("renewed", "skipped", "failed", "postponed"),
   reason: Schema.String,
+  /** for a postponed certificate, when the next attempt may come (the CA's Retry-After), when known */
+  notBefore: Schema.optional(Schema.String),
+  /** the ARI CertID of the certificate this renewal replaced (sent as `replaces` and accepted) */
+  replaced: Schema.optional(Schema.String),
   serialNumber: Schema.optional(Schema.String),
   notAfter: Schema.optional(Schema.String),
   paths: Schema.optional(Paths)
@@ -327,6 +332,10 @@ export const State = Schema.Struct({
   phase: Phase,
   /** how many times this run was resumed after an interruption */
   resumptions: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  /** when this run (or this resumption of it) must stop: its start plus `renewal.maxRunTime` */
+  deadline: Schema.optional(Schema.String),
+  /** why the run stopped before every certificate was done (it reached `renewal.maxRunTime`) */
+  stopped: Schema.optional(Schema.String),
   directory: Schema.optional(Directory),
   /** the certificate whose stages run now */
   current: Schema.optional(Schema.String),

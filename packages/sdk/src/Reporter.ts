@@ -18,8 +18,13 @@ import { Paths, PlannerOutcome, type State } from "./RenewalState.js"
 export const CertificateReport = Schema.Struct({
   name: Schema.String,
   domains: Schema.Array(Schema.String),
-  action: Schema.Literal("renewed", "skipped", "failed", "revoked"),
+  /** `postponed`: left to the next run; the run exits 1 all the same */
+  action: Schema.Literal("renewed", "skipped", "failed", "revoked", "postponed"),
   reason: Schema.String,
+  /** for a postponed certificate, when the next attempt may come (the time the CA gave), when known */
+  notBefore: Schema.optional(Schema.String),
+  /** for a renewal, the ARI CertID of the certificate it replaced: the order carried `replaces` (RFC 9773 §5) */
+  replaced: Schema.optional(Schema.String),
   serial: Schema.optional(Schema.String),
   notAfter: Schema.optional(Schema.String),
   paths: Schema.optional(Paths),
@@ -49,6 +54,8 @@ export const RunReport = Schema.Struct({
   /** how the plan was made: the planner, and what the guards in front of an LLM planner did */
   planner: Schema.optional(PlannerOutcome),
   certificates: Schema.Array(CertificateReport),
+  /** why the run stopped before every certificate was done (its time budget, `renewal.maxRunTime`); the next run goes on */
+  stopped: Schema.optional(Schema.String),
   /** a prose summary by an LLM reporter, when one is configured and answered; advisory */
   summary: Schema.optional(Schema.String)
 })
@@ -87,6 +94,7 @@ export const fromState = (state: State): RunReport => ({
   resumed: state.resumptions > 0,
   dryRun: state.options.dryRun,
   planner: state.planner,
+  stopped: state.stopped,
   certificates: state.buckets.map((bucket): CertificateReport => {
     const result = bucket.result
     const failed = result?.action === "failed" || bucket.stage === "failed"
@@ -95,6 +103,8 @@ export const fromState = (state: State): RunReport => ({
       domains: bucket.identifiers.map((identifier) => identifier.value),
       action: result?.action ?? (failed ? "failed" : "skipped"),
       reason: result?.reason ?? bucket.lastError?.message ?? "not processed",
+      notBefore: result?.notBefore,
+      replaced: result?.replaced,
       serial: result?.serialNumber,
       notAfter: result?.notAfter,
       paths: result?.paths,
@@ -124,9 +134,11 @@ export const make: Service = {
 export const layer: Layer.Layer<Reporter> = Layer.succeed(Reporter, make)
 
 /**
- * Whether a report has a failed certificate (exit code 1).
+ * Whether a report has a failed or postponed certificate, or the run stopped before it was done
+ * (exit code 1).
  *
  * @since 0.1.0
  * @category guards
  */
-export const hasFailures = (report: RunReport): boolean => report.certificates.some((c) => c.action === "failed")
+export const hasFailures = (report: RunReport): boolean =>
+  report.stopped !== undefined || report.certificates.some((c) => c.action === "failed" || c.action === "postponed")

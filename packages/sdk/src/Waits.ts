@@ -66,9 +66,11 @@ export interface PollStep {
 }
 
 /**
- * The poll schedule: waits grow from `interval` by half each time up to `maxInterval`, a
- * `Retry-After` from the CA replaces the computed wait, and polling stops when the resource is done
- * or when the next wait would end after `deadline` (Clock milliseconds). Its output is the last step.
+ * The poll schedule: waits grow from `interval` by half each time up to `maxInterval`, a longer
+ * `Retry-After` from the CA wins (a shorter one, `0` included, never makes polling faster than the
+ * schedule: no answer of a CA can turn polling into a tight loop), and polling stops when the
+ * resource is done or when the next wait would end after `deadline` (Clock milliseconds). Its
+ * output is the last step.
  *
  * @since 0.1.0
  * @category schedules
@@ -78,8 +80,10 @@ export const poll = <A extends PollStep>(options: {
   readonly maxInterval: Duration.Duration
   readonly deadline: number
 }): Schedule.Schedule<A, A> => {
-  const wait = (backoff: Duration.Duration, step: A): Duration.Duration =>
-    step.retryAfter ?? Duration.min(backoff, options.maxInterval)
+  const wait = (backoff: Duration.Duration, step: A): Duration.Duration => {
+    const computed = Duration.min(backoff, options.maxInterval)
+    return step.retryAfter !== undefined ? Duration.max(step.retryAfter, computed) : computed
+  }
   return Schedule.exponential(options.interval, 1.5).pipe(
     Schedule.intersect(Schedule.identity<A>()),
     Schedule.whileOutput(([backoff, step]) =>
@@ -214,6 +218,37 @@ export const nextRetryDelay = (
     Schedule.run(policy, 0, Array.from({ length: attempts + 1 }, () => failure)),
     (delays) => Chunk.size(delays) === attempts + 1 ? Chunk.get(delays, attempts - 1) : Option.none()
   )
+
+// -- bounds of one exchange and of a run --------------------------------------------------------
+
+/**
+ * How long one HTTP exchange with the CA may take, body included (`ca.requestTimeout`; the
+ * `AcmeProtocol` option `requestTimeout`). Not a wait: the bound on a single request.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultRequestTimeout: Duration.Duration = Duration.seconds(30)
+
+/**
+ * The largest answer body accepted from the CA, in bytes (`ca.maxBodyBytes`; the `AcmeProtocol`
+ * option `maxBodyBytes`): 1 MiB, far above any ACME resource or certificate chain.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultMaxBodyBytes = 1024 * 1024
+
+/**
+ * How long one renewal run may take in all (`renewal.maxRunTime`), counted from its start. When it
+ * is reached, the certificate being worked on is interrupted, the run is checkpointed (the next
+ * run goes on from there) and every certificate left is reported as postponed; a retry wait that
+ * would end after it postpones its certificate at once.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultMaxRunTime: Duration.Duration = Duration.minutes(30)
 
 // -- dns-01 -----------------------------------------------------------------------------------------
 

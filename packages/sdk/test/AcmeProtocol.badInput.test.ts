@@ -1,5 +1,5 @@
 import * as net from "node:net"
-import { AcmeProtocol, Authorization } from "@acme/sdk"
+import { AcmeError, AcmeProtocol, Authorization } from "@acme/sdk"
 import { NodeHttpClient } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, TestClock } from "effect"
@@ -146,6 +146,114 @@ describe("bad input from the CA gets a typed error", () => {
       expect(b._tag === "InvalidResponse" && b.reason).toBe("InsecureUrl")
       // and nothing was sent to the insecure URL
       expect((yield* fromLocation.requests).some((r) => r.url.startsWith("http:"))).toBe(false)
+    }))
+
+  it.effect("a link to another origin (host or port) is refused as ForeignUrl, and nothing is sent there", () =>
+    Effect.gen(function*() {
+      for (const foreign of ["https://elsewhere.test/nonce", "https://ca.test:8443/nonce", "https://CA.test.evil/nonce"]) {
+        const { acme, requests } = yield* fakeCa(() => json({ ...directoryBody, newNonce: foreign }))
+        const error = yield* Effect.flip(acme.directory)
+        expect(error._tag === "InvalidResponse" && error.reason, foreign).toBe("ForeignUrl")
+        expect(error.message).toContain(foreign)
+        expect(error.message).toMatch(/; requests go to the CA's own origin only; check the directory URL$/)
+        expect((yield* requests).map((r) => r.url)).toEqual([`${BASE}/directory`])
+      }
+      // the same origin written differently (default port, case) is the same origin
+      const same = yield* fakeCa(() => json({ ...directoryBody, newNonce: "https://CA.test:443/nonce" }))
+      expect((yield* same.acme.directory).newNonce).toBe("https://CA.test:443/nonce")
+    }))
+
+  it.effect("badNonce answers without a Replay-Nonce: one fresh nonce, then a typed error, not 40 retries", () =>
+    Effect.gen(function*() {
+      const { acme, requests } = yield* fakeCa(withBasics(() =>
+        new Response(JSON.stringify({ type: "urn:ietf:params:acme:error:badNonce", detail: "stale" }), {
+          status: 400,
+          headers: { "content-type": "application/problem+json" }
+        })
+      ))
+      const error = yield* Effect.flip(acme.getAccount({ nonce: someNonce, account: yield* accountRef }))
+      expect(error._tag === "InvalidResponse" && error.reason).toBe("ContradictsProtocol")
+      expect(error.message).toContain("RFC 8555 §6.5")
+      expect((yield* requests).filter((r) => r.method === "POST")).toHaveLength(2)
+      expect((yield* requests).filter((r) => r.method === "HEAD")).toHaveLength(1)
+    }))
+
+  it.effect.each([
+    {
+      what: "an order valid without a certificate URL",
+      body: { status: "valid", identifiers: [{ type: "dns", value: "a.example.test" }], authorizations: [], finalize: `${BASE}/f/1` },
+      says: "is valid but has no certificate URL (RFC 8555 §7.1.3)"
+    },
+    {
+      what: "an order pending without authorizations",
+      body: { status: "pending", identifiers: [{ type: "dns", value: "a.example.test" }], authorizations: [], finalize: `${BASE}/f/1` },
+      says: "is pending but lists no authorizations to complete"
+    },
+    {
+      what: "an order for other identifiers than asked",
+      body: {
+        status: "pending",
+        identifiers: [{ type: "dns", value: "b.example.test" }],
+        authorizations: [`${BASE}/authz/1`],
+        finalize: `${BASE}/f/1`
+      },
+      says: "is for b.example.test, not for a.example.test as asked"
+    },
+    {
+      what: "an order without finalize",
+      body: { status: "ready", identifiers: [{ type: "dns", value: "a.example.test" }], authorizations: [`${BASE}/authz/1`] },
+      says: "finalize"
+    }
+  ])("newOrder: $what is an InvalidResponse, final", ({ body, says }) =>
+    Effect.gen(function*() {
+      const { acme } = yield* fakeCa(withBasics(() => json(body, { status: 201, headers: { location: `${BASE}/order/1` } })))
+      const error = yield* Effect.flip(acme.newOrder({
+        directory: yield* acme.directory,
+        nonce: someNonce,
+        account: yield* accountRef,
+        order: { identifiers: [{ type: "dns", value: "a.example.test" }] }
+      }))
+      expect(error._tag).toBe("InvalidResponse")
+      expect(error.message).toContain(says)
+      expect(AcmeError.isRetryable(error)).toBe(false)
+    }))
+
+  it.effect("an authorization valid without a valid challenge contradicts the protocol; one listing none is pre-authorized", () =>
+    Effect.gen(function*() {
+      const authz = (challenges: ReadonlyArray<unknown>) =>
+        json({ identifier: { type: "dns", value: "a.example.test" }, status: "valid", challenges })
+      const pendingChallenge = { type: "http-01", url: `${BASE}/chall/1`, status: "pending", token: "t" }
+      const bad = yield* fakeCa(withBasics(() => authz([pendingChallenge])))
+      const error = yield* Effect.flip(bad.acme.getAuthorization({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/authz/1` }))
+      expect(error._tag === "InvalidResponse" && error.reason).toBe("ContradictsProtocol")
+      expect(error.message).toContain("is valid but none of its challenges is (RFC 8555 §7.1.4)")
+      const preAuthorized = yield* fakeCa(withBasics(() => authz([])))
+      const ok = yield* preAuthorized.acme.getAuthorization({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/authz/1` })
+      expect(ok.value.status).toBe("valid")
+    }))
+
+  it.effect("polling an authorization stops at once when its challenge failed, even if the CA leaves it pending", () =>
+    Effect.gen(function*() {
+      const failed = json({
+        identifier: { type: "dns", value: "a.example.test" },
+        status: "pending",
+        challenges: [{
+          type: "dns-01",
+          url: `${BASE}/chall/1`,
+          status: "invalid",
+          token: "t",
+          error: {
+            type: "urn:ietf:params:acme:error:dns",
+            detail: "no TXT record",
+            subproblems: [{ type: "urn:ietf:params:acme:error:dns", detail: "NXDOMAIN", identifier: { type: "dns", value: "a.example.test" } }]
+          }
+        }]
+      })
+      const { acme, requests } = yield* fakeCa(withBasics(() => failed))
+      const error = yield* Effect.flip(acme.pollAuthorization({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/authz/1` }))
+      expect(error._tag).toBe("AuthorizationFailed")
+      expect(error.message).toContain("validation of a.example.test by dns-01 failed (authorization pending, its challenge invalid): dns no TXT record (a.example.test: dns NXDOMAIN)")
+      expect((yield* requests).filter((r) => r.method === "POST")).toHaveLength(1)
     }))
 
   it.effect("an unknown challenge type decodes, and asking for a supported one is ChallengeUnavailable", () =>

@@ -19,19 +19,17 @@ const authz = (status: string, retryAfter?: string) =>
   )
 
 /**
- * Lets the forked poll run until it blocks on the (test) clock again. Signing is a real WebCrypto
- * promise, so this yields to the event loop for a moment; it does not advance Effect's clock.
- */
-/**
  * Lets the poll run (its requests are real async work) until it is done or asleep until a time
  * after the test clock's now: then the requests counted are all it will send before the clock moves.
+ * A request's own timeout is a sleep too: wake-ups more than an hour away are not taken for the
+ * poll's wait (the polls here give their requests a day).
  */
 const settle = (fiber: Fiber.Fiber<unknown, unknown>) =>
   Effect.gen(function*() {
     for (let round = 0; round < 1000; round++) {
       if (Option.isSome(yield* Fiber.poll(fiber))) return
       const now = yield* Clock.currentTimeMillis
-      if (Chunk.some(yield* TestClock.sleeps(), (wake) => wake > now)) return
+      if (Chunk.some(yield* TestClock.sleeps(), (wake) => wake > now && wake - now <= 3_600_000)) return
       yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 5)))
     }
   })
@@ -40,7 +38,9 @@ describe("polling waits through Clock and honours Retry-After", () => {
   it.effect("waits exactly as long as Retry-After says between polls", () =>
     Effect.gen(function*() {
       const answers = [authz("pending", "5"), authz("pending", "5"), authz("valid")]
-      const { acme, requests } = yield* fakeCa(withBasics((_, index) => answers[index] ?? authz("valid")))
+      const { acme, requests } = yield* fakeCa(withBasics((_, index) => answers[index] ?? authz("valid")), {
+        requestTimeout: "1 day"
+      })
       const account = yield* accountRef
       const fiber = yield* Effect.fork(acme.pollAuthorization({ nonce: someNonce, account, url: `${BASE}/authz/1` }))
       yield* settle(fiber)
@@ -62,7 +62,8 @@ describe("polling waits through Clock and honours Retry-After", () => {
     Effect.gen(function*() {
       const answers = [authz("pending"), authz("pending"), authz("pending"), authz("valid")]
       const { acme, requests } = yield* fakeCa(withBasics((_, index) => answers[index] ?? authz("valid")), {
-        pollInterval: "1 second"
+        pollInterval: "1 second",
+        requestTimeout: "1 day"
       })
       const fiber = yield* Effect.fork(
         acme.pollAuthorization({ nonce: someNonce, account: yield* accountRef, url: `${BASE}/authz/1` })

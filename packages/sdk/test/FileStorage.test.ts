@@ -121,6 +121,14 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       expect(yield* storage.listCertificates).toEqual(["example", "other.example"])
     }))
 
+  it.scoped("a certificate issued straight by a root: its empty chain.pem is written (found by the fuzz suite)", () =>
+    Effect.gen(function*() {
+      const { fs, storage } = yield* setup
+      const paths = yield* storage.saveCertificate({ ...certificate(1), chainPem: "" })
+      expect(yield* fs.readFileString(paths.chain)).toBe("")
+      expect(yield* fs.readFileString(paths.cert)).toBe("cert-v1\n")
+    }))
+
   it.scoped("layout: live/<name> is a relative symlink to archive/<name>/<n>; keys 0600, the rest readable", () =>
     Effect.gen(function*() {
       const { fs, path, root, storage } = yield* setup

@@ -28,4 +28,11 @@ describe("Identifier.parse", () => {
       const ids = yield* Identifier.parseAll(["b.example.org", "A.example.org", "b.example.org", "127.0.0.1"])
       expect(ids.map(Identifier.format)).toEqual(["dns:b.example.org", "dns:a.example.org", "ip:127.0.0.1"])
     }))
+
+  it("equals: DNS names in any case, IPv6 however written; never across types", () => {
+    expect(Identifier.equals(Identifier.dns("A.Example.org"), Identifier.dns("a.example.org"))).toBe(true)
+    expect(Identifier.equals(Identifier.ip("2001:DB8:0:0:0:0:0:1"), Identifier.ip("2001:db8::1"))).toBe(true)
+    expect(Identifier.equals(Identifier.ip("192.0.2.1"), Identifier.ip("192.0.2.10"))).toBe(false)
+    expect(Identifier.equals(Identifier.dns("192.0.2.1"), Identifier.ip("192.0.2.1"))).toBe(false)
+  })
 })

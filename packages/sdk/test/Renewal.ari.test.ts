@@ -65,6 +65,8 @@ describe.skipIf(requirement._tag !== "Run")(
             force: true
           })
           expect(report.certificates[0]?.action).toBe("renewed")
+          // the report says it was an ARI replacement, of which certificate
+          expect(report.certificates[0]?.replaced).toBe(old.metadata.certId)
           const sent = (yield* orderRequests).slice(before)
           expect(sent.map((r) => r.payload)).toEqual([
             { identifiers: [{ type: "dns", value: "ari-web.example.test" }], replaces: old.metadata.certId }
@@ -92,6 +94,8 @@ describe.skipIf(requirement._tag !== "Run")(
           const before = (yield* orderRequests).length
           const report = yield* renew(certificates, { force: true })
           expect(report.certificates[0]?.action).toBe("renewed")
+          // not an ARI replacement in the end, and the report does not say it was
+          expect(report.certificates[0]?.replaced).toBeUndefined()
           const sent = (yield* orderRequests).slice(before)
           // exactly two orders: with replaces (refused), then without
           expect(sent.map((r) => [r.status, hasReplaces(r.payload)])).toEqual([[status, true], [201, false]])

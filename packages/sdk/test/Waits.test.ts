@@ -50,7 +50,7 @@ describe("Waits", () => {
       expect(exit._tag === "Success" && exit.value.n).toBe(5)
     }))
 
-  it.effect("poll: a Retry-After replaces the computed wait, even beyond the longest one", () =>
+  it.effect("poll: a longer Retry-After wins over the computed wait, even beyond the longest one", () =>
     Effect.gen(function*() {
       const schedule = Waits.poll<Step>({
         interval: Waits.defaultPollInterval,
@@ -72,6 +72,26 @@ describe("Waits", () => {
         ["29999 millis", "1 milli"]
       )
       expect(seen).toEqual([1, 1, 2])
+    }))
+
+  it.effect("poll: a shorter Retry-After (0 included) never polls faster than the schedule: no tight loop", () =>
+    Effect.gen(function*() {
+      const schedule = Waits.poll<Step>({
+        interval: Duration.millis(200),
+        maxInterval: Duration.millis(400),
+        deadline: Duration.toMillis(Duration.minutes(1))
+      })
+      const { seen } = yield* attemptsOver(
+        (attempt) =>
+          Effect.repeat(
+            Effect.flatMap(attempt, (n) =>
+              Effect.map(Clock.currentTimeMillis, (at): Step => ({ n, done: n === 3, retryAfter: Duration.zero, at }))),
+            schedule
+          ),
+        // the schedule's own waits: 200, then 300 ms
+        ["199 millis", "1 milli", "299 millis", "1 milli"]
+      )
+      expect(seen).toEqual([1, 1, 2, 2, 3])
     }))
 
   it.effect("poll: stops before a wait that would end after the deadline (the caller reports PollTimeout)", () =>

@@ -1,9 +1,14 @@
 /**
  * A fault-injecting HTTPS proxy in front of the harness's Pebble: it terminates TLS with its own
  * throw-away certificate (trust `caBundle`), forwards every request to Pebble over HTTPS, and spoils
- * the answers to the requests a rule picks: a connection dropped in the middle of the body, a
- * 500/503 with `Retry-After`, malformed JSON, a wrong `Content-Type`, an oversized body, a redirect
- * to an `http://` URL.
+ * the answers to the requests a rule picks: a connection dropped in the middle of the body or reset
+ * before it, a 500/503 with `Retry-After`, another status, malformed JSON, a JSON body edited, headers
+ * edited, a wrong `Content-Type`, an oversized body, a redirect to an `http://` URL, URLs rewritten to
+ * another origin, a delay.
+ *
+ * In its seeded chaos mode ({@link Service.chaos}) it spoils answers at random, the same way for the
+ * same seed: the fuzz tests run the pipeline through it for hundreds of seeds. URLs it rewrites point
+ * at its `traps`, other origins that only record who comes: a client that follows one is caught.
  *
  * The `Host` header is passed on unchanged, so Pebble builds every URL it hands out (directory,
  * `Location`, `Link`, order and authorization URLs) with the proxy's address, and JWS `url` checks
@@ -29,11 +34,19 @@ import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { Agent } from "undici"
 import * as internal from "./internal/faultProxy.js"
-import type { Fault, Service } from "./internal/faultProxy.js"
+import type { AnswerHeaders, Fault, Service } from "./internal/faultProxy.js"
 import * as Pebble from "./Pebble.js"
 import type { PebbleError } from "./PebbleError.js"
 
-export type { Exchange, Fault, Rule, Service } from "./internal/faultProxy.js"
+export type {
+  AnswerHeaders,
+  ChaosOptions,
+  Exchange,
+  Fault,
+  Rule,
+  Service,
+  Trapped
+} from "./internal/faultProxy.js"
 
 /**
  * @since 0.1.0
@@ -88,6 +101,57 @@ export const redirect = (options: { readonly status?: number; readonly location?
   status: options.status ?? 301,
   location: options.location
 })
+
+/**
+ * The connection is destroyed before any answer; with `forward`, after the CA got the request and answered.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const reset = (options: { readonly forward?: boolean } = {}): Fault => ({
+  _tag: "Reset",
+  forward: options.forward ?? false
+})
+
+/**
+ * The CA's answer with another status code (the CA did the work; headers and body are kept).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const editStatus = (status: number): Fault => ({ _tag: "EditStatus", status })
+
+/**
+ * The CA's JSON answer edited (a body that is not JSON is passed as its text; a string result is sent as is).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const editJson = (edit: (body: unknown) => unknown): Fault => ({ _tag: "EditJson", edit })
+
+/**
+ * The CA's answer with its headers edited (lower-case names; a list for a header sent more than once).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const editHeaders = (edit: (headers: AnswerHeaders) => AnswerHeaders): Fault => ({ _tag: "EditHeaders", edit })
+
+/**
+ * The CA's answer with the proxy's origin replaced by `origin` in every header and the body.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const rewriteOrigin = (origin: string): Fault => ({ _tag: "RewriteOrigin", origin })
+
+/**
+ * The answer `millis` (real time) late, spoiled by `then` when given.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const delay = (millis: number, then?: Fault): Fault => ({ _tag: "Delay", millis, then })
 
 /**
  * @since 0.1.0

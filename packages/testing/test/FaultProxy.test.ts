@@ -1,6 +1,6 @@
 import { expect, layer } from "@effect/vitest"
 import { Effect, Either, Layer } from "effect"
-import type * as Http from "node:http"
+import * as Http from "node:http"
 import * as Https from "node:https"
 import { FaultProxy, Pebble } from "@acme/testing"
 
@@ -10,10 +10,11 @@ interface Answer {
   readonly body: string
 }
 
-/** One request over HTTPS trusting `ca`; fails with the socket error when the answer breaks off. */
+/** One request over HTTPS trusting `ca` (or plain HTTP); fails with the socket error when the answer breaks off. */
 const request = (ca: string, url: string, method = "GET") =>
   Effect.async<Answer, Error>((resume) => {
-    const outgoing = Https.request(url, { method, ca, agent: false }, (response) => {
+    const send = url.startsWith("http:") ? Http.request : Https.request
+    const outgoing = send(url, { method, ca, agent: false }, (response) => {
       const parts: Array<Buffer> = []
       response.on("data", (chunk: Buffer) => parts.push(chunk))
       response.on("error", (error) => resume(Effect.fail(error)))
@@ -138,5 +139,81 @@ layer(Env, { excludeTestServices: true })("FaultProxy in front of Pebble", (it) 
       expect(failed).toBeLessThan(48)
       expect(statuses.filter((s) => s !== 500 && s !== 200)).toEqual([])
       yield* proxy.clear
+    }))
+
+  it.effect("edits answers: status, JSON, headers, origin; resets and delays", () =>
+    Effect.gen(function*() {
+      const proxy = yield* FaultProxy.FaultProxy
+      yield* proxy.clear
+      const good = yield* request(proxy.caBundle, proxy.directoryUrl)
+
+      yield* proxy.inject({ path: "/dir", times: 1, fault: FaultProxy.editStatus(418) })
+      const teapot = yield* request(proxy.caBundle, proxy.directoryUrl)
+      expect([teapot.status, teapot.body]).toEqual([418, good.body])
+
+      yield* proxy.inject({
+        path: "/dir",
+        times: 1,
+        fault: FaultProxy.editJson((body) => ({ ...(body as object), newNonce: 42 }))
+      })
+      expect(JSON.parse((yield* request(proxy.caBundle, proxy.directoryUrl)).body).newNonce).toBe(42)
+
+      yield* proxy.inject({
+        method: "HEAD",
+        path: "/nonce-plz",
+        times: 1,
+        fault: FaultProxy.editHeaders((headers) => ({ ...headers, "replay-nonce": ["AAAA", "BBBB"] }))
+      })
+      const urls = JSON.parse(good.body)
+      expect((yield* request(proxy.caBundle, urls.newNonce, "HEAD")).headers["replay-nonce"]).toBe("AAAA, BBBB")
+
+      yield* proxy.inject({ path: "/dir", times: 1, fault: FaultProxy.rewriteOrigin("http://elsewhere.test:81") })
+      const moved = JSON.parse((yield* request(proxy.caBundle, proxy.directoryUrl)).body)
+      expect(moved.newNonce).toBe(String(urls.newNonce).replace(proxy.url, "http://elsewhere.test:81"))
+
+      yield* proxy.inject({ path: "/dir", times: 1, fault: FaultProxy.reset() })
+      expect(Either.isLeft(yield* Effect.either(request(proxy.caBundle, proxy.directoryUrl)))).toBe(true)
+
+      yield* proxy.inject({ path: "/dir", times: 1, fault: FaultProxy.delay(150, FaultProxy.editStatus(503)) })
+      const started = performance.now()
+      const late = yield* request(proxy.caBundle, proxy.directoryUrl)
+      expect(late.status).toBe(503)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(140)
+    }))
+
+  it.effect("records every request to another origin in its traps, and answers it 404", () =>
+    Effect.gen(function*() {
+      const proxy = yield* FaultProxy.FaultProxy
+      yield* proxy.clear
+      expect(proxy.traps).toHaveLength(3)
+      expect(proxy.traps).toContain(`https://localhost:${proxy.port}`)
+      const before = (yield* proxy.exchanges).length
+      for (const trap of proxy.traps) {
+        expect((yield* request(proxy.caBundle, `${trap}/order-plz`, "POST")).status).toBe(404)
+      }
+      expect((yield* proxy.trapped).map((t) => [t.origin, t.method, t.path])).toEqual(
+        proxy.traps.map((trap) => [trap, "POST", "/order-plz"])
+      )
+      // none of them reached the CA
+      expect((yield* proxy.exchanges).length).toBe(before)
+    }))
+
+  it.effect("chaos: the same seed spoils the same answers the same way; another seed others; rate 0 none", () =>
+    Effect.gen(function*() {
+      const proxy = yield* FaultProxy.FaultProxy
+      const sequence = (seed: number, rate?: number) =>
+        Effect.gen(function*() {
+          yield* proxy.clear
+          const seen = (yield* proxy.exchanges).length
+          yield* proxy.chaos({ seed, rate, paths: ["/dir"] })
+          for (let i = 0; i < 12; i++) yield* Effect.either(request(proxy.caBundle, proxy.directoryUrl))
+          yield* proxy.clear
+          return (yield* proxy.exchanges).slice(seen).map((e) => e.mutation ?? "-")
+        })
+      const first = yield* sequence(7, 0.5)
+      expect(first.filter((m) => m !== "-").length).toBeGreaterThan(0)
+      expect(yield* sequence(7, 0.5)).toEqual(first)
+      expect(yield* sequence(8, 0.5)).not.toEqual(first)
+      expect(yield* sequence(7, 0)).toEqual(Array.from({ length: 12 }, () => "-"))
     }))
 })

@@ -57,13 +57,22 @@ export class Progress extends Context.Reference<Progress>()("@acme/sdk/Renewal/P
 export const emit = (event: ProgressEvent): Effect.Effect<void> => Effect.flatMap(Progress, (p) => p.emit(event))
 
 /**
- * A failure of the pipeline itself (not of the CA, the storage or a challenge).
+ * A failure of the pipeline itself (not of the CA, the storage or a challenge). `StageReentered`:
+ * a stage succeeded without moving its certificate forward (see `Renewal/runner.ts`): retryable, as
+ * a new attempt after a wait.
  *
  * @since 0.1.0
  * @category errors
  */
 export class PipelineError extends Schema.TaggedError<PipelineError>("@acme/sdk/Renewal/PipelineError")("PipelineError", {
-  reason: Schema.Literal("ProfileUnavailable", "KeyMissing", "CertificateMismatch", "NotConfigured", "AccountMissing"),
+  reason: Schema.Literal(
+    "ProfileUnavailable",
+    "KeyMissing",
+    "CertificateMismatch",
+    "NotConfigured",
+    "AccountMissing",
+    "StageReentered"
+  ),
   certificate: Schema.String,
   description: Schema.String
 }) {

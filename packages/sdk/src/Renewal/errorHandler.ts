@@ -3,8 +3,10 @@
  * error in the bucket (`lastError`: its tag, message, whether it is retryable and the CA's
  * Retry-After); this stage counts the attempt and replays the retry Schedule (RetryPolicy) to learn
  * the next wait. It sets `retryNotBefore` and leaves the stage to run again, or ends the certificate
- * as failed: for a final error, after `renewal.maxAttempts` attempts, or when the CA asks to wait
- * longer than `renewal.maxWait`. It never sleeps (that is the scheduler's job) and sends nothing.
+ * for this run: failed for a final error or after `renewal.maxAttempts` attempts; postponed (with the
+ * time the next attempt may come) when the CA asks to wait longer than `renewal.maxWait`, or when the
+ * wait would end after the run's time budget (`renewal.maxRunTime`). It never sleeps (that is the
+ * scheduler's job) and sends nothing.
  *
  * @since 0.1.0
  */
@@ -36,7 +38,7 @@ export const formatWait = (wait: Duration.Duration): string => {
  * @since 0.1.0
  * @category stages
  */
-export const errorHandler: Stage.Stage<never, RenewalSettings | Storage> = Stage.make(({ bucket }) =>
+export const errorHandler: Stage.Stage<never, RenewalSettings | Storage> = Stage.make(({ bucket, state }) =>
   Effect.gen(function*() {
     const { renewal } = (yield* RenewalSettings).config
     const record = bucket.lastError
@@ -47,8 +49,14 @@ export const errorHandler: Stage.Stage<never, RenewalSettings | Storage> = Stage
       retryAfter: record.retryAfterMillis !== undefined ? Duration.millis(record.retryAfterMillis) : undefined
     })
     const now = yield* DateTime.now
+    const deadline = Option.getOrUndefined(Option.flatMap(Option.fromNullable(state.deadline), DateTime.make))
 
-    const fail = (reason: string): Effect.Effect<Stage.Changes, never, Storage> =>
+    /** ends the certificate for this run */
+    const finish = (
+      action: "failed" | "postponed",
+      reason: string,
+      notBefore?: string
+    ): Effect.Effect<Stage.Changes, never, Storage> =>
       Effect.gen(function*() {
         // the key written for an order that will not finish this run is of no use
         const key = bucket.certificateKey
@@ -57,26 +65,28 @@ export const errorHandler: Stage.Stage<never, RenewalSettings | Storage> = Stage
             Effect.catchAll((e) => Effect.logWarning(e.message))
           )
         }
-        yield* emit({ _tag: "CertificateFinished", certificate: bucket.name, action: "failed", reason })
+        yield* emit({ _tag: "CertificateFinished", certificate: bucket.name, action, reason })
         return {
           attempts,
           stage: "failed",
           retryNotBefore: undefined,
           certificateKey: key?._tag === "Pending" ? undefined : key,
-          result: { action: "failed", reason }
+          result: { action, reason, notBefore }
         }
       })
 
     if (Option.isNone(delay)) {
-      return yield* fail(`${record.message}${record.retryable ? ` (gave up after ${attempts} attempts)` : ""}`)
+      return yield* finish("failed", `${record.message}${record.retryable ? ` (gave up after ${attempts} attempts)` : ""}`)
     }
+    const until = DateTime.addDuration(now, delay.value)
+    const at = DateTime.formatIso(until)
     if (Duration.greaterThan(delay.value, renewal.maxWait)) {
-      const until = DateTime.formatIso(DateTime.addDuration(now, delay.value))
-      return yield* fail(
-        `${record.message} (the CA asks to wait until ${until}, longer than renewal.maxWait ${
-          formatWait(renewal.maxWait)
-        }; the next run tries again)`
-      )
+      const limit = `renewal.maxWait ${formatWait(renewal.maxWait)}`
+      return yield* finish("postponed", `${record.message} (next attempt not before ${at}, longer than ${limit}; the next run tries again)`, at)
+    }
+    if (deadline !== undefined && DateTime.greaterThan(until, deadline)) {
+      const limit = `renewal.maxRunTime ${formatWait(renewal.maxRunTime)}`
+      return yield* finish("postponed", `${record.message} (next attempt not before ${at}, after the run's time budget, ${limit}; the next run tries again)`, at)
     }
     const wait = formatWait(delay.value)
     yield* emit({
@@ -92,7 +102,7 @@ export const errorHandler: Stage.Stage<never, RenewalSettings | Storage> = Stage
     )
     return {
       attempts,
-      retryNotBefore: DateTime.formatIso(DateTime.addDuration(now, delay.value)),
+      retryNotBefore: at,
       // the challenge responses were cleaned up when verify failed: present them again first
       stage: bucket.stage === "verify" ? "present" : bucket.stage
     }

@@ -31,16 +31,19 @@ export const nonceOf = (error: ProtocolError): Nonce | undefined =>
 
 /**
  * Whether trying again later can help: for the CA's failures, rate limits, server errors, transport
- * failures, bad nonces and poll timeouts; storage, challenge and pipeline problems need a person.
+ * failures, bad nonces and poll timeouts; storage, challenge and pipeline problems need a person,
+ * except a stage that went back to an earlier one (`StageReentered`), which is tried again as a new
+ * attempt.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const retryable = (error: StageError): boolean => {
   switch (error._tag) {
+    case "PipelineError":
+      return error.reason === "StageReentered"
     case "StorageError":
     case "ChallengeError":
-    case "PipelineError":
       return false
     default:
       return isRetryable(error)

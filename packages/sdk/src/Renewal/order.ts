@@ -6,7 +6,8 @@
  * - A renewal names the certificate it replaces (ARI `replaces`, RFC 9773 §5) when the CA offers
  *   ARI and the new order shares a name with the old certificate. If the CA refuses that
  *   (`alreadyReplaced`, `conflict`, or `malformed` about `replaces`), the order is placed once more
- *   without it, and the state says so. Never more than once: this is the loop other clients fall into.
+ *   without it, in the same stage, and the state says so. Never more than once: this is the loop
+ *   other clients fall into.
  * - A profile is sent when the CA offers it; asking for one the CA does not list is an error, and a
  *   CA that lists no profiles gets none (with a warning).
  *
@@ -55,28 +56,34 @@ export const order = Stage.make((step) =>
 
     const directory = yield* step.directory
     const profile = yield* profileFor(spec, directory)
+    const place = (replaces: string | undefined) =>
+      step.signed((nonce) =>
+        acme.newOrder({ directory, nonce, account, order: { identifiers: bucket.identifiers, profile, replaces } })
+      )
     const replaces = replacesFor(bucket, directory)
-    const placed = yield* step.signed((nonce) =>
-      acme.newOrder({ directory, nonce, account, order: { identifiers: bucket.identifiers, profile, replaces } })
-    ).pipe(Effect.either)
+    const placed = yield* Effect.either(place(replaces))
     if (placed._tag === "Right") {
       const order = {
         ...toOrderState(placed.right),
-        replaces: replaces ?? bucket.decision?.replaces,
+        replaces,
         replacesDropped: bucket.decision?.replacesRefused !== undefined
       }
       return { order, stage: "present" } as const
     }
     const error = placed.left
     if (replaces === undefined || !refusedReplaces(error)) return yield* error
-    // the CA will not record this order as the replacement: go on without `replaces`. The refusal is
-    // kept in the state, so that no later attempt sends it again: one retry, never a loop.
+    // the CA will not record this order as the replacement: place it once more, without `replaces`,
+    // in this same stage (never a loop). The refusal is kept in the state, so that no later attempt
+    // sends `replaces` again.
     yield* Effect.logWarning(
       `${spec.name}: the CA refused to record this order as replacing ${replaces} (${error.message}); ordering again without replaces`
     )
     const decision = bucket.decision === undefined
       ? undefined
       : { ...bucket.decision, replaces: undefined, replacesRefused: `${error._tag}: ${error.message}` }
-    return { decision, stage: "order" } as const
+    // kept at once: when this second order fails too, the retry goes on without `replaces`
+    yield* step.keep({ decision })
+    const order = { ...toOrderState(yield* place(undefined)), replaces: undefined, replacesDropped: true }
+    return { order, stage: "present" } as const
   })
 )

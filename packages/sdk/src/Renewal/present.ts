@@ -3,14 +3,20 @@
  * place (through the ChallengeSolver) for those still pending. Authorizations the CA already holds
  * as valid cost one request and no challenge. If presenting fails, what was presented is cleaned up.
  *
+ * An authorization that failed for good (invalid, deactivated, expired, revoked, or with an invalid
+ * challenge) ends the attempt at once with the challenge's own error; one for a name the order does
+ * not have contradicts the protocol (`InvalidResponse`).
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import type { AccountRef } from "../Account.js"
+import { InvalidResponse } from "../AcmeError.js"
 import * as Authorization from "../Authorization.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import { ChallengeSolver, type ChallengeTask } from "../ChallengeSolver.js"
 import * as ChallengeResponse from "../ChallengeResponse.js"
+import * as Identifier from "../Identifier.js"
 import type { AuthorizationState } from "../RenewalState.js"
 import { currentSpec, loadAccount } from "./context.js"
 import * as Stage from "./stage.js"
@@ -40,6 +46,13 @@ export const taskOf = (
     }
     : undefined
 
+/** Whether an authorization is for this identifier of the order (a wildcard's is for its base name). */
+const sameName = (wanted: Identifier.Identifier, authorization: Authorization.Authorization): boolean =>
+  Identifier.equals(
+    wanted.value.startsWith("*.") ? { ...wanted, value: wanted.value.slice(2) } : wanted,
+    authorization.identifier
+  )
+
 /**
  * @since 0.1.0
  * @category stages
@@ -60,6 +73,18 @@ export const present = Stage.make(({ bucket, signed, state }) =>
         const { identifier, status, wildcard } = authorization
         if (status !== "pending") return { url: saved.url, identifier, status, wildcard, presented: false }
         // the configured type only: a CA offering several is never answered with another
+        const { identifier, status } = authorization
+        if (!bucket.identifiers.some((wanted) => sameName(wanted, authorization))) {
+          return yield* new InvalidResponse({
+            reason: "ContradictsProtocol",
+            method: "POST",
+            url: saved.url,
+            description: `the authorization is for ${identifier.value}, which the order ${order.url} does not name (RFC 8555 §7.1.4)`
+          })
+        }
+        const outcome = Authorization.outcome(authorization)
+        if (outcome === "failed") return yield* Authorization.failure(authorization)
+        if (outcome === "valid") return { url: saved.url, identifier, status, presented: false }
         const challenge = yield* Authorization.selectChallenge(authorization, spec.challenge.type)
         const token = challenge.token ?? ""
         const task: ChallengeTask = {

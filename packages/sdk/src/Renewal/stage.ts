@@ -63,6 +63,8 @@ export interface Step {
   readonly signed: <A, E extends ProtocolError, R>(
     call: (nonce: Nonce, directory: Directory) => Effect.Effect<Signed<A>, E, R>
   ) => Effect.Effect<A, E | ProtocolError, R | AcmeProtocol>
+  /** applies changes to the bucket now: they stay when the rest of the stage fails */
+  readonly keep: (changes: Changes) => Effect.Effect<void>
   /** keeps a parsed chain for a later stage of this run */
   readonly keepChain: (chain: Certificate.Chain) => Effect.Effect<void>
   /** the chain of this PEM text: the one kept earlier in the run, else parsed now */
@@ -136,6 +138,7 @@ const stepOf = (working: Ref.Ref<Working>, state: State): Step => ({
   directory: directoryOn(working),
   nonce: nonceOn(working),
   signed: signed(working),
+  keep: (changes) => Ref.update(working, (w) => ({ ...w, state: updateCurrent(w.state, (bucket) => ({ ...bucket, ...changes })) })),
   keepChain: (chain) => Ref.update(working, (w) => ({ ...w, chain })),
   chainOf: (pem) =>
     Effect.flatMap(Ref.get(working), ({ chain }) => chain?.pem === pem ? Effect.succeed(chain) : Certificate.parseChain(pem))

@@ -56,6 +56,8 @@ export const store = Stage.make(({ bucket, chainOf, state }) =>
       reason: Option.match(hookFailure, { onNone: () => bucket.decision?.reason ?? "renewed", onSome: (e) => e.message }),
       serialNumber: leaf.serialNumber,
       notAfter: DateTime.formatIso(leaf.notAfter),
+      // an ARI replacement: the order named the old certificate in `replaces`, and the CA took it
+      replaced: bucket.order?.replacesDropped === false ? bucket.order.replaces : undefined,
       paths: { cert: paths.cert, chain: paths.chain, fullchain: paths.fullchain, privkey: paths.privkey }
     }
     yield* emit({ _tag: "CertificateFinished", certificate: spec.name, action: result.action, reason: result.reason })

@@ -1,14 +1,19 @@
 /**
- * verify: tells the CA the responses are in place, waits for the order to become ready (one
- * poll of the order rather than one per authorization), and cleans up every presented response,
- * whether validation succeeded or not. When the order fails, the failed authorization is fetched to
- * say which name failed and why.
+ * verify: tells the CA the responses are in place, waits for each answered authorization to be
+ * validated, then for the order to become ready, and cleans up every presented response, whether
+ * validation succeeded or not.
+ *
+ * Final states are final (RFC 8555 §7.1.6): a challenge or authorization that fails ends the attempt
+ * at once with the challenge's own error, even when the CA leaves the order pending (polling only the
+ * order would wait out its whole poll timeout, attempt after attempt). When the order itself fails,
+ * the failed authorization is fetched to say which name failed and why.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import type { AccountRef } from "../Account.js"
-import { AuthorizationFailed, type OrderFailed } from "../AcmeError.js"
+import type { OrderFailed } from "../AcmeError.js"
+import * as Authorization from "../Authorization.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import { ChallengeSolver, type ChallengeTask } from "../ChallengeSolver.js"
 import type { AuthorizationState } from "../RenewalState.js"
@@ -16,7 +21,7 @@ import { currentSpec, loadAccount } from "./context.js"
 import { taskOf } from "./present.js"
 import * as Stage from "./stage.js"
 
-/** Says which name failed, and why (the order's own error is often generic): the first authorization that is not valid. */
+/** Says which name failed, and why (the order's own error is often generic): the first authorization that is not valid, with its challenge's error. */
 const whichFailed = (
   step: Stage.Step,
   account: AccountRef,
@@ -27,17 +32,7 @@ const whichFailed = (
     const acme = yield* AcmeProtocol
     for (const authorization of pending) {
       const fetched = yield* step.signed((nonce) => acme.getAuthorization({ nonce, account, url: authorization.url }))
-      if (fetched.status !== "valid") {
-        const challenge = fetched.challenges.find((c) => c.type === authorization.challengeType)
-        return yield* new AuthorizationFailed({
-          url: authorization.url,
-          identifier: fetched.identifier.value,
-          status: fetched.status,
-          challengeType: authorization.challengeType,
-          problemType: challenge?.error?.type,
-          detail: challenge?.error?.detail
-        })
-      }
+      if (fetched.status !== "valid") return yield* Authorization.failure(fetched)
     }
     return yield* failed
   })
@@ -60,9 +55,16 @@ export const verify = Stage.make((step) =>
       .map((a) => taskOf(spec.name, a, spec.challenge, account))
       .filter((task): task is ChallengeTask => task !== undefined)
     const work = Effect.gen(function*() {
-      for (const { challengeUrl: url } of pending) {
-        if (url !== undefined) yield* step.signed((nonce) => acme.respondToChallenge({ nonce, account, url }))
+      for (const authorization of pending) {
+        const url = authorization.challengeUrl
+        if (url === undefined) continue
+        const challenge = yield* step.signed((nonce) => acme.respondToChallenge({ nonce, account, url }))
+        if (challenge.status === "invalid") {
+          const { identifier, url: authorizationUrl } = authorization
+          return yield* Authorization.failure({ url: authorizationUrl, identifier, status: "pending", challenges: [challenge] })
+        }
       }
+      for (const { url } of pending) yield* step.signed((nonce) => acme.pollAuthorization({ nonce, account, url }))
       if (pending.length === 0 && order.status !== "pending") return order.status
       const ready = yield* step.signed((nonce) => acme.pollOrder({ nonce, account, url: order.url, until: "ready" })).pipe(
         Effect.catchTag("OrderFailed", (failed) => whichFailed(step, account, pending, failed))

@@ -27,7 +27,11 @@ export interface TransportOptions {
 
 /** @internal */
 export interface Transport {
-  /** checks that a URL the CA handed out may be followed (https when the directory is https) */
+  /**
+   * checks that a URL the CA handed out may be followed: the directory's own origin (scheme, host
+   * and port), so https when the directory is https, and never another host a CA (or whoever is in
+   * the way) points to
+   */
   readonly checkUrl: (url: string, context: { readonly method: Method; readonly from: string }) => Effect.Effect<
     string,
     InvalidResponse
@@ -51,6 +55,7 @@ const describeCause = (error: HttpClientError.HttpClientError): string => {
 /** @internal */
 export const makeTransport = (client: HttpClient.HttpClient, options: TransportOptions): Transport => {
   const secureOnly = options.directoryUrl.startsWith("https:")
+  const origin = URL.canParse(options.directoryUrl) ? new URL(options.directoryUrl).origin : options.directoryUrl
   const http = client.pipe(
     HttpClient.withTracerPropagation(false),
     HttpClient.withTracerDisabledWhen(() => true)
@@ -74,6 +79,16 @@ export const makeTransport = (client: HttpClient.HttpClient, options: TransportO
           method: context.method,
           url: context.from,
           description: `the https CA pointed to ${url}, which is not https; refusing to send requests in clear text`
+        })
+      )
+    }
+    if (new URL(url).origin !== origin) {
+      return Effect.fail(
+        new InvalidResponse({
+          reason: "ForeignUrl",
+          method: context.method,
+          url: context.from,
+          description: `the CA at ${origin} pointed to ${url}, another origin; refusing to send requests there`
         })
       )
     }

@@ -81,6 +81,8 @@ export const renewAt = (
     readonly renewal?: Parameters<typeof configFor>[2]
     /** the file system under the storage (default: Node's) */
     readonly fileSystem?: Layer.Layer<FileSystem.FileSystem> | undefined
+    /** `driveClock`'s horizon: shorter than the run's time budget, when the test sets one */
+    readonly horizon?: number | undefined
   } = {}
 ) =>
   Effect.gen(function*() {
@@ -93,7 +95,7 @@ export const renewAt = (
         Effect.provide(Storage.layerFileSystem(root).pipe(Layer.provide(platform)))
       )
     )
-    return yield* driveClock(fiber)
+    return yield* driveClock(fiber, options.horizon)
   })
 
 /** Every regular file under `root` (links followed) with its bytes, by relative path. */

@@ -54,13 +54,20 @@ export type CertificateInput = {
 export const configFor = (
   pebble: Pebble.Service,
   certificates: ReadonlyArray<CertificateInput>,
-  renewal: { readonly maxAttempts?: number; readonly maxWait?: string; readonly daysBefore?: number } = {}
+  renewal: {
+    readonly maxAttempts?: number
+    readonly maxWait?: string
+    readonly maxRunTime?: string
+    readonly daysBefore?: number
+  } = {}
 ): RenewalConfig.RenewalConfig =>
   Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
     ca: { directory: pebble.directoryUrl },
     account: { email: "ops@example.test" },
     storage: { path: "memory" },
-    renewal,
+    // the run's time budget is a sleep on the Clock too: beyond `driveClock`'s horizon unless a test
+    // sets its own, so that the clock is never moved to it while a request is in flight
+    renewal: { maxRunTime: "1 day", ...renewal },
     certificates: certificates.map((certificate) => ({
       name: certificate.name,
       domains: certificate.domains,
@@ -97,7 +104,8 @@ export const settingsLayer = (
  * it waits for real I/O, time stands still. Waits therefore take their exact simulated length.
  *
  * Timeouts are sleeps too: wake-ups further away than `horizon` are taken for the timeouts of I/O in
- * flight and never jumped to, so give the program's requests a timeout longer than that.
+ * flight and never jumped to, so give the program's requests a timeout longer than that, and its
+ * run a time budget (`renewal.maxRunTime`) longer than that (`configFor` does).
  */
 export const driveClock = <A, E>(fiber: Fiber.Fiber<A, E>, horizon: number = 3_600_000) =>
   Effect.gen(function*() {

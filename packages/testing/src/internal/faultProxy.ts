@@ -1,95 +1,20 @@
 /**
- * The fault proxy's HTTPS server: forwards to the upstream, rewrites its origin to the proxy's,
- * and spoils the answers the rules pick.
+ * The fault proxy's servers: the HTTPS proxy that forwards to the upstream, rewrites its origin to
+ * the proxy's and spoils the answers the rules (or the chaos mode) pick, and the traps that record
+ * requests sent to any other origin.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import type * as Http from "node:http"
+import * as Http from "node:http"
 import * as Https from "node:https"
 import type * as Net from "node:net"
 import { PebbleError } from "../PebbleError.js"
 import { generateTlsMaterial } from "./certificates.js"
+import { answer, replaceOrigin, type Upstream } from "./faultProxy/answer.js"
+import * as Chaos from "./faultProxy/chaos.js"
+import type { AnswerHeaders, Exchange, Fault, Rule, Service, Trapped } from "./faultProxy/model.js"
 
-/**
- * What happens to a request a rule picks:
- *
- * - `Drop`: forwarded; the status, the headers (with the full `Content-Length`) and half the body
- *   are sent, then the connection is destroyed (a HEAD gets no answer at all).
- * - `Status`: not forwarded; answered with `status`, an optional `Retry-After`, and a problem
- *   document (`serverInternal`) unless `body` says otherwise.
- * - `MalformedJson`: forwarded; the body is cut in half (a complete HTTP answer with a broken body).
- * - `WrongContentType`: forwarded; the body is kept and `Content-Type` is replaced (`text/html`).
- * - `Oversized`: forwarded; the body is padded with spaces (still valid JSON) to `bytes`, sent
- *   chunked unless `declareLength`.
- * - `Redirect`: not forwarded; answered with `status` (301) and `Location` set to the same path on
- *   `http://` (or `location`).
- *
- * @since 0.1.0
- * @category models
- */
-export type Fault =
-  | { readonly _tag: "Drop" }
-  | {
-    readonly _tag: "Status"
-    readonly status: number
-    readonly retryAfter?: number | string | undefined
-    readonly body?: string | undefined
-    readonly contentType?: string | undefined
-  }
-  | { readonly _tag: "MalformedJson" }
-  | { readonly _tag: "WrongContentType"; readonly contentType: string }
-  | { readonly _tag: "Oversized"; readonly bytes: number; readonly declareLength: boolean }
-  | { readonly _tag: "Redirect"; readonly status: number; readonly location?: string | undefined }
-
-/**
- * Which requests get a fault: those with `method` (any when omitted) whose path starts with `path`
- * (a string) or matches it (a RegExp), for the next `times` of them, or `percent` of them
- * (both: `percent` of them until `times` were faulted). Neither: every matching request.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Rule {
-  readonly method?: string | undefined
-  readonly path: string | RegExp
-  readonly times?: number | undefined
-  readonly percent?: number | undefined
-  readonly fault: Fault
-}
-
-/**
- * One request that went through the proxy: the status the client got (0 for a HEAD dropped
- * before its answer) and the fault applied, if any.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Exchange {
-  readonly method: string
-  readonly path: string
-  readonly status: number
-  readonly fault: Fault["_tag"] | undefined
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface Service {
-  /** `https://127.0.0.1:<port>` */
-  readonly url: string
-  /** Pebble's directory through the proxy */
-  readonly directoryUrl: string
-  /** PEM of the CA that signed the proxy's certificate: what a client must trust */
-  readonly caBundle: string
-  readonly port: number
-  /** adds a rule; rules are tried in the order they were added, the first that matches applies */
-  readonly inject: (rule: Rule) => Effect.Effect<void>
-  /** removes every rule */
-  readonly clear: Effect.Effect<void>
-  /** every request so far, oldest first */
-  readonly exchanges: Effect.Effect<ReadonlyArray<Exchange>>
-}
+export type { AnswerHeaders, ChaosOptions, Exchange, Fault, Rule, Service, Trapped } from "./faultProxy/model.js"
 
 /** @internal */
 export interface MakeOptions {
@@ -97,12 +22,6 @@ export interface MakeOptions {
   readonly upstreamCa: string
   /** the directory's path at the upstream (default `/dir`) */
   readonly directoryPath?: string | undefined
-}
-
-interface Upstream {
-  readonly status: number
-  readonly headers: Http.IncomingHttpHeaders
-  readonly body: Buffer
 }
 
 interface ActiveRule {
@@ -126,6 +45,43 @@ const readAll = (stream: NodeJS.ReadableStream): Promise<Buffer> =>
     stream.on("error", reject)
   })
 
+type Handler = (request: Http.IncomingMessage, response: Http.ServerResponse) => Promise<void>
+
+/** A server on a free loopback port, closed with the scope; its port. */
+const listen = (
+  create: (handler: Http.RequestListener) => Http.Server,
+  handler: Handler
+): Effect.Effect<number, PebbleError, Scope.Scope> =>
+  Effect.map(
+    Effect.acquireRelease(
+      Effect.async<Http.Server, PebbleError>((resume) => {
+        const server = create((request, response) => {
+          response.on("error", () => {})
+          handler(request, response).catch((error: unknown) => {
+            if (response.headersSent) return request.socket.destroy()
+            response.writeHead(502, { "content-type": "text/plain" })
+            response.end(`FaultProxy: ${error instanceof Error ? error.message : String(error)}`)
+          })
+        })
+        server.on("clientError", (_error, socket: Net.Socket) => socket.destroy())
+        server.once("error", (error) =>
+          resume(Effect.fail(
+            new PebbleError({ reason: "StartFailed", message: `the fault proxy could not listen: ${error.message}` })
+          )))
+        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+      }),
+      (server) =>
+        Effect.async<void>((resume) => {
+          server.closeAllConnections()
+          server.close(() => resume(Effect.void))
+        })
+    ),
+    (server) => {
+      const address = server.address()
+      return typeof address === "object" && address !== null ? address.port : 0
+    }
+  )
+
 /** @internal */
 export const make = (options: MakeOptions): Effect.Effect<Service, PebbleError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -137,7 +93,10 @@ export const make = (options: MakeOptions): Effect.Effect<Service, PebbleError, 
     )
     const rules: Array<ActiveRule> = []
     const log: Array<Exchange> = []
+    const trapped: Array<Trapped> = []
+    let chaos: ((method: string, path: string) => Chaos.Mutation | undefined) | undefined
     let origin = ""
+    let traps: ReadonlyArray<string> = []
 
     const pick = (method: string, path: string): Fault | undefined => {
       for (const active of rules) {
@@ -163,143 +122,72 @@ export const make = (options: MakeOptions): Effect.Effect<Service, PebbleError, 
           headers,
           agent
         }, (response) => {
-          readAll(response).then(
-            (data) => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: data }),
-            reject
-          )
+          readAll(response).then((data) => {
+            const kept: AnswerHeaders = {}
+            for (const [name, value] of Object.entries(response.headers)) {
+              if (value !== undefined && !hopByHop.has(name)) kept[name] = value
+            }
+            // the upstream's origin, wherever it shows, becomes the proxy's
+            resolve(replaceOrigin({ status: response.statusCode ?? 502, headers: kept, body: data }, upstream.origin, origin))
+          }, reject)
         })
         outgoing.on("error", reject)
         outgoing.end(body)
       })
 
-    /** the upstream's origin, wherever it shows, becomes the proxy's */
-    const rewrite = (text: string) => text.split(upstream.origin).join(origin)
-
-    const send = (
-      response: Http.ServerResponse,
-      answer: Upstream,
-      options: { readonly contentType?: string; readonly length?: boolean } = {}
-    ) => {
-      const headers: Http.OutgoingHttpHeaders = {}
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (value === undefined || hopByHop.has(name)) continue
-        headers[name] = Array.isArray(value) ? value.map(rewrite) : rewrite(value)
-      }
-      if (options.contentType !== undefined) headers["content-type"] = options.contentType
-      if (options.length ?? true) headers["content-length"] = answer.body.length
-      response.writeHead(answer.status, headers)
-      return headers
+    const trap = (scheme: string): Handler => async (request, response) => {
+      await readAll(request)
+      trapped.push({ origin: `${scheme}://${request.headers.host ?? ""}`, method: request.method ?? "", path: request.url ?? "/" })
+      response.writeHead(404, { "content-type": "text/plain", "content-length": 7 })
+      response.end("trapped")
     }
 
-    const handle = async (request: Http.IncomingMessage, response: Http.ServerResponse) => {
+    const handle: Handler = async (request, response) => {
+      // the proxy's port under another host name (`localhost`) is another origin: a trap
+      if (request.headers.host !== new URL(origin).host) return trap("https")(request, response)
       const method = (request.method ?? "GET").toUpperCase()
       const path = request.url ?? "/"
-      const fault = pick(method, path)
-      const record = (code: number) => log.push({ method, path, status: code, fault: fault?._tag })
+      const ruled = pick(method, path)
+      const mutation = ruled === undefined ? chaos?.(method, path) : undefined
+      const fault = ruled ?? mutation?.fault
       const body = await readAll(request)
-
-      if (fault?._tag === "Status") {
-        const text = fault.body ??
-          JSON.stringify({
-            type: "urn:ietf:params:acme:error:serverInternal",
-            detail: `injected HTTP ${fault.status} by @acme/testing FaultProxy`
-          })
-        response.writeHead(fault.status, {
-          "content-type": fault.contentType ?? "application/problem+json",
-          "content-length": Buffer.byteLength(text),
-          ...(fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {})
-        })
-        response.end(method === "HEAD" ? undefined : text)
-        return record(fault.status)
-      }
-      if (fault?._tag === "Redirect") {
-        const location = fault.location ?? `http://${request.headers.host ?? upstream.host}${path}`
-        response.writeHead(fault.status, { location, "content-length": 0 })
-        response.end()
-        return record(fault.status)
-      }
-      if (fault?._tag === "Drop" && method === "HEAD") {
-        record(0)
-        return request.socket.destroy()
-      }
-
-      const answer = await forward(request, body)
-      const text = answer.body.toString("utf8")
-      const isText = !/pem|octet|der/.test(String(answer.headers["content-type"] ?? ""))
-      const rewritten: Upstream = isText && text.includes(upstream.origin)
-        ? { ...answer, body: Buffer.from(rewrite(text)) }
-        : answer
-      record(rewritten.status)
-
-      switch (fault?._tag) {
-        case undefined:
-          send(response, rewritten)
-          return response.end(method === "HEAD" ? undefined : rewritten.body)
-        case "Drop": {
-          send(response, rewritten)
-          const half = rewritten.body.subarray(0, Math.floor(rewritten.body.length / 2))
-          // flush half the body, then cut the connection under the client's feet
-          return response.write(half, () => request.socket.destroy())
-        }
-        case "MalformedJson": {
-          const cut = rewritten.body.length > 1
-            ? rewritten.body.subarray(0, Math.floor(rewritten.body.length / 2))
-            : Buffer.from("{\"status\": ")
-          send(response, { ...rewritten, body: cut })
-          return response.end(cut)
-        }
-        case "WrongContentType":
-          send(response, rewritten, { contentType: fault.contentType })
-          return response.end(rewritten.body)
-        case "Oversized": {
-          const padding = Math.max(0, fault.bytes - rewritten.body.length)
-          const padded = Buffer.concat([rewritten.body, Buffer.alloc(padding, 0x20)])
-          send(response, { ...rewritten, body: padded }, { length: fault.declareLength })
-          // the client gives up part way: what it does not read is lost, not an error here
-          return response.end(padded)
-        }
-      }
+      const status = await answer({
+        method,
+        path,
+        incoming: request,
+        response,
+        forward: () => forward(request, body),
+        origin
+      }, fault)
+      log.push({ method, path, status, fault: fault?._tag, mutation: mutation?.description })
     }
 
-    const server = yield* Effect.acquireRelease(
-      Effect.async<Https.Server, PebbleError>((resume) => {
-        const server = Https.createServer({ cert: tls.certificatePem, key: tls.privateKeyPem }, (request, response) => {
-          response.on("error", () => {})
-          handle(request, response).catch((error: unknown) => {
-            if (response.headersSent) return request.socket.destroy()
-            response.writeHead(502, { "content-type": "text/plain" })
-            response.end(`FaultProxy: ${error instanceof Error ? error.message : String(error)}`)
-          })
-        })
-        server.on("clientError", (_error, socket: Net.Socket) => socket.destroy())
-        server.once("error", (error) =>
-          resume(Effect.fail(
-            new PebbleError({ reason: "StartFailed", message: `the fault proxy could not listen: ${error.message}` })
-          )))
-        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
-      }),
-      (server) =>
-        Effect.async<void>((resume) => {
-          server.closeAllConnections()
-          server.close(() => resume(Effect.void))
-        })
-    )
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
+    const serverOptions = { cert: tls.certificatePem, key: tls.privateKeyPem }
+    const port = yield* listen((handler) => Https.createServer(serverOptions, handler), handle)
+    const httpsTrap = yield* listen((handler) => Https.createServer(serverOptions, handler), trap("https"))
+    const httpTrap = yield* listen((handler) => Http.createServer(handler), trap("http"))
     origin = `https://127.0.0.1:${port}`
+    traps = [`https://127.0.0.1:${httpsTrap}`, `https://localhost:${port}`, `http://127.0.0.1:${httpTrap}`]
 
     return {
       url: origin,
       directoryUrl: `${origin}${options.directoryPath ?? "/dir"}`,
       caBundle: tls.caPem,
       port,
+      traps,
       inject: (rule) =>
         Effect.sync(() => {
           rules.push({ rule, remaining: rule.times ?? Number.POSITIVE_INFINITY })
         }),
+      chaos: (chaosOptions) =>
+        Effect.sync(() => {
+          chaos = Chaos.make(chaosOptions, traps)
+        }),
       clear: Effect.sync(() => {
         rules.length = 0
+        chaos = undefined
       }),
-      exchanges: Effect.sync(() => [...log])
+      exchanges: Effect.sync(() => [...log]),
+      trapped: Effect.sync(() => [...trapped])
     } satisfies Service
   })

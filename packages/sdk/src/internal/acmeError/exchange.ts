@@ -4,7 +4,7 @@
  */
 import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
-import { oneLine, shortType } from "./problem.js"
+import { oneLine, shortType, Subproblem } from "./problem.js"
 
 /**
  * The CA could not be reached, the TLS handshake failed, or the exchange took too long.
@@ -46,7 +46,9 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@acme/
       "MissingLocation",
       "InsecureUrl",
       "UnexpectedStatus",
-      "MissingEndpoint"
+      "MissingEndpoint",
+      "ContradictsProtocol",
+      "ForeignUrl"
     ),
     method: Schema.String,
     url: Schema.String,
@@ -56,15 +58,19 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@acme/
 ) {
   override get message(): string {
     const status = this.status !== undefined ? ` (HTTP ${this.status})` : ""
-    return `unusable answer from the CA to ${this.method} ${this.url}${status}: ${
-      oneLine(this.description)
-    }; check that the directory URL points at an ACME server`
+    const hint = this.reason === "ContradictsProtocol"
+      ? "the CA broke RFC 8555; try again later, and tell the CA if it goes on"
+      : this.reason === "ForeignUrl"
+      ? "requests go to the CA's own origin only; check the directory URL"
+      : "check that the directory URL points at an ACME server"
+    return `unusable answer from the CA to ${this.method} ${this.url}${status}: ${oneLine(this.description)}; ${hint}`
   }
 }
 
 /**
- * An authorization ended `invalid` (or `deactivated`, `expired`, `revoked`): the CA could not
- * validate control of the identifier. `problemType`/`detail` come from the failed challenge.
+ * An authorization ended `invalid` (or `deactivated`, `expired`, `revoked`), or one of its
+ * challenges did: the CA could not validate control of the identifier. `problemType`, `detail` and
+ * `subproblems` come from the failed challenge's `error`.
  *
  * @since 0.1.0
  * @category errors
@@ -76,13 +82,19 @@ export class AuthorizationFailed
     status: Schema.String,
     challengeType: Schema.optional(Schema.String),
     problemType: Schema.optional(Schema.String),
-    detail: Schema.optional(Schema.String)
+    detail: Schema.optional(Schema.String),
+    subproblems: Schema.optional(Schema.Array(Subproblem))
   })
 {
   override get message(): string {
     const via = this.challengeType ? ` by ${this.challengeType}` : ""
+    const sub = (this.subproblems ?? []).map((s) =>
+      `${s.identifier ? `${s.identifier.value}: ` : ""}${shortType(s.type)}${s.detail ? ` ${oneLine(s.detail)}` : ""}`
+    )
     const why = this.problemType
-      ? `: ${shortType(this.problemType)}${this.detail ? ` ${oneLine(this.detail)}` : ""}`
+      ? `: ${shortType(this.problemType)}${this.detail ? ` ${oneLine(this.detail)}` : ""}${
+        sub.length > 0 ? ` (${sub.join("; ")})` : ""
+      }`
       : ""
     return `validation of ${this.identifier}${via} failed (authorization ${this.status})${why}; make sure the CA can reach the challenge response`
   }

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import { InvalidResponse, type ProtocolError } from "../../AcmeError.js"
 import { Directory } from "../../Directory.js"
 import type { Nonce } from "../../Nonce.js"
+import * as Waits from "../../Waits.js"
 import type { Exchange, Method } from "../exchange.js"
 import { makeTransport, type Transport } from "../http.js"
 import { problem } from "../problemDocument.js"
@@ -89,8 +90,8 @@ export const makeClient = (http: HttpClient.HttpClient, options: Options): Clien
   const directoryUrl = options.directoryUrl
   const transport = makeTransport(http, {
     directoryUrl,
-    requestTimeout: Duration.decode(options.requestTimeout ?? "30 seconds"),
-    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    requestTimeout: Duration.decode(options.requestTimeout ?? Waits.defaultRequestTimeout),
+    maxBodyBytes: options.maxBodyBytes ?? Waits.defaultMaxBodyBytes,
     userAgent: options.userAgent ?? "acme-effect/0.1.0 (@acme/sdk; +https://www.rfc-editor.org/rfc/rfc8555)"
   })
 

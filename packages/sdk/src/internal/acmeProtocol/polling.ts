@@ -14,7 +14,7 @@ import type { Order } from "../../Order.js"
 import * as Waits from "../../Waits.js"
 import type { Exchange } from "../exchange.js"
 import { retryAfter } from "../response.js"
-import { authorizationFailed, decodeAuthorization, decodeOrder, orderFailed } from "./resources.js"
+import { authorizationFailed, authorizationOutcome, decodeAuthorization, decodeOrder, orderFailed } from "./resources.js"
 import type { Service } from "./service.js"
 import type { Protocol } from "./signedRequest.js"
 
@@ -105,9 +105,9 @@ export const pollOperations = (
         nonce: request.nonce,
         timeout: timeoutOf(request.timeout),
         fetch: fetchAuthorization(request.account, request.url),
-        done: (authorization) => authorization.status !== "pending"
+        done: (authorization) => authorizationOutcome(authorization) !== "pending"
       })
-      if (result.value.status !== "valid") {
+      if (authorizationOutcome(result.value) !== "valid") {
         return yield* authorizationFailed(result.value)
       }
       return result

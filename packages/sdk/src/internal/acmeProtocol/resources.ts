@@ -4,12 +4,13 @@
  */
 import * as Effect from "effect/Effect"
 import { type Account, AccountBody } from "../../Account.js"
-import { AuthorizationFailed, type InvalidResponse, OrderFailed } from "../../AcmeError.js"
-import { type Authorization, AuthorizationBody } from "../../Authorization.js"
+import { type InvalidResponse, OrderFailed } from "../../AcmeError.js"
+import * as Authorization from "../../Authorization.js"
 import { type Order, OrderBody } from "../../Order.js"
 import type { Exchange } from "../exchange.js"
 import { decodeJson } from "../response.js"
 import type { Client } from "./client.js"
+import { checkAuthorization, checkOrder } from "./consistency.js"
 
 /** @internal */
 export const decodeAccount = (exchange: Exchange, url: string): Effect.Effect<Account, InvalidResponse> =>
@@ -27,7 +28,7 @@ export const decodeOrder = (client: Client, exchange: Exchange, url: string): Ef
   Effect.gen(function*() {
     const body = yield* decodeJson(exchange, OrderBody)
     yield* client.checkUrls(exchange, [...body.authorizations, body.finalize, body.certificate])
-    return { ...body, url } satisfies Order
+    return yield* checkOrder(exchange, { ...body, url } satisfies Order)
   })
 
 /** @internal */
@@ -35,26 +36,18 @@ export const decodeAuthorization = (
   client: Client,
   exchange: Exchange,
   url: string
-): Effect.Effect<Authorization, InvalidResponse> =>
+): Effect.Effect<Authorization.Authorization, InvalidResponse> =>
   Effect.gen(function*() {
-    const body = yield* decodeJson(exchange, AuthorizationBody)
+    const body = yield* decodeJson(exchange, Authorization.AuthorizationBody)
     yield* client.checkUrls(exchange, body.challenges.map((challenge) => challenge.url))
-    return { ...body, url } satisfies Authorization
+    return yield* checkAuthorization(exchange, { ...body, url } satisfies Authorization.Authorization)
   })
 
 /** @internal */
-export const authorizationFailed = (authorization: Authorization): AuthorizationFailed => {
-  const failed = authorization.challenges.find((challenge) => challenge.error !== undefined) ??
-    authorization.challenges.find((challenge) => challenge.status === "invalid")
-  return new AuthorizationFailed({
-    url: authorization.url,
-    identifier: authorization.identifier.value,
-    status: authorization.status,
-    challengeType: failed?.type,
-    problemType: failed?.error?.type,
-    detail: failed?.error?.detail
-  })
-}
+export const authorizationFailed = Authorization.failure
+
+/** @internal */
+export const authorizationOutcome = Authorization.outcome
 
 /** @internal */
 export const orderFailed = (order: Order): OrderFailed =>

@@ -24,9 +24,9 @@ import type { RevocationReason } from "../../RevocationReason.js"
 export interface Options {
   /** the CA's directory URL, e.g. https://acme-v02.api.letsencrypt.org/directory */
   readonly directoryUrl: string
-  /** how long one HTTP exchange may take, body included (default 30 seconds) */
+  /** how long one HTTP exchange may take, body included (default 30 seconds: `Waits.defaultRequestTimeout`) */
   readonly requestTimeout?: Duration.DurationInput | undefined
-  /** the largest response body accepted (default 1 MiB) */
+  /** the largest response body accepted, in bytes (default 1 MiB: `Waits.defaultMaxBodyBytes`) */
   readonly maxBodyBytes?: number | undefined
   /** how many times one call retries after `badNonce`, each time with the nonce that came with it (default 40: `Waits.defaultBadNonceRetries`) */
   readonly badNonceRetries?: number | undefined

@@ -12,6 +12,7 @@ import type { Exchange } from "../exchange.js"
 import { problem } from "../problemDocument.js"
 import { replayNonce } from "../response.js"
 import { type Client, expectStatus } from "./client.js"
+import { contradiction } from "./consistency.js"
 
 /** @internal */
 export interface Signer {
@@ -66,6 +67,9 @@ export const withSigning = (client: Client, options: { readonly badNonceRetries:
   const signedPost: Protocol["signedPost"] = (request) =>
     Effect.gen(function*() {
       const current = yield* Ref.make(request.nonce)
+      // a badNonce answer must bring the next nonce (RFC 8555 §6.5); one that does not is forgiven
+      // once (a fresh nonce is fetched), the second time it is the CA's fault: no more requests
+      const forgiven = yield* Ref.make(false)
       const attempt = Effect.gen(function*() {
         const jws = yield* Jws.sign({
           key: request.signer.key,
@@ -85,7 +89,16 @@ export const withSigning = (client: Client, options: { readonly badNonceRetries:
         if (exchange.status >= 400) {
           const error = yield* problem(exchange)
           if (error._tag === "BadNonce") {
-            yield* Ref.set(current, isNonce(error.nonce) ? error.nonce : yield* freshNonce)
+            if (isNonce(error.nonce)) {
+              yield* Ref.set(current, error.nonce)
+            } else if (yield* Ref.getAndSet(forgiven, true)) {
+              return yield* contradiction(
+                exchange,
+                "badNonce answers came without a Replay-Nonce header, which must bring the next nonce (RFC 8555 §6.5)"
+              )
+            } else {
+              yield* Ref.set(current, yield* freshNonce)
+            }
           }
           return yield* Effect.fail(error)
         }

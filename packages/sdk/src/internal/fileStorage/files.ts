@@ -81,7 +81,9 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
         Effect.gen(function*() {
           // created with its final mode: a private key is never readable by others, not even briefly
           const handle = yield* fs.open(temp, { flag: "wx", mode })
-          yield* handle.writeAll(bytes)
+          // an empty file (a chain with no intermediate) is written by writing nothing: writeAll
+          // refuses an empty buffer
+          if (bytes.length > 0) yield* handle.writeAll(bytes)
           yield* handle.sync
         })
       ).pipe(Effect.mapError(storageError(file)))

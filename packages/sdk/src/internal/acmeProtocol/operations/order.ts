@@ -8,6 +8,7 @@ import type { Signed } from "../../../Nonce.js"
 import type { Order } from "../../../Order.js"
 import { decodeJson, links } from "../../response.js"
 import { expectStatus, requireLocation } from "../client.js"
+import { checkIdentifiers, contradiction } from "../consistency.js"
 import { decodeOrder, orderFailed } from "../resources.js"
 import type { Service } from "../service.js"
 import { accountSigner, type Protocol } from "../signedRequest.js"
@@ -37,7 +38,8 @@ export const orderOperations = (
     })
     yield* expectStatus(exchange, [200, 201])
     const url = yield* requireLocation(protocol, exchange, "order")
-    return { value: yield* decodeOrder(protocol, exchange, url), nonce }
+    const placed = yield* decodeOrder(protocol, exchange, url)
+    return { value: yield* checkIdentifiers(exchange, placed, order.identifiers), nonce }
   })
 
   const getOrder: Service["getOrder"] = (request) =>
@@ -79,7 +81,10 @@ export const orderOperations = (
     if (order.status === "invalid") {
       return yield* orderFailed(order)
     }
-    return { value: order, nonce }
+    if (order.status === "pending") {
+      return yield* contradiction(exchange, `finalize sent order ${order.url} back to pending (RFC 8555 §7.4)`)
+    }
+    return { value: yield* checkIdentifiers(exchange, order, request.order.identifiers), nonce }
   })
 
   return { newOrder, getOrder, listOrders, finalize }
