@@ -11,7 +11,6 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { ProtocolError } from "../AcmeError.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
-import * as Certificate from "../Certificate.js"
 import * as Directory from "../Directory.js"
 import * as Identifier from "../Identifier.js"
 import { RenewalSettings } from "../RenewalSettings.js"
@@ -22,7 +21,7 @@ import * as Stage from "./stage.js"
 /** When the CA does not say how long its renewal info holds: RFC 9773 suggests checking twice a day. */
 const DEFAULT_ARI_INTERVAL = Duration.hours(6)
 
-const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificate) =>
+const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificate, certId: string) =>
   Effect.gen(function*() {
     const { metadata } = stored
     const now = yield* DateTime.now
@@ -31,10 +30,8 @@ const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificat
       return { start: cached.start, end: cached.end, explanationURL: cached.explanationURL }
     }
     const acme = yield* AcmeProtocol
-    const fetched = yield* Certificate.parseChain(stored.fullchainPem).pipe(
-      Effect.flatMap((chain) => acme.renewalInfo({ directory, certificate: Certificate.leaf(chain) })),
-      Effect.option
-    )
+    // the CertID stored at issuance: no certificate to parse
+    const fetched = yield* acme.renewalInfo({ directory, certificate: { certId } }).pipe(Effect.option)
     if (Option.isNone(fetched)) {
       yield* Effect.logWarning(`${stored.name}: the CA's renewalInfo could not be read; planning by lifetime`)
       return undefined
@@ -54,7 +51,8 @@ const currentOf = (stored: StoredCertificate, directoryUrl: string, directory: O
   Effect.gen(function*() {
     const { metadata } = stored
     const ari = Option.filter(directory, Directory.supportsRenewalInfo)
-    const asked = Option.isSome(ari) && metadata.directoryUrl === directoryUrl && metadata.certId !== undefined &&
+    const certId = metadata.certId
+    const asked = Option.isSome(ari) && metadata.directoryUrl === directoryUrl && certId !== undefined &&
       metadata.revokedAt === undefined
     const current: Current = {
       serialNumber: metadata.serialNumber,
@@ -66,7 +64,7 @@ const currentOf = (stored: StoredCertificate, directoryUrl: string, directory: O
       certId: metadata.certId,
       revokedAt: metadata.revokedAt,
       directoryUrl: metadata.directoryUrl,
-      renewalInfo: asked ? yield* renewalInfoFor(ari.value, stored) : undefined
+      renewalInfo: asked ? yield* renewalInfoFor(ari.value, stored, certId) : undefined
     }
     return current
   })
