@@ -40,6 +40,11 @@ export interface Client {
   readonly version: Command
   /** one issuance of `<name>.example.com`, state kept under `workdir` */
   readonly issue: (target: Target, workdir: string, name: string) => Command
+  /**
+   * What cron runs to keep the certificates `names` (issued by `issue` under `workdir`) valid, when
+   * none of them is due: one command, or one per certificate for a client that renews one at a time
+   */
+  readonly renewAll: (target: Target, workdir: string, names: ReadonlyArray<string>) => ReadonlyArray<Command>
 }
 
 /** Our CLI's configuration for these certificates: http-01 by its own server on Pebble's port. */
@@ -70,8 +75,33 @@ export const ours: Client = {
   issue: (target, workdir, name) => ({
     command: process.execPath,
     args: [cliBinary, "renew", "--config", cliConfig(target, workdir, [name])]
-  })
+  }),
+  renewAll: (target, workdir, names) => [{
+    command: process.execPath,
+    args: [cliBinary, "renew", "--config", cliConfig(target, workdir, names)]
+  }]
 }
+
+/** `acme status` of the certificates `names` stored under `workdir` (no peer has the same command). */
+export const ourStatus = (target: Target, workdir: string, names: ReadonlyArray<string>): Command => ({
+  command: process.execPath,
+  args: [cliBinary, "status", "--config", cliConfig(target, workdir, names)]
+})
+
+const legoCommand = (target: Target, workdir: string, name: string, action: ReadonlyArray<string>): Command => ({
+  command: "lego",
+  args: [
+    "--server", target.directoryUrl,
+    "--accept-tos",
+    "--email", "bench@example.org",
+    "--key-type", "ec256",
+    "--path", workdir,
+    "--domains", `${name}.example.com`,
+    "--http", "--http.port", `127.0.0.1:${target.httpPort}`,
+    ...action
+  ],
+  env: { LEGO_CA_CERTIFICATES: target.caFile }
+})
 
 /**
  * @since 0.1.0
@@ -81,20 +111,9 @@ export const lego: Client = {
   id: "lego",
   label: "lego",
   version: { command: "lego", args: ["--version"] },
-  issue: (target, workdir, name) => ({
-    command: "lego",
-    args: [
-      "--server", target.directoryUrl,
-      "--accept-tos",
-      "--email", "bench@example.org",
-      "--key-type", "ec256",
-      "--path", workdir,
-      "--domains", `${name}.example.com`,
-      "--http", "--http.port", `127.0.0.1:${target.httpPort}`,
-      "run"
-    ],
-    env: { LEGO_CA_CERTIFICATES: target.caFile }
-  })
+  issue: (target, workdir, name) => legoCommand(target, workdir, name, ["run"]),
+  // lego renews the certificate of the --domains it is given: cron runs it once per certificate
+  renewAll: (target, workdir, names) => names.map((name) => legoCommand(target, workdir, name, ["renew", "--days", "30"]))
 }
 
 /**
@@ -121,10 +140,22 @@ export const certbot: Client = {
       "--http-01-address", "127.0.0.1", "--http-01-port", String(target.httpPort)
     ],
     env: { REQUESTS_CA_BUNDLE: target.caFile }
-  })
+  }),
+  // one `certbot renew` goes over every certificate it holds (renewal 30 days before expiry)
+  renewAll: (target, workdir) => [{
+    command: "certbot",
+    args: [
+      "renew", "--non-interactive",
+      "--config-dir", path.join(workdir, "config"),
+      "--work-dir", path.join(workdir, "work"),
+      "--logs-dir", path.join(workdir, "logs")
+    ],
+    env: { REQUESTS_CA_BUNDLE: target.caFile }
+  }]
 }
 
 const acmeClientScript = path.join(root, "bench", "src", "peers", "acme-client-issue.mjs")
+const acmeClientRenewScript = path.join(root, "bench", "src", "peers", "acme-client-renew.mjs")
 
 /**
  * @since 0.1.0
@@ -144,7 +175,15 @@ export const acmeClient: Client = {
     args: [acmeClientScript, target.directoryUrl, workdir, `${name}.example.com`, String(target.httpPort)],
     env: { NODE_EXTRA_CA_CERTS: target.caFile },
     cwd: path.join(root, "bench")
-  })
+  }),
+  // a library has no renew command either: a script that checks each stored certificate's expiry
+  // with acme-client's own parser and would issue again the ones due (none are)
+  renewAll: (target, workdir, names) => [{
+    command: process.execPath,
+    args: [acmeClientRenewScript, target.directoryUrl, workdir, String(target.httpPort), ...names.map((name) => `${name}.example.com`)],
+    env: { NODE_EXTRA_CA_CERTS: target.caFile },
+    cwd: path.join(root, "bench")
+  }]
 }
 
 /**

@@ -7,8 +7,9 @@
  * CPU, peak RSS and the requests the CA received. Then one `acme renew` of 20 certificates (CLI and
  * SDK), and the cold start of `--version` (median of 20). Pebble validates every http-01 challenge
  * for real, against each client's own server (`challengeServers: "external"`); a second Pebble in
- * always-valid mode measures the batch of 20 again, as a throughput run. Writes
- * bench/results/compare.json.
+ * always-valid mode measures the batch of 20 again, as a throughput run, then one certificate per
+ * process for each client and the cron run over those certificates when none is due (cron.ts).
+ * Writes bench/results/compare.json.
  *
  * @since 0.1.0
  */
@@ -17,12 +18,16 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Schema } from "effect"
 import * as path from "node:path"
 import { type Client, cliBinary, cliConfig, processClients, type Target } from "./clients.js"
+import * as Cron from "./cron.js"
 import * as Environment from "./environment.js"
 import * as Measure from "./measure.js"
 import * as Proxy from "./proxy.js"
 
 /** sequential issuances per client, certificates in a batch, cold starts per client */
 export const rounds = Number(process.env["BENCH_ROUNDS"] ?? 20)
+
+/** `BENCH_ONLY=cron`: only the always-valid part's cron rows and the cold starts (while working on them) */
+const onlyCron = process.env["BENCH_ONLY"] === "cron"
 
 /**
  * @since 0.1.0
@@ -90,9 +95,8 @@ export const sdkRun = (target: Target, proxy: Proxy.CountingProxy, workdir: stri
     return { output, counts, sample, command: `node bench/.cache/sdk-run.mjs '{"mode":"${mode}","names":[${list.length} names],...}'` }
   })
 
-const sequential = (client: Client, target: Target, proxy: Proxy.CountingProxy) =>
+const sequential = (client: Client, target: Target, proxy: Proxy.CountingProxy, workdir: string) =>
   Effect.gen(function*() {
-    const workdir = Environment.workFolder(client.id)
     yield* Measure.run(client.issue(target, workdir, `${client.id}-warmup`))
     const samples: Array<Issuance> = []
     for (const name of names(client.id, rounds)) {
@@ -246,17 +250,31 @@ export const pebbleSettings = (alwaysValid: boolean) => ({
 const program = Effect.gen(function*() {
   yield* Environment.build
   const machine = Environment.machine()
-  const validating = yield* Effect.scoped(Effect.gen(function*() {
+  const validating = onlyCron ? { sequential: [], batch: [] } : yield* Effect.scoped(Effect.gen(function*() {
     const { proxy, target } = yield* pebbleBehindProxy(false)
     const results = []
-    for (const client of processClients) results.push(yield* sequential(client, target, proxy))
+    for (const client of processClients) {
+      results.push(yield* sequential(client, target, proxy, Environment.workFolder(client.id)))
+    }
     results.push(yield* sdkSequential(target, proxy))
     const batch = yield* batches(target, proxy, "validating")
     return { sequential: results, batch }
   }))
   const throughput = yield* Effect.scoped(Effect.gen(function*() {
     const { proxy, target } = yield* pebbleBehindProxy(true)
-    return yield* batches(target, proxy, "always-valid")
+    const batch = onlyCron ? [] : yield* batches(target, proxy, "always-valid")
+    // one new certificate per process without the wait for validation, then the cron run over
+    // those certificates when none is due (cron.ts)
+    const perProcess = []
+    const nothingDue = []
+    for (const client of processClients) {
+      const workdir = Environment.workFolder(`${client.id}-always-valid`)
+      perProcess.push(yield* sequential(client, target, proxy, workdir))
+      nothingDue.push(
+        ...(yield* Cron.nothingDue({ client, target, proxy, workdir, names: names(client.id, rounds), rounds, describe }))
+      )
+    }
+    return { batch, perProcess, nothingDue }
   }))
   const starts = yield* coldStarts
   machine.loadAtEnd = Environment.load()
@@ -267,7 +285,9 @@ const program = Effect.gen(function*() {
     versions: Environment.versions(),
     pebble: { validating: pebbleSettings(false), alwaysValid: pebbleSettings(true) },
     sequential: validating.sequential,
-    batch: [...validating.batch, ...throughput],
+    batch: [...validating.batch, ...throughput.batch],
+    perProcess: throughput.perProcess,
+    nothingDue: throughput.nothingDue,
     coldStart: starts
   })
 })

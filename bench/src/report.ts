@@ -9,6 +9,7 @@ import { Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { root } from "./clients.js"
+import * as CronReport from "./cronReport.js"
 import { resultsDir } from "./environment.js"
 import { mean, median } from "./measure.js"
 
@@ -58,6 +59,9 @@ const Compare = Schema.Struct({
     }))
   })),
   batch: Schema.Array(Batch),
+  // the cron rows (cron.ts); absent from results written before them
+  perProcess: Schema.optionalWith(Schema.Array(CronReport.PerProcess), { default: () => [] }),
+  nothingDue: Schema.optionalWith(Schema.Array(CronReport.NothingDue), { default: () => [] }),
   coldStart: Schema.Array(Schema.Struct({
     client: Schema.String,
     command: Schema.String,
@@ -232,6 +236,13 @@ const render = (): void => {
         `| ${c.client} | \`${c.command}\` | ${ms(median(c.wallMs))} | ${ms(median(c.cpuMs))} | ${mib(Math.max(...c.maxRssKiB))} |`
       )
     }
+    const node = compare.coldStart.find((c) => c.client.startsWith("node "))
+    lines.push(...CronReport.sections({
+      perProcess: compare.perProcess,
+      nothingDue: compare.nothingDue,
+      pebble: Object.entries(compare.pebble.alwaysValid).map(([k, v]) => `\`${k}=${v}\``).join(", "),
+      nodeWallMs: node === undefined ? Number.NaN : median(node.wallMs)
+    }))
     lines.push("", "![chart](chart.svg)", "")
     const ourBatch = compare.batch.find((b) => b.mode === "always-valid" && b.client === "acme (this project, CLI)")
     const ourStart = compare.coldStart.find((c) => isOurs(c.client))

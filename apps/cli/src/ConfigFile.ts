@@ -15,7 +15,8 @@
  */
 import { CaPreset, type RenewalConfig, type RenewalSettings } from "@acme/sdk"
 import type * as ServerConfig from "@acme/server/ServerConfig"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { Array as Arr, Config, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
 import * as YAML from "yaml"

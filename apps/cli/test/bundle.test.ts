@@ -29,6 +29,11 @@ const loadedFrom = (roots: ReadonlyArray<string>): Set<string> => {
 
 // the Tag key of the Pebble harness: in its module, and nowhere else
 const pebbleMarker = "@acme/testing/Pebble"
+// a Tag key of the server (@acme/server/Tasks), the API reference page's Scalar (3 MB), and
+// tsyringe's message, which comes with @peculiar/x509 (internal/asn1.ts in the SDK)
+const serverMarker = "@acme/server/Tasks"
+const scalarMarker = "@scalar/api-reference"
+const x509Marker = "tsyringe requires a reflect polyfill"
 
 describe("the bundle", () => {
   it("a command other than demo never loads @acme/testing; demo loads it from a chunk of its own", () => {
@@ -45,5 +50,18 @@ describe("the bundle", () => {
     const lazy = [...everyCommand].flatMap((file) => dynamicImports(read(file)))
     const demo = [...loadedFrom(lazy)].filter((file) => !everyCommand.has(file))
     expect(demo.some((file) => read(file).includes(pebbleMarker))).toBe(true)
+  })
+
+  it("every command loads neither the server nor @peculiar/x509: serve and a certificate that is due import them", () => {
+    const [commands] = dynamicImports(read("acme.mjs"))
+    const everyCommand = loadedFrom(["acme.mjs", commands ?? ""])
+    for (const marker of [serverMarker, scalarMarker, x509Marker]) {
+      expect([...everyCommand].filter((file) => read(file).includes(marker))).toEqual([])
+    }
+    // each is in a chunk that a dynamic import reaches
+    const lazy = [...loadedFrom([...everyCommand].flatMap((file) => dynamicImports(read(file))))]
+    for (const marker of [serverMarker, scalarMarker, x509Marker]) {
+      expect(lazy.some((file) => read(file).includes(marker))).toBe(true)
+    }
   })
 })

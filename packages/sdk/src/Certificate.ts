@@ -3,8 +3,6 @@
  *
  * @since 0.1.0
  */
-import { AsnConvert } from "@peculiar/asn1-schema"
-import * as Asn1X509 from "@peculiar/asn1-x509"
 import * as Arr from "effect/Array"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
@@ -12,7 +10,7 @@ import * as Option from "effect/Option"
 import * as jose from "jose"
 import { CertificateError } from "./AcmeError.js"
 import * as Identifier from "./Identifier.js"
-import { SUBJECT_ALT_NAME, subjectAltNames, x509 } from "./internal/x509.js"
+import * as X509 from "./internal/x509.js"
 
 /**
  * A parsed X.509 certificate.
@@ -93,6 +91,7 @@ const toIdentifier = (name: { readonly type: string; readonly value: string }): 
 }
 
 const fromDer = Effect.fnUntraced(function*(der: Uint8Array, pem: string | undefined) {
+  const { AsnConvert, AuthorityKeyIdentifier, SUBJECT_ALT_NAME, subjectAltNames, x509 } = yield* X509.load
   const certificate = yield* Effect.try({
     try: () => new x509.X509Certificate(der),
     catch: (error) => parseError(`not an X.509 certificate (${describe(error)})`)
@@ -111,7 +110,7 @@ const fromDer = Effect.fnUntraced(function*(der: Uint8Array, pem: string | undef
         sans: subjectAltNames(certificate.getExtension(SUBJECT_ALT_NAME)),
         authorityKeyIdentifier: aki === null
           ? undefined
-          : AsnConvert.parse(aki.value, Asn1X509.AuthorityKeyIdentifier).keyIdentifier
+          : AsnConvert.parse(aki.value, AuthorityKeyIdentifier).keyIdentifier
       }
     },
     catch: (error) => parseError(`unreadable certificate field (${describe(error)})`)
@@ -135,10 +134,11 @@ const fromDer = Effect.fnUntraced(function*(der: Uint8Array, pem: string | undef
 })
 
 const parsePemBlock = (block: string): Effect.Effect<Certificate, CertificateError> =>
-  Effect.try({
-    try: () => new Uint8Array(x509.PemConverter.decodeFirst(block)),
-    catch: (error) => parseError(`malformed PEM (${describe(error)})`)
-  }).pipe(Effect.flatMap((der) => fromDer(der, block)))
+  Effect.flatMap(X509.load, ({ x509 }) =>
+    Effect.try({
+      try: () => new Uint8Array(x509.PemConverter.decodeFirst(block)),
+      catch: (error) => parseError(`malformed PEM (${describe(error)})`)
+    })).pipe(Effect.flatMap((der) => fromDer(der, block)))
 
 /**
  * Parses one certificate: DER bytes, or a text whose first `CERTIFICATE` PEM block is read.
@@ -220,10 +220,11 @@ export const certId = (certificate: Certificate): Effect.Effect<string, Certific
       })
     )
   }
-  return Effect.try({
-    try: () => AsnConvert.parse(certificate.der, Asn1X509.Certificate).tbsCertificate.serialNumber,
-    catch: (error) => parseError(`cannot read the serial number (${describe(error)})`)
-  }).pipe(
+  return Effect.flatMap(X509.load, (asn1) =>
+    Effect.try({
+      try: () => asn1.AsnConvert.parse(certificate.der, asn1.Certificate).tbsCertificate.serialNumber,
+      catch: (error) => parseError(`cannot read the serial number (${describe(error)})`)
+    })).pipe(
     Effect.map((serial) => `${jose.base64url.encode(aki)}.${jose.base64url.encode(new Uint8Array(serial))}`)
   )
 }
@@ -240,6 +241,7 @@ export const hasPublicKeyOf = (
   certificate: Certificate,
   request: { readonly der: Uint8Array }
 ): Effect.Effect<boolean, CertificateError> =>
+  Effect.flatMap(X509.load, ({ x509 }) =>
   Effect.try({
     try: () => {
       const mine = new Uint8Array(new x509.X509Certificate(certificate.der).publicKey.rawData)
@@ -247,4 +249,4 @@ export const hasPublicKeyOf = (
       return mine.length === theirs.length && mine.every((byte, index) => byte === theirs[index])
     },
     catch: (error) => new CertificateError({ reason: "Parse", description: `cannot compare public keys: ${String(error)}` })
-  })
+  }))

@@ -5,7 +5,6 @@
  *
  * @since 0.1.0
  */
-import { AsnConvert, OctetString } from "@peculiar/asn1-schema"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
@@ -14,7 +13,7 @@ import { CertificateError, type KeyError } from "./AcmeError.js"
 import * as CertificateKey from "./CertificateKey.js"
 import type { Identifier } from "./Identifier.js"
 import { signatureParams } from "./internal/keys.js"
-import { x509 } from "./internal/x509.js"
+import * as X509 from "./internal/x509.js"
 
 /**
  * The key authorization of a challenge (RFC 8555 §8.1): `token "." thumbprint`.
@@ -151,7 +150,11 @@ export const TLS_ALPN_01_OID = "1.3.6.1.5.5.7.1.31"
  * @category combinators
  */
 export const tlsAlpn01ExtensionValue = (keyAuthorization: string): Effect.Effect<Uint8Array> =>
-  Effect.map(sha256(keyAuthorization), (digest) => new Uint8Array(AsnConvert.serialize(new OctetString(digest))))
+  Effect.zipWith(
+    sha256(keyAuthorization),
+    X509.load,
+    (digest, { AsnConvert, OctetString }) => new Uint8Array(AsnConvert.serialize(new OctetString(digest)))
+  )
 
 const describe = (error: unknown): string => error instanceof Error ? error.message : String(error)
 
@@ -182,6 +185,7 @@ export const tlsAlpn01Certificate = (options: {
     const privateKeyPem = yield* Effect.mapError(CertificateKey.toPem(key), createError)
     const value = yield* tlsAlpn01ExtensionValue(options.keyAuthorization)
     const now = yield* DateTime.now
+    const { x509 } = yield* X509.load
     const serial = globalThis.crypto.getRandomValues(new Uint8Array(16))
     serial[0] = (serial[0] ?? 0) & 0x7f | 0x01
     const certificate = yield* Effect.tryPromise({

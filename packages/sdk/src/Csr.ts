@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import type { Pkcs10CertificateRequest } from "@peculiar/x509"
 import * as Arr from "effect/Array"
 import * as Effect from "effect/Effect"
 import * as jose from "jose"
@@ -10,7 +11,7 @@ import { CsrError } from "./AcmeError.js"
 import type { CertificateKey } from "./CertificateKey.js"
 import * as Identifier from "./Identifier.js"
 import { signatureParams } from "./internal/keys.js"
-import { SUBJECT_ALT_NAME, subjectAltNames, x509 } from "./internal/x509.js"
+import * as X509 from "./internal/x509.js"
 
 /**
  * A CSR with the identifiers it requests.
@@ -29,7 +30,11 @@ const describe = (error: unknown): string => error instanceof Error ? error.mess
 
 const MAX_COMMON_NAME = 64
 
-const toCsr = (request: x509.Pkcs10CertificateRequest, identifiers: ReadonlyArray<Identifier.Identifier>): Csr => ({
+const toCsr = (
+  { x509 }: X509.Module,
+  request: Pkcs10CertificateRequest,
+  identifiers: ReadonlyArray<Identifier.Identifier>
+): Csr => ({
   der: new Uint8Array(request.rawData),
   pem: `${x509.PemConverter.encode(request.rawData, x509.PemConverter.CertificateRequestTag)}\n`,
   identifiers
@@ -67,6 +72,8 @@ export const create = (options: {
     }
     const commonName = identifiers.find((identifier) => identifier.type === "dns")?.value
     const subject = commonName !== undefined && commonName.length <= MAX_COMMON_NAME ? commonName : undefined
+    const asn1 = yield* X509.load
+    const { x509 } = asn1
     const request = yield* Effect.tryPromise({
       try: () =>
         x509.Pkcs10CertificateRequestGenerator.create({
@@ -77,7 +84,7 @@ export const create = (options: {
         }),
       catch: (error) => new CsrError({ reason: "Create", description: describe(error) })
     })
-    return toCsr(request, identifiers)
+    return toCsr(asn1, request, identifiers)
   }).pipe(Effect.withSpan("Csr.create"))
 
 /**
@@ -91,6 +98,8 @@ export const create = (options: {
 export const fromPem = (pem: string): Effect.Effect<Csr, CsrError> =>
   Effect.gen(function*() {
     const parseError = (description: string) => new CsrError({ reason: "Parse", description })
+    const asn1 = yield* X509.load
+    const { SUBJECT_ALT_NAME, subjectAltNames, x509 } = asn1
     const request = yield* Effect.try({
       try: () => new x509.Pkcs10CertificateRequest(pem),
       catch: (error) => parseError(`not a PKCS#10 certificate request (${describe(error)})`)
@@ -125,7 +134,7 @@ export const fromPem = (pem: string): Effect.Effect<Csr, CsrError> =>
     if (!Arr.isNonEmptyReadonlyArray(unique)) {
       return yield* new CsrError({ reason: "NoIdentifiers", description: "the CSR names no DNS name or IP address" })
     }
-    return toCsr(request, unique)
+    return toCsr(asn1, request, unique)
   }).pipe(Effect.withSpan("Csr.fromPem"))
 
 /**

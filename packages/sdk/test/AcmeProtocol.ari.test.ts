@@ -41,6 +41,17 @@ describe.skipIf(requirement._tag !== "Run")(
           expect(DateTime.lessThan(start, end)).toBe(true)
           expect(DateTime.greaterThanOrEqualTo(start, issued.leaf.notBefore)).toBe(true)
           expect(DateTime.lessThanOrEqualTo(end, issued.leaf.notAfter)).toBe(true)
+          // the CertID alone (what scan reads from metadata.json) asks for the same certificate's window
+          const byId = yield* acme.renewalInfo({ directory: session.directory, certificate: { certId: info.certId } })
+          expect(byId.certId).toBe(info.certId)
+          expect(DateTime.Equivalence(byId.suggestedWindow.start, start)).toBe(true)
+          expect(DateTime.Equivalence(byId.suggestedWindow.end, end)).toBe(true)
+          // a CertID the CA never issued is an error from the CA, not a window
+          const unknown = yield* acme.renewalInfo({
+            directory: session.directory,
+            certificate: { certId: `${info.certId.split(".")[0]}.AQID` }
+          }).pipe(Effect.flip)
+          expect(unknown._tag).not.toBe("RenewalInfo")
         }))
 
       it.effect("an order that replaces a certificate carries `replaces`, as the CA records it", () =>

@@ -4,7 +4,8 @@
  * @since 0.1.0
  */
 import { Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Config, Effect, Option } from "effect"
 import { UsageError } from "../CliError.js"
 import * as Common from "../Common.js"

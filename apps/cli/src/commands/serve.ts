@@ -6,11 +6,10 @@
  *
  * @since 0.1.0
  */
-import * as Server from "@acme/server/Server"
 import { parseListen } from "@acme/server/ServerConfig"
 import * as Tracing from "@acme/server/Tracing"
 import { Command, Options } from "@effect/cli"
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Effect, Layer, Option } from "effect"
 import * as CliError from "../CliError.js"
 import * as Common from "../Common.js"
@@ -25,6 +24,13 @@ const listen = Options.text("listen").pipe(
   Options.withDescription("Where to listen, e.g. 127.0.0.1:8555 (the default) or [::1]:8555. Default: server.listen."),
   Options.optional
 )
+
+/**
+ * The server (`@acme/server/Server`: its HTTP API, the API reference page's 3 MB of Scalar, metrics
+ * over OpenTelemetry) is imported when `acme serve` runs: the bundle puts it in chunks of its own,
+ * which the other commands never load.
+ */
+const loadServer = Effect.promise(() => import("@acme/server/Server"))
 
 /**
  * @since 0.1.0
@@ -53,6 +59,7 @@ export const serve = Command.make(
         Effect.map((configuration) => ({ server: configuration.server, layer: Layers.pipeline(configuration) })),
         Effect.provide(NodeContext.layer)
       )
+      const Server = yield* loadServer
       // SIGTERM and SIGINT end the server on purpose: the process exits 0 once its scope has closed
       yield* StopSignal.expected
       yield* Layer.launch(

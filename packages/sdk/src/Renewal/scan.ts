@@ -12,7 +12,6 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { ProtocolError } from "../AcmeError.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
-import * as Certificate from "../Certificate.js"
 import * as Directory from "../Directory.js"
 import * as Identifier from "../Identifier.js"
 import * as RenewalInfo from "../RenewalInfo.js"
@@ -29,13 +28,11 @@ type Window = { readonly start: string; readonly end: string; readonly explanati
 const sameWindow = (a: Window, b: Window) => a.start === b.start && a.end === b.end
 
 /** One GET of renewalInfo, as the window and when to ask again (the answer's Retry-After), or None. */
-const fetchRenewalInfo = (directory: Directory.Directory, stored: StoredCertificate) =>
+const fetchRenewalInfo = (directory: Directory.Directory, certId: string) =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
-    const fetched = yield* Certificate.parseChain(stored.fullchainPem).pipe(
-      Effect.flatMap((chain) => acme.renewalInfo({ directory, certificate: Certificate.leaf(chain) })),
-      Effect.option
-    )
+    // the CertID stored at issuance: no certificate to parse
+    const fetched = yield* acme.renewalInfo({ directory, certificate: { certId } }).pipe(Effect.option)
     return Option.map(fetched, ({ explanationURL, retryAfter, suggestedWindow }) => ({
       window: { start: DateTime.formatIso(suggestedWindow.start), end: DateTime.formatIso(suggestedWindow.end), explanationURL },
       retryAfter: retryAfter ?? DEFAULT_ARI_INTERVAL
@@ -49,7 +46,7 @@ const fetchRenewalInfo = (directory: Directory.Directory, stored: StoredCertific
  * saved as ignored (with why), the planner plans by lifetime, and the CA is not asked again before
  * the answer's Retry-After has passed: one extra request per stale answer, never a loop.
  */
-const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificate) =>
+const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificate, certId: string) =>
   Effect.gen(function*() {
     const { metadata } = stored
     const now = yield* DateTime.now
@@ -60,7 +57,7 @@ const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificat
       // followable, or already asked again and set aside: as saved, until its Retry-After
       if (Option.isNone(problemOf(window)) || cached.ignored !== undefined) return window
     }
-    let answer = yield* fetchRenewalInfo(directory, stored)
+    let answer = yield* fetchRenewalInfo(directory, certId)
     const first = Option.getOrUndefined(answer)
     const confirmed = cached?.ignored !== undefined && first !== undefined && sameWindow(cached, first.window)
     if (first !== undefined && Option.isSome(problemOf(first.window)) && !confirmed) {
@@ -69,7 +66,7 @@ const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificat
           Option.getOrElse(problemOf(first.window), () => "")
         }); asking once more`
       )
-      answer = yield* fetchRenewalInfo(directory, stored)
+      answer = yield* fetchRenewalInfo(directory, certId)
     }
     if (Option.isNone(answer)) {
       yield* Effect.logWarning(`${stored.name}: the CA's renewalInfo could not be read; planning by lifetime`)
@@ -93,7 +90,8 @@ const currentOf = (stored: StoredCertificate, directoryUrl: string, directory: O
   Effect.gen(function*() {
     const { metadata } = stored
     const ari = Option.filter(directory, Directory.supportsRenewalInfo)
-    const asked = Option.isSome(ari) && metadata.directoryUrl === directoryUrl && metadata.certId !== undefined &&
+    const certId = metadata.certId
+    const asked = Option.isSome(ari) && metadata.directoryUrl === directoryUrl && certId !== undefined &&
       metadata.revokedAt === undefined
     const current: Current = {
       serialNumber: metadata.serialNumber,
@@ -106,7 +104,7 @@ const currentOf = (stored: StoredCertificate, directoryUrl: string, directory: O
       certId: metadata.certId,
       revokedAt: metadata.revokedAt,
       directoryUrl: metadata.directoryUrl,
-      renewalInfo: asked ? yield* renewalInfoFor(ari.value, stored) : undefined
+      renewalInfo: asked ? yield* renewalInfoFor(ari.value, stored, certId) : undefined
     }
     return current
   })

@@ -2,17 +2,13 @@
  * Key generation, import (PKCS#8, SEC1, PKCS#1 PEM and private JWK), type detection and export,
  * shared by `AccountKey` and `CertificateKey`. Everything goes through `globalThis.crypto`.
  */
-import { ECParameters, ECPrivateKey, id_ecPublicKey, id_secp256r1, id_secp384r1 } from "@peculiar/asn1-ecc"
-import { PrivateKey, PrivateKeyInfo } from "@peculiar/asn1-pkcs8"
-import { AsnConvert } from "@peculiar/asn1-schema"
-import { AlgorithmIdentifier } from "@peculiar/asn1-x509"
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as jose from "jose"
 import { KeyError } from "../AcmeError.js"
 import type { CryptoKey, JwsAlgorithm, PublicJwk } from "../Jws.js"
-import { x509 } from "./x509.js"
+import * as X509 from "./x509.js"
 
 /** Passed to the key classes' constructors so that only this package builds them. */
 export const Sealed: unique symbol = Symbol.for("@acme/sdk/internal/keys/Sealed")
@@ -32,6 +28,11 @@ export interface KeyMaterial {
 }
 
 const RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
+// the values of @peculiar/asn1-ecc's id_ecPublicKey, id_secp256r1 and id_secp384r1 (RFC 5480 §2.1.1),
+// written out so that key type names need no ASN.1 module loaded
+const id_ecPublicKey = "1.2.840.10045.2.1"
+const id_secp256r1 = "1.2.840.10045.3.1.7"
+const id_secp384r1 = "1.3.132.0.34"
 
 const KNOWN_OIDS: Readonly<Record<string, string>> = {
   [id_secp256r1]: "P-256",
@@ -183,6 +184,7 @@ const CONVERT_HINT = "convert it with `openssl pkcs8 -topk8 -nocrypt -in key.pem
 
 /** Wraps a SEC1 `ECPrivateKey` (RFC 5915) in a PKCS#8 `PrivateKeyInfo` (RFC 5208). */
 const sec1ToPkcs8 = (der: ArrayBuffer): Effect.Effect<ArrayBuffer, KeyError> =>
+  Effect.flatMap(X509.load, ({ AlgorithmIdentifier, AsnConvert, ECParameters, ECPrivateKey, PrivateKey, PrivateKeyInfo }) =>
   Effect.try({
     try: () => AsnConvert.parse(der, ECPrivateKey),
     catch: (error) => importError(`not a valid EC PRIVATE KEY (${describe(error)})`)
@@ -207,10 +209,11 @@ const sec1ToPkcs8 = (der: ArrayBuffer): Effect.Effect<ArrayBuffer, KeyError> =>
         catch: (error) => importError(`cannot convert the EC PRIVATE KEY to PKCS#8 (${describe(error)}); ${CONVERT_HINT}`)
       })
     })
-  )
+  ))
 
 /** Wraps a PKCS#1 `RSAPrivateKey` (RFC 8017) in a PKCS#8 `PrivateKeyInfo`; WebCrypto validates it on import. */
 const pkcs1ToPkcs8 = (der: ArrayBuffer): Effect.Effect<ArrayBuffer, KeyError> =>
+  Effect.flatMap(X509.load, ({ AlgorithmIdentifier, AsnConvert, PrivateKey, PrivateKeyInfo }) =>
   Effect.try({
     try: () =>
       AsnConvert.serialize(
@@ -221,10 +224,11 @@ const pkcs1ToPkcs8 = (der: ArrayBuffer): Effect.Effect<ArrayBuffer, KeyError> =>
         })
       ),
     catch: (error) => importError(`cannot convert the RSA PRIVATE KEY to PKCS#8 (${describe(error)}); ${CONVERT_HINT}`)
-  })
+  }))
 
 /** The PKCS#8 DER of the first private key in a PEM text (SEC1 and PKCS#1 keys are converted). */
 const pkcs8FromPem = Effect.fnUntraced(function*(pem: string) {
+  const { x509 } = yield* X509.load
   const blocks = yield* Effect.try({
     try: () => x509.PemConverter.decodeWithHeaders(pem),
     catch: (error) => importError(`not a PEM text (${describe(error)})`)
@@ -257,6 +261,7 @@ const pkcs8FromPem = Effect.fnUntraced(function*(pem: string) {
 
 /** Reads the algorithm of a PKCS#8 `PrivateKeyInfo` without importing it. */
 const detectPkcs8 = Effect.fnUntraced(function*(der: ArrayBuffer) {
+  const { AsnConvert, ECParameters, PrivateKeyInfo } = yield* X509.load
   const info = yield* Effect.try({
     try: () => AsnConvert.parse(der, PrivateKeyInfo),
     catch: (error) => importError(`not a PKCS#8 private key (${describe(error)})`)

@@ -1,27 +1,14 @@
 /**
- * The one place that loads `@peculiar/x509`: its dependency injection needs `reflect-metadata`
- * evaluated first, and it must sign and verify with the platform's WebCrypto.
+ * `@peculiar/x509` and the ASN.1 schemas (internal/asn1.ts), imported on first use: about half a
+ * megabyte of JavaScript that a run with nothing due, `acme status`, or a command that reads only
+ * metadata never needs. Node (and a bundle's chunk) evaluates the module once; later `load`s get
+ * the same module.
  */
-import "reflect-metadata"
-import * as x509 from "@peculiar/x509"
+import * as Effect from "effect/Effect"
+import type * as Asn1 from "./asn1.js"
 
-x509.cryptoProvider.set(globalThis.crypto)
+/** What internal/asn1.ts exports. */
+export type Module = typeof Asn1
 
-export { x509 }
-
-/** OID of the subjectAltName extension (RFC 5280 §4.2.1.6). */
-export const SUBJECT_ALT_NAME = "2.5.29.17"
-
-/**
- * The general names of a subjectAltName extension (`type` is x509's: "dns", "ip", "email", "url",
- * …; IP addresses come out as text), or an empty list when there is none.
- */
-export const subjectAltNames = (
-  extension: x509.Extension | null
-): ReadonlyArray<{ readonly type: string; readonly value: string }> =>
-  extension === null
-    ? []
-    : new x509.SubjectAlternativeNameExtension(extension.rawData).names.items.map((name) => ({
-      type: name.type,
-      value: name.value
-    }))
+/** The X.509 / ASN.1 module, loaded when first asked for. */
+export const load: Effect.Effect<Module> = Effect.promise(() => import("./asn1.js"))

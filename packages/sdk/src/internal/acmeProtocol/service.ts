@@ -215,9 +215,13 @@ export interface Service {
     readonly signer: RevocationSigner
   }) => Effect.Effect<Signed<void>, ProtocolError>
 
-  /** GET renewalInfo for a certificate (RFC 9773 §4). Needs a directory with `renewalInfo`. */
+  /**
+   * GET renewalInfo for a certificate (RFC 9773 §4). Needs a directory with `renewalInfo`. The
+   * certificate, or its ARI CertID when that is known already (`Certificate.certId`, which the
+   * renewal pipeline keeps in each stored certificate's metadata): then nothing is parsed.
+   */
   readonly renewalInfo: (options: {
     readonly directory: Directory
-    readonly certificate: Certificate
+    readonly certificate: Certificate | { readonly certId: string }
   }) => Effect.Effect<RenewalInfo, ProtocolError>
 }

@@ -91,7 +91,9 @@ export const certificateOperations = (
 
   const renewalInfo: Service["renewalInfo"] = Effect.fn("AcmeProtocol.renewalInfo")(function*(request) {
     const base = yield* requireEndpoint(protocol, request.directory, "renewalInfo")
-    const certId = yield* Certificate.certId(request.certificate)
+    const certId = "certId" in request.certificate
+      ? request.certificate.certId
+      : yield* Certificate.certId(request.certificate)
     const url = `${base.replace(/\/$/, "")}/${certId}`
     const exchange = yield* protocol.plain("GET", url, "renewalInfo").pipe(Effect.flatMap((x) => expectStatus(x, [200])))
     const body = yield* decodeJson(exchange, RenewalInfoBody)
