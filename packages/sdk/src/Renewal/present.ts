@@ -71,9 +71,6 @@ export const present = Stage.make(({ bucket, signed, state }) =>
       Effect.gen(function*() {
         const authorization = yield* signed((nonce) => acme.getAuthorization({ nonce, account, url: saved.url }))
         const { identifier, status, wildcard } = authorization
-        if (status !== "pending") return { url: saved.url, identifier, status, wildcard, presented: false }
-        // the configured type only: a CA offering several is never answered with another
-        const { identifier, status } = authorization
         if (!bucket.identifiers.some((wanted) => sameName(wanted, authorization))) {
           return yield* new InvalidResponse({
             reason: "ContradictsProtocol",
@@ -84,7 +81,8 @@ export const present = Stage.make(({ bucket, signed, state }) =>
         }
         const outcome = Authorization.outcome(authorization)
         if (outcome === "failed") return yield* Authorization.failure(authorization)
-        if (outcome === "valid") return { url: saved.url, identifier, status, presented: false }
+        if (outcome === "valid") return { url: saved.url, identifier, status, wildcard, presented: false }
+        // the configured type only: a CA offering several is never answered with another
         const challenge = yield* Authorization.selectChallenge(authorization, spec.challenge.type)
         const token = challenge.token ?? ""
         const task: ChallengeTask = {

@@ -184,11 +184,15 @@ export const make = (options: Options) =>
         Effect.gen(function*() {
           const now = yield* Clock.currentTimeMillis
           yield* Ref.update(log, (l) => ({ ...l, renewalInfo: [...l.renewalInfo, now] }))
-          const found = bySerial.get(certificate.serialNumber)
+          // asked by the stored CertID (scan) or by the certificate: the serial either way, as bySerial keys it
+          const serialHex = "certId" in certificate
+            ? Buffer.from(certificate.certId.split(".")[1] ?? "", "base64url").toString("hex")
+            : certificate.serialNumber
+          const found = bySerial.get(BigInt(`0x${serialHex === "" ? "0" : serialHex}`).toString(16))
           if (found === undefined || options.window === undefined) return yield* notSimulated("renewalInfo of an unknown certificate")
           const window = options.window(found)
           return {
-            certId: yield* Effect.orDie(Certificate.certId(certificate)),
+            certId: "certId" in certificate ? certificate.certId : yield* Effect.orDie(Certificate.certId(certificate)),
             suggestedWindow: { start: DateTime.unsafeMake(window.start), end: DateTime.unsafeMake(window.end) },
             explanationURL: undefined,
             retryAfter: Duration.decode(options.retryAfter ?? "6 hours")
