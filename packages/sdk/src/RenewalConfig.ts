@@ -184,7 +184,23 @@ export const CertificateSpec = Schema.Struct({
   challenge: ChallengeConfig,
   /** a shell command run after the files are in place, with their paths in its environment */
   deployHook: Schema.optional(Schema.String)
-})
+}).pipe(
+  // found when the configuration is read, not after an account and an order were made for nothing
+  Schema.filter((spec) => {
+    const type = spec.challenge.type
+    for (const [index, domain] of spec.domains.entries()) {
+      const types = Identifier.challengeTypesFor(domain)
+      if (types.includes(type)) continue
+      const what = types.length === 1 ? "a wildcard, which only dns-01 can validate" : "an IP address, which only http-01 or tls-alpn-01 can validate"
+      const instead = types.length === 1 ? "dns-01 (with a DNS provider)" : "http-01 or tls-alpn-01"
+      return {
+        path: ["domains", index],
+        message: `"${domain}" is ${what}, and certificate ${spec.name} uses ${type}: give it challenge type ${instead}, or move "${domain}" to a certificate that uses it`
+      }
+    }
+    return true
+  })
+)
 
 /**
  * @since 0.1.0
@@ -210,13 +226,23 @@ export const CaConfig = Schema.Struct({
       Schema.filter((p) => p in presets || `"${p}" is not a preset: use one of ${Object.keys(presets).join(", ")}`)
     )
   ),
+  /** allow an `http://` directory URL (signed requests in clear text): for a test CA on this machine only */
+  insecure: Schema.optional(Schema.Boolean),
   /** extra PEM roots to trust for the CA's own TLS: file paths, or PEM text */
   trust: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   /** External Account Binding credentials from the CA */
   eab: Schema.optional(Schema.Struct({ kid: SecretSource, hmacKey: SecretSource })),
   /** the default for every certificate's preferredChain */
   preferredChain: Schema.optional(Schema.String)
-})
+}).pipe(
+  Schema.filter((ca) =>
+    ca.insecure === true || !ca.directory.startsWith("http://") || {
+      path: ["directory"],
+      message:
+        `${ca.directory} is not encrypted: account keys would sign requests sent in clear text; use the CA's https:// URL (or, for a test CA on this machine only, set ca.insecure: true)`
+    }
+  )
+)
 
 /**
  * @since 0.1.0

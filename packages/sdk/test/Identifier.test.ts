@@ -28,4 +28,11 @@ describe("Identifier.parse", () => {
       const ids = yield* Identifier.parseAll(["b.example.org", "A.example.org", "b.example.org", "127.0.0.1"])
       expect(ids.map(Identifier.format)).toEqual(["dns:b.example.org", "dns:a.example.org", "ip:127.0.0.1"])
     }))
+
+  it("challengeTypesFor: a wildcard only by dns-01, an IP address never by dns-01", () => {
+    expect(Identifier.challengeTypesFor("*.example.org")).toEqual(["dns-01"])
+    expect(Identifier.challengeTypesFor("192.0.2.1")).toEqual(["http-01", "tls-alpn-01"])
+    expect(Identifier.challengeTypesFor("2001:db8::1")).toEqual(["http-01", "tls-alpn-01"])
+    expect(Identifier.challengeTypesFor("www.example.org")).toEqual(["http-01", "dns-01", "tls-alpn-01"])
+  })
 })
