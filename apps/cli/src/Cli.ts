@@ -8,13 +8,14 @@ import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Console, Effect, Exit, Layer } from "effect"
 import * as CliError from "./CliError.js"
-import { account } from "./commands/account.js"
+import { account, deactivate, rollover, show, updateContact } from "./commands/account.js"
 import { demo } from "./commands/demo.js"
 import { init } from "./commands/init.js"
 import { renew } from "./commands/renew.js"
 import { revoke } from "./commands/revoke.js"
 import { status } from "./commands/status.js"
 import * as Common from "./Common.js"
+import * as Help from "./Help.js"
 import * as Output from "./Output.js"
 import { version } from "./version.js"
 
@@ -38,6 +39,27 @@ export const root = Command.make("acme").pipe(
   })),
   Command.withSubcommands([renew, revoke, status, account, init, demo])
 )
+
+/**
+ * The command tree as `--help` walks it (built when help is asked for).
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const helpTree = (): Help.Node =>
+  Help.node("acme", root, [
+    Help.node("renew", renew),
+    Help.node("revoke", revoke),
+    Help.node("status", status),
+    Help.node("account", account, [
+      Help.node("show", show),
+      Help.node("rollover", rollover),
+      Help.node("deactivate", deactivate),
+      Help.node("update-contact", updateContact)
+    ]),
+    Help.node("init", init),
+    Help.node("demo", demo)
+  ])
 
 /**
  * Runs the command line (the whole `process.argv`: the first two entries are node and the script).
@@ -77,7 +99,13 @@ export const main = (argv: ReadonlyArray<string>): void => {
   // `Command.run` before any option has a value, and its ValidationError holds only a HelpDoc; that
   // error too must be the one JSON document on stdout.
   const wantsJson = argv.slice(2).includes("--json")
-  const program = Effect.suspend(() => run(argv)).pipe(
+  // --help is answered here, not by @effect/cli: see Help.ts
+  const command = Help.requested(argv.slice(2))
+    ? Effect.suspend(() =>
+      Output.stdout(Help.render(Help.resolve(helpTree(), argv.slice(2)), version, Help.styleFor(process.stdout, process.env)))
+    )
+    : Effect.suspend(() => run(argv))
+  const program = command.pipe(
     withoutCliErrorPrinting,
     Effect.matchCauseEffect({
       onSuccess: () => Effect.succeed(0),
