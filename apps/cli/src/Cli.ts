@@ -99,12 +99,23 @@ export const main = (argv: ReadonlyArray<string>): void => {
   // `Command.run` before any option has a value, and its ValidationError holds only a HelpDoc; that
   // error too must be the one JSON document on stdout.
   const wantsJson = argv.slice(2).includes("--json")
-  // --help is answered here, not by @effect/cli: see Help.ts
-  const command = Help.requested(argv.slice(2))
-    ? Effect.suspend(() =>
-      Output.stdout(Help.render(Help.resolve(helpTree(), argv.slice(2)), version, Help.styleFor(process.stdout, process.env)))
-    )
-    : Effect.suspend(() => run(argv))
+  const command = Effect.suspend(() => {
+    const args = argv.slice(2)
+    const tree = helpTree()
+    // --help is answered here, not by @effect/cli: see Help.ts
+    if (Help.requested(args) || Help.namesGroupOnly(tree, args)) {
+      return Output.stdout(Help.render(Help.resolve(tree, args), version, Help.styleFor(process.stdout, process.env)))
+    }
+    // @effect/cli would say "Invalid subcommand for acme"
+    const reordered = Help.optionsFirst(tree, args)
+    if (reordered !== undefined) {
+      return new CliError.UsageError({
+        message: "options go after the command",
+        hint: `write \`acme ${reordered.join(" ")}\``
+      })
+    }
+    return run(argv)
+  })
   const program = command.pipe(
     withoutCliErrorPrinting,
     Effect.matchCauseEffect({

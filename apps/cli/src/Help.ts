@@ -81,6 +81,37 @@ export const requested = (args: ReadonlyArray<string>): boolean => {
 }
 
 /**
+ * Where a command line puts options before the command (`acme -c f status`): the same line with
+ * the command first (`status -c f`), or undefined when it does not.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const optionsFirst = (root: Node, args: ReadonlyArray<string>): ReadonlyArray<string> | undefined => {
+  if (!(args[0]?.startsWith("-") ?? false)) return undefined
+  const at = args.findIndex((arg) => root.children.some((child) => child.name === arg))
+  if (at <= 0) return undefined
+  let end = at + 1
+  // a group's subcommand goes with it: `acme -c f account show`
+  const group = root.children.find((child) => child.name === args[at])
+  if (group !== undefined && group.children.some((child) => child.name === args[end])) end++
+  return [...args.slice(at, end), ...args.slice(0, at), ...args.slice(end)]
+}
+
+/**
+ * Whether the command line names a group of commands and nothing else (`acme`, `acme account`):
+ * its help is the answer.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const namesGroupOnly = (root: Node, args: ReadonlyArray<string>): boolean => {
+  const path = resolve(root, args)
+  const last = path[path.length - 1]
+  return last !== undefined && last.children.length > 0 && args.length === path.length - 1
+}
+
+/**
  * The commands a command line names, from the root: `["account", "show", "--help"]` gives
  * `[acme, account, show]`. Words that name no subcommand end the walk.
  *

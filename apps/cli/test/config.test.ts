@@ -215,6 +215,16 @@ certificates:
     expect(missing).not.toContain("remove")
   })
 
+  it("a name that is not configured: revoke --name and renew --only both exit 2", async () => {
+    fs.writeFileSync(path.join(folder.path, "names.json"), JSON.stringify(valid))
+    for (const args of [["revoke", "--name", "nope"], ["renew", "--only", "nope"]]) {
+      const before = snapshot(storage)
+      const result = await acme([...args, "--config", "names.json"], { cwd: folder.path })
+      expect(snapshot(storage)).toEqual(before)
+      expectOneLine(result, `${args[1]} nope: no such certificate in names.json; the configured names are web`)
+    }
+  })
+
   it("with --json: the error as the one JSON document on stdout", async () => {
     fs.writeFileSync(path.join(folder.path, "bad.json"), JSON.stringify({ ...valid, certificates: [] }))
     const result = await acme(["renew", "--json", "--config", "bad.json"], { cwd: folder.path })

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest"
 import { version } from "../src/version.js"
-import { acme, stripAnsi } from "./support/cli.js"
+import { acme, binary, stripAnsi } from "./support/cli.js"
 
 const commands: ReadonlyArray<ReadonlyArray<string>> = [
   [],
@@ -31,6 +31,59 @@ describe("help", () => {
     })
   }
 
+  it("every option of every command has a description of its own; no line is wider than 80 columns in a pipe", async () => {
+    for (const command of commands) {
+      const result = await acme([...command, "--help"])
+      const lines = result.stdout.split("\n")
+      expect(lines.filter((line) => line.length > 80), command.join(" ")).toEqual([])
+      expect(result.stdout).not.toMatch(/A user-defined piece of text|A true or false value|This setting is optional/)
+      const options = lines.slice(lines.indexOf("OPTIONS") + 1)
+      if (!lines.includes("OPTIONS")) continue
+      // each option is a line "  --name ..." followed by at least one description line (6 spaces in)
+      options.forEach((line, index) => {
+        if (/^ {2}-/.test(line)) expect(options[index + 1] ?? "", `${command.join(" ")}: ${line}`).toMatch(/^ {6}\S/)
+      })
+    }
+  })
+
+  it("USAGE names the whole command: $ acme renew, $ acme account show", async () => {
+    for (const command of [["renew"], ["account", "show"], ["init"]]) {
+      const result = await acme([...command, "--help"])
+      const lines = result.stdout.split("\n")
+      const usage = lines.indexOf("USAGE")
+      expect(usage, result.stdout).toBeGreaterThanOrEqual(0)
+      expect(lines[usage + 1]).toMatch(new RegExp(`^ {2}\\$ acme ${command.join(" ")}( |$)`))
+    }
+  })
+
+  it("no colour in a pipe, or on a terminal with NO_COLOR; bold headings on a terminal", async () => {
+    const piped = await acme(["renew", "--help"])
+    expect(piped.stdout).not.toContain("\u001b")
+    // `script` gives the command a terminal
+    const onTerminal = (env: Readonly<Record<string, string | undefined>>) =>
+      acme(["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(binary)} renew --help`, "/dev/null"], {
+        env,
+        command: "script"
+      })
+    const colour = await onTerminal({ NO_COLOR: undefined })
+    expect(colour.code).toBe(0)
+    expect(colour.stdout).toContain("\u001b[1mUSAGE")
+    const noColour = await onTerminal({ NO_COLOR: "1" })
+    expect(noColour.code).toBe(0)
+    expect(noColour.stdout).toContain("USAGE")
+    expect(noColour.stdout).not.toContain("\u001b")
+  })
+
+  it("acme and acme account alone print their help (exit 0)", async () => {
+    for (const command of [[], ["account"]]) {
+      const result = await acme(command)
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain(`$ acme ${[...command, "COMMAND"].join(" ")}`)
+      expect(result.stdout).toContain("COMMANDS")
+      expect(result.stdout).not.toContain("\u001b")
+    }
+  })
+
   it("--version prints the version, the same as package.json's", async () => {
     const result = await acme(["--version"])
     expect(result.code).toBe(0)
@@ -48,6 +101,8 @@ describe("a bad command line: exit code 2, one line", () => {
     [["renew", "--only"], "--only needs a certificate name"],
     [["renew", "--only", "--force"], "--only needs a certificate name"],
     [["frobnicate"], "Invalid subcommand"],
+    [["-c", "f.yaml", "status"], "options go after the command; write `acme status -c f.yaml`"],
+    [["-v", "account", "show"], "options go after the command; write `acme account show -v`"],
     [["revoke"], "--name"],
     [["revoke", "--name", "web", "--reason", "boredom"], "keyCompromise"],
     [["account", "rollover", "--key", "ES512"], "ES256"],
