@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import * as Arr from "effect/Array"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -14,7 +15,7 @@ import type { Planner } from "./Planner.js"
 import { start } from "./Renewal.js"
 import { plan } from "./Renewal/plan.js"
 import { scan } from "./Renewal/scan.js"
-import type { RenewalSettings } from "./RenewalSettings.js"
+import * as RenewalSettings from "./RenewalSettings.js"
 import type { Storage, StorageError } from "./Storage.js"
 
 /**
@@ -71,10 +72,47 @@ export type Report = typeof Report.Type
 
 /**
  * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** only these certificates (by name); all of them when empty or absent */
+  readonly only?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * The settings with only the certificates `only` names (all of them when it names none), so that
+ * the scan reads and asks the CA about those alone; None when it names only unknown ones.
+ */
+const selected = (
+  only: ReadonlyArray<string>
+): Effect.Effect<Option.Option<RenewalSettings.Settings>, never, RenewalSettings.RenewalSettings> =>
+  Effect.map(RenewalSettings.RenewalSettings, (settings) => {
+    if (only.length === 0) return Option.some(settings)
+    const certificates = settings.config.certificates.filter((certificate) => only.includes(certificate.name))
+    return Arr.isNonEmptyReadonlyArray(certificates)
+      ? Option.some({ ...settings, config: { ...settings.config, certificates } })
+      : Option.none()
+  })
+
+/**
+ * The status of the configured certificates (of those `only` names, when it names some).
+ *
+ * @since 0.1.0
  * @category programs
  */
-export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings> = Effect
-  .gen(function*() {
+export const statusOf = (
+  options: Options = {}
+): Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings.RenewalSettings> =>
+  Effect.gen(function*() {
+    const settings = yield* selected(options.only ?? [])
+    if (Option.isNone(settings)) {
+      return { directoryUrl: yield* RenewalSettings.directoryUrl, caReachable: false, certificates: [] }
+    }
+    return yield* report.pipe(Effect.provideService(RenewalSettings.RenewalSettings, settings.value))
+  }).pipe(Effect.withSpan("Status.status"))
+
+const report: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings.RenewalSettings> =
+  Effect.gen(function*() {
     const initial = yield* start({ dryRun: true })
     const scanned = yield* scan(initial)
     const planned = yield* plan(scanned)
@@ -104,4 +142,13 @@ export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage 
         }
       })
     }
-  }).pipe(Effect.withSpan("Status.status"))
+  })
+
+/**
+ * The status of every configured certificate.
+ *
+ * @since 0.1.0
+ * @category programs
+ */
+export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings.RenewalSettings> =
+  statusOf()
