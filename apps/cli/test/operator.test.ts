@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { Status } from "@acme/sdk"
 import { Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { acme, temporaryFolder } from "./support/cli.js"
+import { acme, binary, stripAnsi, temporaryFolder } from "./support/cli.js"
 
 const offline = temporaryFolder("acme-operator-")
 afterAll(() => offline.remove())
@@ -34,5 +34,28 @@ describe("without a CA", () => {
     const bare = await acme(["status", "--only"], { cwd: offline.path })
     expect(bare.code).toBe(2)
     expect(bare.stderrLines).toEqual(["acme: --only needs a certificate name; acme status --only NAME"])
+  })
+
+  it("on a terminal: an unreachable CA's error is printed once, and the status line says what happens", async () => {
+    const folder = temporaryFolder("acme-tty-")
+    try {
+      fs.writeFileSync(
+        path.join(folder.path, "acme.yaml"),
+        JSON.stringify({ ...twoCertificates, renewal: { maxAttempts: 3 }, certificates: twoCertificates.certificates.slice(0, 1) })
+      )
+      // `script` gives acme a terminal for stderr; stdout (the report) goes to a file
+      const terminal = await acme(
+        ["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(binary)} renew > report.txt`, "/dev/null"],
+        { cwd: folder.path, command: "script" }
+      )
+      const shown = stripAnsi(terminal.stdout)
+      expect(shown.match(/ECONNREFUSED/g) ?? [], shown).toHaveLength(1)
+      expect(shown).toMatch(/web: waiting [\d.]+ m?s before retrying account/)
+      expect(shown).not.toMatch(/errorHandler|scheduler/)
+      const report = fs.readFileSync(path.join(folder.path, "report.txt"), "utf8")
+      expect(report).toMatch(/^failed +web +cannot reach the CA .*ECONNREFUSED.*gave up after 3 attempts/m)
+    } finally {
+      folder.remove()
+    }
   })
 })
