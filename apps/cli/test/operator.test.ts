@@ -4,10 +4,13 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { Pebble } from "@acme/testing"
 import { Status } from "@acme/sdk"
-import { Schema } from "effect"
+import { layer } from "@effect/vitest"
+import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { acme, binary, stripAnsi, temporaryFolder } from "./support/cli.js"
+import { reportOf } from "./support/checks.js"
+import { acme, binary, type Options, type Result, stripAnsi, temporaryFolder } from "./support/cli.js"
 
 const offline = temporaryFolder("acme-operator-")
 afterAll(() => offline.remove())
@@ -59,3 +62,68 @@ describe("without a CA", () => {
     }
   })
 })
+
+// -- against Pebble ---------------------------------------------------------------------------------
+
+interface Setup {
+  readonly folder: string
+  readonly storage: string
+  readonly run: (args: ReadonlyArray<string>, options?: Options) => Effect.Effect<Result>
+  /** rewrites acme.yaml with these certificates and changes to the rest */
+  readonly configure: (certificates: ReadonlyArray<unknown>, extra?: object) => void
+}
+
+/** A folder with acme.yaml for this Pebble (trusting its root) and the given certificates. */
+const setUp = (prefix: string, certificates: ReadonlyArray<unknown>, extra: object = {}) =>
+  Effect.gen(function*() {
+    const pebble = yield* Pebble.Pebble
+    const folder = yield* Effect.acquireRelease(Effect.sync(() => temporaryFolder(prefix)), (f) => Effect.sync(f.remove))
+    fs.writeFileSync(path.join(folder.path, "ca.pem"), pebble.caBundle)
+    const configure: Setup["configure"] = (list, more = {}) =>
+      fs.writeFileSync(
+        path.join(folder.path, "acme.yaml"),
+        JSON.stringify({
+          ca: { directory: pebble.directoryUrl, trust: ["./ca.pem"] },
+          account: { email: "operator@example.test" },
+          storage: { path: "./storage" },
+          renewal: { maxAttempts: 2, maxWait: "5 seconds" },
+          certificates: list,
+          ...more
+        })
+      )
+    configure(certificates, extra)
+    const setup: Setup = {
+      folder: folder.path,
+      storage: path.join(folder.path, "storage"),
+      run: (args, options = {}) => Effect.promise(() => acme(args, { cwd: folder.path, ...options })),
+      configure
+    }
+    return setup
+  })
+
+const http01 = (pebble: Pebble.Service, name: string, domain: string, more: object = {}) => ({
+  name,
+  domains: [domain],
+  challenge: { type: "http-01", port: pebble.httpPort, address: "127.0.0.1" },
+  ...more
+})
+
+layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: true, timeout: 120_000 })(
+  "against Pebble",
+  (it) => {
+    it.scoped("a CA whose TLS certificate is not trusted: final at once (no retries), with a hint about ca.trust", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const setup = yield* setUp("acme-trust-", [http01(pebble, "web", "web.trust.example.test")], {
+          ca: { directory: pebble.directoryUrl },
+          renewal: { maxAttempts: 5 }
+        })
+        const result = yield* setup.run(["renew", "--json"])
+        expect(result.code).toBe(1)
+        const report = reportOf(result)
+        expect(report.certificates[0]).toMatchObject({ name: "web", action: "failed", attempts: 1 })
+        expect(report.certificates[0]?.reason).toMatch(/is not trusted .*add its root certificate to ca\.trust/)
+        expect(result.stderr).not.toMatch(/attempt 2 of/)
+      }))
+  }
+)
