@@ -2,6 +2,7 @@
  * What a new operator ran into (issue 12, "Defects"), against the built binary: each test failed
  * before the fix. The ones that need no CA first, then those against Pebble.
  */
+import { X509Certificate } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Pebble } from "@acme/testing"
@@ -111,6 +112,18 @@ const http01 = (pebble: Pebble.Service, name: string, domain: string, more: obje
 layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: true, timeout: 120_000 })(
   "against Pebble",
   (it) => {
+    it.scoped("serial numbers as openssl prints them (the CA's bytes: upper-case, a leading zero kept)", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const setup = yield* setUp("acme-serial-", [http01(pebble, "web", "web.serial.example.test")])
+        const result = yield* setup.run(["renew", "--json"])
+        expect(result.code, result.stderr).toBe(0)
+        const openssl = new X509Certificate(fs.readFileSync(path.join(setup.storage, "live", "web", "cert.pem"))).serialNumber
+        expect(reportOf(result).certificates[0]?.serial).toBe(openssl)
+        const status = yield* setup.run(["status", "--json"])
+        expect(Schema.decodeUnknownSync(Schema.parseJson(Status.Report))(status.stdout).certificates[0]?.serial).toBe(openssl)
+      }))
+
     it.scoped("a CA whose TLS certificate is not trusted: final at once (no retries), with a hint about ca.trust", () =>
       Effect.gen(function*() {
         const pebble = yield* Pebble.Pebble
