@@ -124,6 +124,29 @@ layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: tru
         expect(Schema.decodeUnknownSync(Schema.parseJson(Status.Report))(status.stdout).certificates[0]?.serial).toBe(openssl)
       }))
 
+    it.scoped("under umask 000: folders holding private keys are 0700, and no folder is writable by others", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const setup = yield* setUp("acme-umask-", [http01(pebble, "web", "web.umask.example.test")])
+        const result = yield* setup.run(
+          ["-c", `umask 000 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(binary)} renew`],
+          { command: "/bin/sh" }
+        )
+        expect(result.code, result.stderr).toBe(0)
+        const folders = [setup.storage, ...fs.readdirSync(setup.storage, { recursive: true, encoding: "utf8" })
+          .map((entry) => path.join(setup.storage, entry))
+          .filter((entry) => fs.lstatSync(entry).isDirectory())]
+        const holdingKeys = folders.filter((folder) =>
+          fs.readdirSync(folder).some((file) => file === "privkey.pem" || file.endsWith(".key"))
+        )
+        expect(holdingKeys.length).toBeGreaterThanOrEqual(2) // the version folder, the account's
+        for (const folder of holdingKeys) expect((fs.statSync(folder).mode & 0o777).toString(8), folder).toBe("700")
+        for (const folder of folders) expect(fs.statSync(folder).mode & 0o022, folder).toBe(0)
+        for (const file of ["privkey.pem", "cert.pem"]) {
+          expect(fs.statSync(path.join(setup.storage, "live", "web", file)).mode & 0o077, file).toBe(file === "privkey.pem" ? 0 : 0o044)
+        }
+      }))
+
     it.scoped("a CA whose TLS certificate is not trusted: final at once (no retries), with a hint about ca.trust", () =>
       Effect.gen(function*() {
         const pebble = yield* Pebble.Pebble
