@@ -4,6 +4,7 @@
  */
 import { X509Certificate } from "node:crypto"
 import * as fs from "node:fs"
+import * as http from "node:http"
 import * as path from "node:path"
 import { Pebble } from "@acme/testing"
 import { Status } from "@acme/sdk"
@@ -38,6 +39,31 @@ describe("without a CA", () => {
     const bare = await acme(["status", "--only"], { cwd: offline.path })
     expect(bare.code).toBe(2)
     expect(bare.stderrLines).toEqual(["acme: --only needs a certificate name; acme status --only NAME"])
+  })
+
+  it("a directory URL that answers 404 with an HTML page: says so, in plain words (no Schema text)", async () => {
+    const server = http.createServer((_, response) => {
+      response.writeHead(404, { "content-type": "text/html" }).end("<!DOCTYPE html><html><body>Not Found</body></html>")
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const address = server.address()
+    const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}/dir`
+    try {
+      fs.writeFileSync(
+        path.join(offline.path, "html.json"),
+        JSON.stringify({ ...twoCertificates, ca: { directory: url, insecure: true } })
+      )
+      const result = await acme(["renew", "--only", "web", "--json", "--config", "html.json"], { cwd: offline.path })
+      expect(result.code).toBe(1)
+      expect(reportOf(result).certificates.find((c) => c.name === "web")).toMatchObject({
+        action: "failed",
+        attempts: 1,
+        reason: `the CA answered 404 to GET ${url} with an HTML page, not an ACME response: is the directory URL right?`
+      })
+      expect(result.stderr).not.toMatch(/parseJson|<->|Encoded side|Struct/)
+    } finally {
+      server.close()
+    }
   })
 
   it("on a terminal: an unreachable CA's error is printed once, and the status line says what happens", async () => {

@@ -61,6 +61,12 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@acme/
   }
 ) {
   override get message(): string {
+    // an error status whose body is no problem document: most often not an ACME server at all
+    if (this.reason === "UndecodableBody" && this.status !== undefined && this.status >= 400) {
+      return `the CA answered ${this.status} to ${this.method} ${this.url} with ${
+        oneLine(this.description)
+      }, not an ACME response: is the directory URL right?`
+    }
     const status = this.status !== undefined ? ` (HTTP ${this.status})` : ""
     return `unusable answer from the CA to ${this.method} ${this.url}${status}: ${
       oneLine(this.description)
