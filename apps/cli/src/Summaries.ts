@@ -130,7 +130,11 @@ export const statusLines = (report: Status.Report): Array<string> => {
  */
 export const accountLines = (summary: Accounts.Summary): Array<string> => [
   `account   ${summary.url}`,
-  `status    ${summary.status}`,
+  `status    ${summary.status}${
+    summary.deactivatedAt !== undefined
+      ? ` (on ${humanTime(summary.deactivatedAt)}): it cannot be used again; set account.name to a new name and run \`acme renew\` to create a new account`
+      : ""
+  }`,
   `CA        ${summary.directoryUrl}`,
   `name      ${summary.name}`,
   `contact   ${summary.contact.length > 0 ? summary.contact.join(", ") : "(none)"}`,

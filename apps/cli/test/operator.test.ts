@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import * as path from "node:path"
 import { Pebble } from "@acme/testing"
-import { Status } from "@acme/sdk"
+import { Status, Storage } from "@acme/sdk"
 import { layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
@@ -171,6 +171,60 @@ layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: tru
         for (const file of ["privkey.pem", "cert.pem"]) {
           expect(fs.statSync(path.join(setup.storage, "live", "web", file)).mode & 0o077, file).toBe(file === "privkey.pem" ? 0 : 0o044)
         }
+      }))
+
+    it.scoped("account rollover leaves nothing in the account namespace; an old leftover is cleaned up and no longer taken for an account", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const setup = yield* setUp("acme-rollover-", [http01(pebble, "web", "web.rollover.example.test")])
+        const accounts = path.join(setup.storage, "accounts", Storage.caFolder(pebble.directoryUrl))
+        expect((yield* setup.run(["renew"])).code).toBe(0)
+        const rolled = yield* setup.run(["account", "rollover", "--json"])
+        expect(rolled.code, rolled.stderr).toBe(0)
+        expect(fs.readdirSync(accounts)).toEqual(["default"])
+        expect(fs.readdirSync(path.join(accounts, "default")).sort()).toEqual(["account.json", "account.key"])
+        const defaultUrl = (JSON.parse(rolled.stdout) as { url: string }).url
+
+        // what an older version left: the new key kept as an account named default-rollover
+        fs.mkdirSync(path.join(accounts, "default-rollover"))
+        fs.copyFileSync(path.join(accounts, "default", "account.key"), path.join(accounts, "default-rollover", "account.key"))
+        expect((yield* setup.run(["status"])).code).toBe(0)
+        expect(fs.readdirSync(accounts)).toEqual(["default"])
+
+        // default-rollover as a real account's name: a new account, not default's
+        setup.configure([http01(pebble, "web", "web.rollover.example.test")], { account: { name: "default-rollover" } })
+        expect((yield* setup.run(["renew", "--force"])).code).toBe(0)
+        const other = yield* setup.run(["account", "show", "--json"])
+        expect(other.code, other.stderr).toBe(0)
+        expect(JSON.parse(other.stdout)).toMatchObject({ name: "default-rollover", status: "valid" })
+        expect((JSON.parse(other.stdout) as { url: string }).url).not.toBe(defaultUrl)
+      }))
+
+    it.scoped("a changed account.email updates the contact at the next run; a deactivated account says how to go on", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const certificates = [http01(pebble, "web", "web.deactivated.example.test")]
+        const setup = yield* setUp("acme-deactivated-", certificates)
+        expect((yield* setup.run(["renew"])).code).toBe(0)
+
+        setup.configure(certificates, { account: { email: "new-address@example.test" } })
+        const renewed = yield* setup.run(["renew", "--force"])
+        expect(renewed.code, renewed.stderr).toBe(0)
+        expect(renewed.stderr).toMatch(/account\.email changed: the contact of account \S+ at \S+ is now mailto:new-address@example\.test \(was mailto:operator@example\.test\)/)
+        const shown = yield* setup.run(["account", "show", "--json"])
+        expect(JSON.parse(shown.stdout)).toMatchObject({ contact: ["mailto:new-address@example.test"] })
+
+        expect((yield* setup.run(["account", "deactivate", "--yes"])).code).toBe(0)
+        const after = yield* setup.run(["account", "show"])
+        expect(after.code, after.stderr).toBe(0)
+        expect(after.stdout).toMatch(/^status +deactivated \(on .*\): it cannot be used again; set account\.name to a new name/m)
+        const refused = yield* setup.run(["renew", "--force", "--json"])
+        expect(refused.code).toBe(1)
+        const web = reportOf(refused).certificates[0]
+        expect(web).toMatchObject({ action: "failed", attempts: 1 })
+        expect(web?.reason).toContain("was deactivated on")
+        expect(web?.reason).toContain("set account.name to a new name")
+        expect(refused.stdout + refused.stderr).not.toContain("check the credentials")
       }))
 
     it.scoped("a CA whose TLS certificate is not trusted: final at once (no retries), with a hint about ca.trust", () =>

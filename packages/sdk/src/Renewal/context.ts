@@ -63,7 +63,14 @@ export const emit = (event: ProgressEvent): Effect.Effect<void> => Effect.flatMa
  * @category errors
  */
 export class PipelineError extends Schema.TaggedError<PipelineError>("@acme/sdk/Renewal/PipelineError")("PipelineError", {
-  reason: Schema.Literal("ProfileUnavailable", "KeyMissing", "CertificateMismatch", "NotConfigured", "AccountMissing"),
+  reason: Schema.Literal(
+    "ProfileUnavailable",
+    "KeyMissing",
+    "CertificateMismatch",
+    "NotConfigured",
+    "AccountMissing",
+    "AccountDeactivated"
+  ),
   certificate: Schema.String,
   description: Schema.String
 }) {
