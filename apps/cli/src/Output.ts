@@ -180,6 +180,7 @@ const subject = (certificate: string) => certificate === "*" ? "run" : certifica
 const doing: { readonly [stage: string]: string } = {
   scan: "reading storage and the CA's renewal info",
   plan: "deciding what to renew",
+  deploy: "running the deploy hooks that failed before",
   account: "checking the account",
   order: "placing the order",
   present: "putting the challenge responses in place",

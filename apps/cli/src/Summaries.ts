@@ -107,6 +107,16 @@ export const statusLines = (report: Status.Report): Array<string> => {
       out.push(`  certificate  serial ${certificate.serial}, not after ${humanTime(certificate.notAfter)}${days}`)
     }
     if (certificate.revokedAt !== undefined) out.push(`  revoked      ${humanTime(certificate.revokedAt)}`)
+    const owed = certificate.pendingDeploy
+    if (owed !== undefined) {
+      out.push(
+        owed.attempts === 0
+          ? `  deploy       not run yet (stored ${humanTime(owed.since)}); the next \`acme renew\` runs the hook`
+          : `  deploy       failed ${owed.attempts} time${owed.attempts === 1 ? "" : "s"} since ${humanTime(owed.since)}${
+            owed.error !== undefined ? `: ${owed.error}` : ""
+          }; the next \`acme renew\` runs the hook again`
+      )
+    }
     if (certificate.renewalWindow !== undefined) {
       out.push(
         `  ARI window   ${humanTime(certificate.renewalWindow.start)} to ${humanTime(certificate.renewalWindow.end)}${

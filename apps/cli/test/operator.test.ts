@@ -12,7 +12,7 @@ import { layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { reportOf } from "./support/checks.js"
-import { acme, binary, type Options, type Result, stripAnsi, temporaryFolder } from "./support/cli.js"
+import { acme, acmeWatched, binary, type Options, type Result, stripAnsi, temporaryFolder } from "./support/cli.js"
 
 const offline = temporaryFolder("acme-operator-")
 afterAll(() => offline.remove())
@@ -225,6 +225,84 @@ layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: tru
         expect(web?.reason).toContain("was deactivated on")
         expect(web?.reason).toContain("set account.name to a new name")
         expect(refused.stdout + refused.stderr).not.toContain("check the credentials")
+      }))
+
+    it.scoped("a failed deploy hook is not forgotten: retried (the hook alone) by each run until it succeeds; status and --json show it", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const hook = `test -e fail-hook && { echo "nginx: not reloaded" >&2; exit 3; }; echo "deployed $ACME_SERIAL" | tee -a hook.log`
+        const certificates = [http01(pebble, "web", "web.deploy.example.test", { deployHook: hook })]
+        const setup = yield* setUp("acme-deploy-", certificates)
+        const marker = path.join(setup.folder, "fail-hook")
+        fs.writeFileSync(marker, "")
+
+        const first = yield* setup.run(["renew", "--json"])
+        expect(first.code).toBe(1)
+        const failed = reportOf(first).certificates[0]
+        expect(failed).toMatchObject({ name: "web", action: "failed", deploy: { status: "pending", attempts: 1 } })
+        expect(failed?.reason).toContain("nginx: not reloaded")
+        const serial = failed?.serial ?? ""
+        expect(serial).not.toBe("")
+
+        const status = yield* setup.run(["status", "--json"])
+        expect(Schema.decodeUnknownSync(Schema.parseJson(Status.Report))(status.stdout).certificates[0]?.pendingDeploy)
+          .toMatchObject({ attempts: 1 })
+        const statusText = yield* setup.run(["status"])
+        expect(statusText.stdout).toMatch(/^ {2}deploy +failed 1 time since .*nginx: not reloaded.*; the next `acme renew` runs the hook again/m)
+
+        // still failing: the hook alone runs again (no new certificate), and the run fails
+        const second = yield* setup.run(["renew", "--json"])
+        expect(second.code).toBe(1)
+        const again = reportOf(second).certificates[0]
+        expect(again).toMatchObject({ action: "failed", serial, deploy: { status: "pending", attempts: 2 } })
+        expect(again?.reason).toContain("deploy hook failed again")
+
+        // fixed: the hook runs once more, succeeds, and its output shows with -v
+        fs.rmSync(marker)
+        const third = yield* setup.run(["renew", "--json", "--verbose"])
+        expect(third.code, third.stderr).toBe(0)
+        const done = reportOf(third)
+        expect(done.certificates[0]).toMatchObject({ action: "skipped", serial, deploy: { status: "done" } })
+        expect(done.certificates[0]?.reason).toContain("deploy hook, which had failed, ran again and succeeded")
+        expect(third.stderr).toContain(`deployed ${serial}`)
+        expect(fs.readFileSync(path.join(setup.folder, "hook.log"), "utf8")).toBe(`deployed ${serial}\n`)
+
+        // and then it is done: nothing runs, skipped entries have their files and days left
+        const fourth = yield* setup.run(["renew", "--json"])
+        expect(fourth.code, fourth.stderr).toBe(0)
+        const quiet = reportOf(fourth)
+        expect(quiet.counts).toEqual({ renewed: 0, skipped: 1, failed: 0, revoked: 0 })
+        expect(quiet.certificates[0]?.deploy).toBeUndefined()
+        expect(quiet.certificates[0]?.paths?.fullchain).toBe(path.join(setup.storage, "live", "web", "fullchain.pem"))
+        expect(quiet.certificates[0]?.daysLeft).toBeGreaterThan(1)
+        expect(fs.readFileSync(path.join(setup.folder, "hook.log"), "utf8")).toBe(`deployed ${serial}\n`)
+        const clean = yield* setup.run(["status", "--json"])
+        expect(Schema.decodeUnknownSync(Schema.parseJson(Status.Report))(clean.stdout).certificates[0]?.pendingDeploy).toBeUndefined()
+      }))
+
+    it.scoped("renew --json, stopped by SIGTERM: one JSON document with what was done so far, marked interrupted", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const setup = yield* setUp("acme-sigterm-", [
+          http01(pebble, "first", "first.sigterm.example.test"),
+          http01(pebble, "second", "second.sigterm.example.test")
+        ])
+        const result = yield* Effect.promise(() =>
+          acmeWatched(["renew", "--json"], { cwd: setup.folder }, (line, child) => {
+            if (/ second: stage order started$/.test(line)) child.kill("SIGTERM")
+          })
+        )
+        expect(result.code).toBe(130)
+        const report = reportOf(result)
+        expect(report.interrupted).toBe(true)
+        expect(report.certificates.map((c) => [c.name, c.action])).toEqual([["first", "renewed"], ["second", "skipped"]])
+        expect(report.certificates[1]?.reason).toMatch(/^interrupted .*order.*; the next `acme renew` resumes it/)
+        expect(report.counts).toEqual({ renewed: 1, skipped: 1, failed: 0, revoked: 0 })
+        // and the next run resumes it and finishes the job
+        const next = yield* setup.run(["renew", "--json"])
+        expect(next.code, next.stderr).toBe(0)
+        expect(reportOf(next)).toMatchObject({ runId: report.runId, resumed: true })
+        expect(reportOf(next).certificates.map((c) => [c.name, c.action])).toEqual([["first", "renewed"], ["second", "renewed"]])
       }))
 
     it.scoped("a CA whose TLS certificate is not trusted: final at once (no retries), with a hint about ca.trust", () =>

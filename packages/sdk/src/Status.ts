@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
+import { PendingDeploy } from "./DeployHook.js"
 import type { Planner } from "./Planner.js"
 import { start } from "./Renewal.js"
 import { plan } from "./Renewal/plan.js"
@@ -32,6 +33,8 @@ export const CertificateStatus = Schema.Struct({
   notAfter: Schema.optional(Schema.String),
   daysLeft: Schema.optional(Schema.Number),
   revokedAt: Schema.optional(Schema.String),
+  /** a deploy hook that failed for the certificate in place: the next `acme renew` runs it again */
+  pendingDeploy: Schema.optional(PendingDeploy),
   /** the CA's suggested renewal window (ARI), when known */
   renewalWindow: Schema.optional(Schema.Struct({
     start: Schema.String,
@@ -133,6 +136,7 @@ const report: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Plann
             Option.map(notAfter, (at) => Math.floor(DateTime.distance(now, at) / 86_400_000))
           ),
           revokedAt: current?.revokedAt,
+          pendingDeploy: current?.pendingDeploy,
           renewalWindow: current?.renewalInfo,
           next: {
             action: decision?.action === "renew" ? "renew now" : "renew later",

@@ -8,6 +8,7 @@ import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import * as Common from "../Common.js"
 import * as ConfigFile from "../ConfigFile.js"
+import * as Interrupted from "../Interrupted.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
 
@@ -32,6 +33,7 @@ export const renew = Command.make(
       const loaded = yield* ConfigFile.load(options.config)
       yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")
       const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected }).pipe(
+        Interrupted.reportWhenInterrupted(options.json),
         Effect.provide(Layers.pipeline(loaded))
       )
       yield* Common.finish(report, options.json)

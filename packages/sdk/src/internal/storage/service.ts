@@ -6,6 +6,7 @@
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { PendingDeploy } from "../../DeployHook.js"
 import { Identifier } from "../../Identifier.js"
 import type { StorageError } from "../../StorageError.js"
 
@@ -43,7 +44,9 @@ export const CertificateMetadata = Schema.Struct({
   })),
   /** set by `acme revoke`; a revoked certificate is renewed on the next run */
   revokedAt: Schema.optional(Schema.String),
-  revocationReason: Schema.optional(Schema.String)
+  revocationReason: Schema.optional(Schema.String),
+  /** the deploy hook this certificate is still owed (stored, its hook not yet successful) */
+  pendingDeploy: Schema.optional(PendingDeploy)
 })
 
 /**
