@@ -66,6 +66,22 @@ describe("without a CA", () => {
     }
   })
 
+  it("renew --dry-run where the storage cannot be written: says so (exit 1) instead of what it would renew", async () => {
+    fs.writeFileSync(path.join(offline.path, "blocker"), "a file where the storage's parent folder should be\n")
+    fs.writeFileSync(
+      path.join(offline.path, "blocked.json"),
+      JSON.stringify({ ...twoCertificates, storage: { path: "./blocker/storage" } })
+    )
+    const result = await acme(["renew", "--dry-run", "--config", "blocked.json"], { cwd: offline.path })
+    expect(result.code).toBe(1)
+    expect(result.stdout).toBe("")
+    expect(result.stderrLines.at(-1)).toBe(
+      `acme: the storage ${path.join(offline.path, "blocker", "storage")} is not writable (${
+        path.join(offline.path, "blocker")
+      }: it is not a folder): a real run would fail there; make the storage folder (storage.path) writable for the user running acme, and remount its file system read-write if it is mounted read-only`
+    )
+  })
+
   it("on a terminal: an unreachable CA's error is printed once, and the status line says what happens", async () => {
     const folder = temporaryFolder("acme-tty-")
     try {

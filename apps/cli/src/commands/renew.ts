@@ -11,6 +11,7 @@ import * as ConfigFile from "../ConfigFile.js"
 import * as Interrupted from "../Interrupted.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
+import * as Writable from "../Writable.js"
 
 const force = Options.boolean("force").pipe(
   Options.withDescription("Renew the selected certificates now, whether they are due or not.")
@@ -32,6 +33,8 @@ export const renew = Command.make(
       const selected = yield* Common.onlyNames(options.only, "renew")
       const loaded = yield* ConfigFile.load(options.config)
       yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")
+      // a dry run writes nothing, but must say when the real run could not write
+      if (options.dryRun) yield* Writable.checkStorage(loaded)
       const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected }).pipe(
         Interrupted.reportWhenInterrupted(options.json),
         Effect.provide(Layers.pipeline(loaded))
