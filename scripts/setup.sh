@@ -3,8 +3,10 @@
 #   - pnpm, at the version package.json pins (corepack when it works, else npm, else npx);
 #   - Pebble and pebble-challtestsrv (Debian package `pebble`) for the tests and the demo;
 #   - BIND 9 (Debian packages `bind9`, `bind9-dnsutils`) for the RFC 2136 / dns-01 tests of @acme/dns;
+#   - Chromium (Debian package `chromium`) for the status page test of `acme serve`;
 #   - a Pebble that offers ARI (Debian trixie's 2.6), best effort, for the ARI tests;
-#   - the workspace's dependencies, exactly as locked.
+#   - the workspace's dependencies, exactly as locked (among them Verdaccio and postject, which the
+#     distribution tests use; dpkg-deb, which builds the .deb, comes with every Debian system).
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -56,7 +58,20 @@ if ! command -v named >/dev/null 2>&1 && [ ! -x /usr/sbin/named ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq bind9 bind9-dnsutils >/dev/null
 fi
+# --- Chromium for the status page test of acme serve (driven by playwright-core) -----------------
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Chromium (apt-get install -y chromium)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
 bash "$root/scripts/fetch-pebble-ari.sh" >&2 || true
+
+# --- dpkg-deb (pnpm build:deb, and the distribution tests) ------------------------------------
+if ! command -v dpkg-deb >/dev/null 2>&1; then
+  say "dpkg-deb is missing (it is part of Debian's dpkg): pnpm build:deb and the .deb test need it"
+fi
 
 # --- dependencies ---------------------------------------------------------------------------
 pnpm install --frozen-lockfile --reporter=silent

@@ -5,13 +5,14 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as CaPreset from "./CaPreset.js"
 import { KeyType } from "./CertificateKey.js"
 import * as Identifier from "./Identifier.js"
+import { DurationText } from "./internal/durationText.js"
 import * as Waits from "./Waits.js"
+
+export { DurationText }
 
 /**
  * Names of well-known CAs, usable instead of a directory URL.
@@ -209,6 +210,26 @@ export const CertificateSpec = Schema.Struct({
 export type CertificateSpec = typeof CertificateSpec.Type
 
 /**
+ * The check `CaConfig` makes of its fields, for a schema that extends them (the `acme` command's
+ * file adds `ca.trust`): an `http://` directory URL is refused unless `insecure` is `true`.
+ *
+ * @since 0.1.0
+ * @category filters
+ */
+export const cleartextRefused = (
+  ca: { readonly directory: string; readonly insecure?: boolean | undefined }
+): true | { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } =>
+  ca.insecure === true || !ca.directory.startsWith("http://") || {
+    path: ["directory"],
+    message:
+      `${ca.directory} is not encrypted: account keys would sign requests sent in clear text; use the CA's https:// URL (or, for a test CA on this machine only, set ca.insecure: true)`
+  }
+
+/**
+ * The CA. Which TLS roots to trust for the CA's own HTTPS is not said here but by the `HttpClient`
+ * Layer the `AcmeProtocol` uses (`NodeAcmeHttpClient.layer({ trust })` from `@acme/platform-node`;
+ * the `acme` command's configuration file has `ca.trust` for it).
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -228,21 +249,11 @@ export const CaConfig = Schema.Struct({
   ),
   /** allow an `http://` directory URL (signed requests in clear text): for a test CA on this machine only */
   insecure: Schema.optional(Schema.Boolean),
-  /** extra PEM roots to trust for the CA's own TLS: file paths, or PEM text */
-  trust: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   /** External Account Binding credentials from the CA */
   eab: Schema.optional(Schema.Struct({ kid: SecretSource, hmacKey: SecretSource })),
   /** the default for every certificate's preferredChain */
   preferredChain: Schema.optional(Schema.String)
-}).pipe(
-  Schema.filter((ca) =>
-    ca.insecure === true || !ca.directory.startsWith("http://") || {
-      path: ["directory"],
-      message:
-        `${ca.directory} is not encrypted: account keys would sign requests sent in clear text; use the CA's https:// URL (or, for a test CA on this machine only, set ca.insecure: true)`
-    }
-  )
-)
+}).pipe(Schema.filter((ca) => cleartextRefused(ca)))
 
 /**
  * @since 0.1.0
@@ -263,40 +274,6 @@ export const AccountConfig = Schema.Struct({
   agreeToTerms: Schema.optionalWith(Schema.Boolean, { default: () => true })
 })
 
-const unitMillis: { readonly [unit: string]: number } = {
-  milli: 1,
-  second: 1000,
-  minute: 60_000,
-  hour: 3_600_000,
-  day: 86_400_000,
-  week: 604_800_000
-}
-
-/**
- * A duration as people write it: `"90 seconds"`, `"1 hour"`, `"2 days"`, or a number of seconds.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const DurationText = Schema.transformOrFail(
-  Schema.Union(Schema.String, Schema.Number),
-  Schema.DurationFromSelf,
-  {
-    strict: true,
-    decode: (input, _, ast) => {
-      const text = (typeof input === "number" ? `${input} seconds` : input.trim()).replace(/s$/, "")
-      const match = /^(\d+(?:\.\d+)?)\s*(milli|second|minute|hour|day|week)$/.exec(text)
-      const unit = match?.[2] !== undefined ? unitMillis[match[2]] : undefined
-      return match !== null && unit !== undefined
-        ? ParseResult.succeed(Duration.millis(Number(match[1]) * unit))
-        : ParseResult.fail(
-          new ParseResult.Type(ast, input, `"${input}" is not a duration; write e.g. "90 seconds", "10 minutes", "1 hour"`)
-        )
-    },
-    encode: (duration) => ParseResult.succeed(`${Duration.toSeconds(duration)} seconds`)
-  }
-)
-
 /**
  * @since 0.1.0
  * @category schemas
@@ -312,7 +289,9 @@ export const RenewalSettings = Schema.Struct({
 
 /**
  * Where certificates, keys and accounts are kept: `type: file` (the default) in the folder `path`,
- * or a storage that a `plugin` provides (its other keys are its options).
+ * or a storage that a `plugin` provides (its other keys are its options). For the program that builds
+ * the `Storage` Layer from the configuration (the `acme` command, which requires it): the renewal
+ * pipeline itself only uses the `Storage` in context, and never reads this section.
  *
  * @since 0.1.0
  * @category schemas
@@ -355,7 +334,8 @@ export const ProviderConfig = Schema.Struct(
 export const RenewalConfig = Schema.Struct({
   ca: CaConfig,
   account: Schema.optionalWith(AccountConfig, { default: () => Schema.decodeSync(AccountConfig)({}) }),
-  storage: StorageConfig,
+  /** optional here: a program that provides its own `Storage` Layer leaves it out */
+  storage: Schema.optional(StorageConfig),
   /** who decides what to renew: the deterministic planner, or an advisory LLM over it */
   planner: Schema.optionalWith(ProviderConfig, { default: () => ({ provider: "deterministic" }) }),
   /** who writes the run's summary: the deterministic one, or an LLM's prose added to it */

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Renewal } from "@acme/sdk"
+import * as Tracing from "@acme/server/Tracing"
 import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import * as Common from "../Common.js"
@@ -11,6 +12,7 @@ import * as ConfigFile from "../ConfigFile.js"
 import * as Interrupted from "../Interrupted.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
+import { version } from "../version.js"
 import * as Writable from "../Writable.js"
 
 const force = Options.boolean("force").pipe(
@@ -37,7 +39,9 @@ export const renew = Command.make(
       if (options.dryRun) yield* Writable.checkStorage(loaded)
       const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected }).pipe(
         Interrupted.reportWhenInterrupted(options.json),
-        Effect.provide(Layers.pipeline(loaded))
+        Effect.provide(Layers.pipeline(loaded)),
+        // spans to $OTEL_EXPORTER_OTLP_ENDPOINT when it is set (flushed before the command ends)
+        Effect.provide(Tracing.layerFromEnv({ serviceName: "acme", serviceVersion: version }))
       )
       yield* Common.finish(report, options.json)
     }).pipe(Output.withVerbosity(options.verbose))

@@ -29,8 +29,8 @@ export class TransportError extends Schema.TaggedError<TransportError>("@acme/sd
       : this.reason === "Trust"
       ? `the CA's TLS certificate at ${this.method} ${this.url} is not trusted (${
         oneLine(this.description)
-      }); if the CA uses a private or test root, add its root certificate to ca.trust (a PEM file), else check the directory URL`
-      : `cannot reach the CA at ${this.method} ${this.url}: ${oneLine(this.description)}; check the directory URL, the network and ca.trust`
+      }); if the CA uses a private or test root, add its root certificate to ca.trust (a PEM file; NodeAcmeHttpClient.layer({ trust }) in a program), else check the directory URL`
+      : `cannot reach the CA at ${this.method} ${this.url}: ${oneLine(this.description)}; check the directory URL, the network, and that the HTTP client trusts the CA's TLS certificate (acme's ca.trust, NodeAcmeHttpClient.layer({ trust }))`
   }
 }
 

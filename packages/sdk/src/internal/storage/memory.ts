@@ -4,6 +4,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import * as ServiceRecords from "../../ServiceRecords.js"
 import { caFolder, checkName, checkPendingReference } from "./names.js"
 import type { AccountInfo, CertificateMetadata, CertificatePaths, Service } from "./service.js"
 
@@ -137,7 +138,8 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
         update((state) => ({
           ...state,
           checkpoints: keep <= 0 ? [] : state.checkpoints.slice(-keep)
-        }))
+        })),
+      records: ServiceRecords.makeMemory()
     }
   }
 )

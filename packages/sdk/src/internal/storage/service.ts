@@ -8,6 +8,7 @@ import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { PendingDeploy } from "../../DeployHook.js"
 import { Identifier } from "../../Identifier.js"
+import type * as ServiceRecords from "../../ServiceRecords.js"
 import type { StorageError } from "../../StorageError.js"
 
 /**
@@ -175,4 +176,7 @@ export interface Service {
   readonly loadCheckpoints: Effect.Effect<ReadonlyArray<{ readonly runId: string; readonly json: string }>, StorageError>
   /** removes old checkpoints, keeping the newest `keep` */
   readonly pruneCheckpoints: (keep: number) => Effect.Effect<void, StorageError>
+
+  /** tasks, API key hashes and the audit log of `acme serve`, when this storage keeps them */
+  readonly records?: ServiceRecords.Store | undefined
 }
