@@ -13,6 +13,7 @@ import { apikey, create as apikeyCreate, list as apikeyList, revoke as apikeyRev
 import { audit } from "./commands/audit.js"
 import { demo } from "./commands/demo.js"
 import { init } from "./commands/init.js"
+import { install } from "./commands/install.js"
 import { renew } from "./commands/renew.js"
 import { revoke } from "./commands/revoke.js"
 import { serve, stoppedGracefully } from "./commands/serve.js"
@@ -40,7 +41,7 @@ export const root = Command.make("acme").pipe(
       ["acme status", "what is stored, and when each certificate is renewed next"]
     ]
   })),
-  Command.withSubcommands([renew, revoke, status, account, init, demo, serve, apikey, audit])
+  Command.withSubcommands([renew, revoke, status, account, init, install, demo, serve, apikey, audit])
 )
 
 /**
@@ -61,6 +62,7 @@ export const helpTree = (): Help.Node =>
       Help.node("update-contact", updateContact)
     ]),
     Help.node("init", init),
+    Help.node("install", install),
     Help.node("demo", demo),
     Help.node("serve", serve),
     Help.node("apikey", apikey, [
