@@ -14,6 +14,7 @@ import { audit } from "./commands/audit.js"
 import { demo } from "./commands/demo.js"
 import { init } from "./commands/init.js"
 import { install } from "./commands/install.js"
+import { issue } from "./commands/issue.js"
 import { renew } from "./commands/renew.js"
 import { revoke } from "./commands/revoke.js"
 import { serve, stoppedGracefully } from "./commands/serve.js"
@@ -41,7 +42,7 @@ export const root = Command.make("acme").pipe(
       ["acme status", "what is stored, and when each certificate is renewed next"]
     ]
   })),
-  Command.withSubcommands([renew, revoke, status, account, init, install, demo, serve, apikey, audit])
+  Command.withSubcommands([renew, issue, revoke, status, account, init, install, demo, serve, apikey, audit])
 )
 
 /**
@@ -53,6 +54,7 @@ export const root = Command.make("acme").pipe(
 export const helpTree = (): Help.Node =>
   Help.node("acme", root, [
     Help.node("renew", renew),
+    Help.node("issue", issue),
     Help.node("revoke", revoke),
     Help.node("status", status),
     Help.node("account", account, [

@@ -8,6 +8,7 @@ import { acme, binary, stripAnsi } from "./support/cli.js"
 const commands: ReadonlyArray<ReadonlyArray<string>> = [
   [],
   ["renew"],
+  ["issue"],
   ["revoke"],
   ["status"],
   ["account"],
@@ -16,6 +17,7 @@ const commands: ReadonlyArray<ReadonlyArray<string>> = [
   ["account", "deactivate"],
   ["account", "update-contact"],
   ["init"],
+  ["install"],
   ["demo"],
   ["serve"],
   ["apikey"],
