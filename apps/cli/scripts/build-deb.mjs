@@ -9,7 +9,8 @@
 //   /usr/share/doc/acme-effect/                README.md, copyright
 //   /var/lib/acme (0700)                       made by postinst, never owned by dpkg: a purge keeps it
 //
-// The package's files and maintainer scripts are in packaging/debian/. Prints the .deb's path on stdout.
+// The maintainer scripts are in packaging/debian/; the units' text comes from src/SystemdUnits.ts
+// (what `acme install` writes). Prints the .deb's path on stdout.
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -70,6 +71,25 @@ const copyright = () => {
   ].join("\n")
 }
 
+/**
+ * src/SystemdUnits.ts, the one source of the unit text (`acme install` writes the same), compiled
+ * by esbuild and loaded as it is: plain functions without imports
+ */
+const systemdUnits = async () => {
+  const esbuild = await import("esbuild")
+  const result = await esbuild.build({
+    entryPoints: [path.join(here, "src", "SystemdUnits.ts")],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    write: false,
+    logLevel: "warning"
+  })
+  const code = result.outputFiles[0]?.text
+  if (code === undefined) throw new Error("esbuild did not compile src/SystemdUnits.ts")
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`)
+}
+
 const install = (root, target, contents, mode) => {
   const file = path.join(root, target)
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 })
@@ -87,9 +107,25 @@ export const build = async () => {
     fs.chmodSync(root, 0o755)
     install(root, "usr/bin/acme", fs.readFileSync(sea.output), 0o755)
     install(root, "etc/acme/acme.yaml.example", exampleConfiguration(sea.output), 0o644)
-    for (const unit of ["acme.service", "acme.timer"]) {
-      install(root, `usr/lib/systemd/system/${unit}`, fs.readFileSync(path.join(packaging, unit)), 0o644)
+    const systemd = await systemdUnits()
+    const units = {
+      command: ["/usr/bin/acme"],
+      config: "/etc/acme/acme.yaml",
+      writable: ["/var/lib/acme"],
+      environmentFile: "/etc/acme/env",
+      comment: [
+        "Installed by the acme-effect Debian package, disabled: the timer starts this service.",
+        "Enable with:  systemctl enable --now acme.timer",
+        "",
+        "Paths acme must write besides /var/lib/acme (a webroot for http-01, a storage path of your own)",
+        "go into a drop-in, which package upgrades leave alone:",
+        "  systemctl edit acme.service",
+        "    [Service]",
+        "    ReadWritePaths=/var/www/html"
+      ]
     }
+    install(root, "usr/lib/systemd/system/acme.service", systemd.service(units), 0o644)
+    install(root, "usr/lib/systemd/system/acme.timer", systemd.timer(units), 0o644)
     install(root, "usr/share/doc/acme-effect/README.md", fs.readFileSync(path.join(here, "README.md")), 0o644)
     install(root, "usr/share/doc/acme-effect/copyright", copyright(), 0o644)
     for (const script of ["postinst", "prerm", "postrm"]) {

@@ -9,17 +9,20 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type { Teardown } from "@effect/platform/Runtime"
 import { Console, Effect, Exit, Layer } from "effect"
 import * as CliError from "./CliError.js"
-import { account } from "./commands/account.js"
-import { apikey } from "./commands/apikey.js"
+import { account, deactivate, rollover, show, updateContact } from "./commands/account.js"
+import { apikey, create as apikeyCreate, list as apikeyList, revoke as apikeyRevoke } from "./commands/apikey.js"
 import { audit } from "./commands/audit.js"
 import { demo } from "./commands/demo.js"
 import { doctor } from "./commands/doctor.js"
 import { init } from "./commands/init.js"
+import { install } from "./commands/install.js"
+import { issue } from "./commands/issue.js"
 import { renew } from "./commands/renew.js"
 import { revoke } from "./commands/revoke.js"
 import { serve } from "./commands/serve.js"
 import { status } from "./commands/status.js"
 import * as Common from "./Common.js"
+import * as Help from "./Help.js"
 import * as Output from "./Output.js"
 import * as StopSignal from "./StopSignal.js"
 import { version } from "./version.js"
@@ -43,8 +46,39 @@ export const root = Command.make("acme").pipe(
       ["acme doctor", "check DNS, CAA, challenges, clock, storage and account before ordering"]
     ]
   })),
-  Command.withSubcommands([renew, revoke, status, doctor, account, init, demo, serve, apikey, audit])
+  Command.withSubcommands([renew, issue, revoke, status, doctor, account, init, install, demo, serve, apikey, audit])
 )
+
+/**
+ * The command tree as `--help` walks it (built when help is asked for).
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const helpTree = (): Help.Node =>
+  Help.node("acme", root, [
+    Help.node("renew", renew),
+    Help.node("issue", issue),
+    Help.node("revoke", revoke),
+    Help.node("status", status),
+    Help.node("doctor", doctor),
+    Help.node("account", account, [
+      Help.node("show", show),
+      Help.node("rollover", rollover),
+      Help.node("deactivate", deactivate),
+      Help.node("update-contact", updateContact)
+    ]),
+    Help.node("init", init),
+    Help.node("install", install),
+    Help.node("demo", demo),
+    Help.node("serve", serve),
+    Help.node("apikey", apikey, [
+      Help.node("create", apikeyCreate),
+      Help.node("list", apikeyList),
+      Help.node("revoke", apikeyRevoke)
+    ]),
+    Help.node("audit", audit)
+  ])
 
 /**
  * Runs the command line (the whole `process.argv`: the first two entries are node and the script).
@@ -87,7 +121,24 @@ export const main = (argv: ReadonlyArray<string>): void => {
   // error too must be the one JSON document on stdout.
   const wantsJson = argv.slice(2).includes("--json")
   const stopSignal = StopSignal.make()
-  const program = Effect.suspend(() => run(argv)).pipe(
+  const command = Effect.suspend(() => {
+    const args = argv.slice(2)
+    const tree = helpTree()
+    // --help is answered here, not by @effect/cli: see Help.ts
+    if (Help.requested(args) || Help.namesGroupOnly(tree, args)) {
+      return Output.stdout(Help.render(Help.resolve(tree, args), version, Help.styleFor(process.stdout, process.env)))
+    }
+    // @effect/cli would say "Invalid subcommand for acme"
+    const reordered = Help.optionsFirst(tree, args)
+    if (reordered !== undefined) {
+      return new CliError.UsageError({
+        message: "options go after the command",
+        hint: `write \`acme ${reordered.join(" ")}\``
+      })
+    }
+    return run(argv)
+  })
+  const program = command.pipe(
     withoutCliErrorPrinting,
     Effect.matchCauseEffect({
       onSuccess: () => Effect.succeed(0),

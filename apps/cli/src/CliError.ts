@@ -84,6 +84,22 @@ export class ChecksFailed extends Data.TaggedError("ChecksFailed")<{
 }
 
 /**
+ * `renew --dry-run` found the storage folder not writable: the real run would fail (exit code 1).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class StorageNotWritable extends Data.TaggedError("StorageNotWritable")<{
+  readonly storage: string
+  readonly path: string
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `the storage ${this.storage} is not writable (${this.path}: ${this.reason}): a real run would fail there; make the storage folder (storage.path) writable for the user running acme, and remount its file system read-write if it is mounted read-only`
+  }
+}
+
+/**
  * The errors that mean "the command line or the configuration is wrong" (exit code 2).
  *
  * @since 0.1.0

@@ -7,7 +7,7 @@
 import type { RenewalConfig } from "@acme/sdk"
 import { Reporter } from "@acme/sdk"
 import { HelpDoc, Options } from "@effect/cli"
-import { DateTime, Effect } from "effect"
+import { DateTime, Effect, Option } from "effect"
 import { CertificatesFailed, UsageError } from "./CliError.js"
 import * as Output from "./Output.js"
 
@@ -46,6 +46,48 @@ export const verbose = Options.boolean("verbose").pipe(
   Options.withAlias("v"),
   Options.withDescription("Also log debug lines (on stderr).")
 )
+
+/**
+ * `--only NAME`, repeated
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const only = Options.text("only").pipe(
+  Options.withPseudoName("NAME"),
+  Options.withDescription("Only this certificate (its configured name); repeat for several. Default: all of them."),
+  Options.repeated,
+  Options.optional
+)
+
+/**
+ * `--only` as the last argument, or followed by another option instead of a name. Read from the
+ * command line because @effect/cli 0.77 cannot tell these apart (internal/options.ts, the
+ * `Variadic` case of `parseInternal`):
+ * - `acme renew --only` (last): `Options.repeated` gives `[]`, the same as no `--only` at all, which
+ *   here would mean "all of them"; `Options.atLeast(1)` rejects it but also rejects a command line
+ *   without `--only`, and `Options.optional` / `Options.withDefault` do not help, as they only
+ *   catch a `MissingValue` while `atLeast` fails with `InvalidValue`;
+ * - `acme renew --only --force`: the next argument is taken as the value whatever it is
+ *   (`only = ["--force"]`, and `force` stays false).
+ */
+const bareOnly = (argv: ReadonlyArray<string>): boolean =>
+  argv.some((argument, index) => argument === "--only" && (argv[index + 1]?.startsWith("-") ?? true))
+
+/**
+ * The names `--only` gives (none: all of them), or a usage error for a `--only` without a name
+ * (which @effect/cli parses like no `--only` at all: see bareOnly).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export const onlyNames = (
+  parsed: Option.Option<ReadonlyArray<string>>,
+  command: string
+): Effect.Effect<ReadonlyArray<string>, UsageError> =>
+  bareOnly(process.argv)
+    ? Effect.fail(new UsageError({ message: "--only needs a certificate name", hint: `acme ${command} --only NAME` }))
+    : Effect.succeed(Option.getOrElse(parsed, (): ReadonlyArray<string> => []))
 
 /**
  * The options every command that reads the configuration takes.

@@ -94,6 +94,9 @@ const describeGroup = (path: ReadonlyArray<PropertyKey>, issues: ReadonlyArray<I
   }
   const wanted = Arr.dedupe(alternatives.map(describeExpected)).join(" or ")
   if (actual === "null" && path.length > 0) {
+    // a key that is required cannot be removed: say what to put there, as its absence does
+    const advice = typeof last === "string" ? requiredAdvice[last] : undefined
+    if (advice !== undefined) return `is empty: ${advice.replace(/^add `\w+:` with /, "give it ").replace(/^add /, "give it ")}`
     return `is empty: give it ${wanted.length > 0 ? wanted : "a value"}, or remove it`
   }
   if (path.length === 0) {

@@ -21,10 +21,10 @@ import { Schema } from "effect"
 export const FileConfig = Schema.Struct({
   ...RenewalConfig.RenewalConfig.fields,
   ca: Schema.Struct({
-    ...RenewalConfig.CaConfig.fields,
+    ...RenewalConfig.CaConfig.from.fields,
     /** extra PEM roots to trust for the CA's own TLS: file paths, or PEM text */
     trust: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] })
-  }),
+  }).pipe(Schema.filter((ca) => RenewalConfig.cleartextRefused(ca))),
   storage: RenewalConfig.StorageConfig,
   server: Schema.optionalWith(ServerConfig.ServerConfig, { default: () => ServerConfig.defaults })
 })

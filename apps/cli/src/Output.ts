@@ -9,9 +9,8 @@
  *
  * @since 0.1.0
  */
-import type { Accounts, Reporter, Status } from "@acme/sdk"
 import { Renewal } from "@acme/sdk"
-import { Cause, Context, DateTime, Effect, FiberRef, FiberRefs, Inspectable, Layer, Logger, LogLevel, Option } from "effect"
+import { Cause, Context, DateTime, Effect, FiberRef, FiberRefs, Inspectable, Layer, Logger, LogLevel } from "effect"
 
 // -- where the text goes: one service for stdout and stderr ----------------------------------------
 
@@ -41,6 +40,12 @@ export interface Service {
   readonly line: (text: string) => void
   /** sets (or, with undefined, clears) the line on stderr that updates in place; a no-op off a terminal */
   readonly status: (text: string | undefined) => void
+  /**
+   * a failure is about to be retried: on a terminal, once its error was printed, lines that repeat it
+   * are left out (the status line says what happens), so that an error is printed once, not at
+   * every attempt
+   */
+  readonly retrying: (error: string) => void
 }
 
 /**
@@ -53,6 +58,9 @@ export const make = (streams: { readonly stdout: Stream; readonly stderr: Stream
   const { stderr } = streams
   const isTTY = stderr.isTTY === true
   let current: string | undefined = undefined
+  // on a terminal: the last lines printed, and the errors not to print again
+  const printed: Array<string> = []
+  const repeated = new Set<string>()
   const fit = (text: string) => {
     const width = stderr.columns !== undefined && stderr.columns > 0 ? stderr.columns : 80
     return text.length >= width ? `${text.slice(0, Math.max(0, width - 2))}…` : text
@@ -71,15 +79,21 @@ export const make = (streams: { readonly stdout: Stream; readonly stderr: Stream
         stderr.write(`${text}\n`)
         return
       }
+      for (const error of repeated) if (text.includes(error)) return
       clear()
       stderr.write(`${text}\n`)
       if (current !== undefined) stderr.write(fit(current))
+      printed.push(text)
+      if (printed.length > 100) printed.shift()
     },
     status: (text) => {
       if (!isTTY) return
       clear()
       current = text
       if (text !== undefined) stderr.write(fit(text))
+    },
+    retrying: (error) => {
+      if (isTTY && error.length > 0 && printed.some((line) => line.includes(error))) repeated.add(error)
     }
   }
 }
@@ -162,6 +176,21 @@ const seconds = (millis: number): string =>
 
 const subject = (certificate: string) => certificate === "*" ? "run" : certificate
 
+/** What a stage does, for the status line on a terminal. */
+const doing: { readonly [stage: string]: string } = {
+  scan: "reading storage and the CA's renewal info",
+  plan: "deciding what to renew",
+  deploy: "running the deploy hooks that failed before",
+  account: "checking the account",
+  order: "placing the order",
+  present: "putting the challenge responses in place",
+  verify: "waiting for the CA to validate",
+  csr: "making the key and the certificate request",
+  finalize: "asking the CA to issue the certificate",
+  download: "downloading the certificate",
+  store: "storing the certificate"
+}
+
 /**
  * The progress of a run as a status line (terminal) or as timestamped lines (pipe).
  *
@@ -181,8 +210,13 @@ export const progress: Context.Tag.Service<typeof Renewal.Progress> = {
             return
           }
           case "StageStarted": {
-            if (stderr.isTTY) stderr.status(`${subject(event.certificate)}: ${event.stage}…`)
-            else stderr.line(`${at} ${subject(event.certificate)}: stage ${event.stage} started`)
+            if (!stderr.isTTY) {
+              stderr.line(`${at} ${subject(event.certificate)}: stage ${event.stage} started`)
+              return
+            }
+            // errorHandler and scheduler leave the line to the retry ("waiting 4 s before retrying order")
+            const what = doing[event.stage]
+            if (what !== undefined) stderr.status(`${subject(event.certificate)}: ${what}…`)
             return
           }
           case "StageFinished": {
@@ -190,9 +224,10 @@ export const progress: Context.Tag.Service<typeof Renewal.Progress> = {
             return
           }
           case "Retrying": {
-            // the pipeline logs a warning with the error; here only the status line changes
+            // the pipeline logs a warning with the error (printed once on a terminal); here the status line changes
+            stderr.retrying(event.error)
             stderr.status(
-              `${subject(event.certificate)}: waiting ${seconds(event.waitMillis)} before attempt ${event.attempt} (${event.stage})…`
+              `${subject(event.certificate)}: waiting ${seconds(event.waitMillis)} before retrying ${event.stage} (attempt ${event.attempt})…`
             )
             return
           }
@@ -256,141 +291,15 @@ export const json = (value: unknown): Effect.Effect<void> =>
 export const lines = (content: ReadonlyArray<string>): Effect.Effect<void> =>
   content.length === 0 ? Effect.void : stdout(`${content.join("\n")}\n`)
 
-// -- summaries for people --------------------------------------------------------------------------
+// -- summaries for people (stdout) ---------------------------------------------------------------
 
-/** `2027-02-21 14:00 UTC` */
-const humanTime = (iso: string): string =>
-  Option.match(DateTime.make(iso), {
-    onNone: () => iso,
-    onSome: (time) => DateTime.formatIso(time).replace(/:\d\d(\.\d+)?Z$/, " UTC").replace("T", " ")
-  })
-
-const daysUntil = (now: DateTime.Utc, iso: string): Option.Option<number> =>
-  Option.map(DateTime.make(iso), (at) => Math.floor(DateTime.distance(now, at) / 86_400_000))
-
-const inDays = (days: number): string =>
-  days < 0 ? `expired ${-days} day${days === -1 ? "" : "s"} ago` : `${days} day${days === 1 ? "" : "s"} left`
-
-const pad = (value: string, width: number): string => value.padEnd(width)
-
-const names = (list: ReadonlyArray<string>): string => list.join(", ")
-
-/**
- * What an advisory (LLM) planner did, in one line; undefined for the deterministic planner, whose
- * plan is the one every line above already shows.
- *
- * @since 0.1.0
- * @category summaries
- */
-export const plannerLine = (planner: Reporter.RunReport["planner"]): string | undefined => {
-  if (planner === undefined || planner.provider === "deterministic") return undefined
-  const who = `${planner.provider}${planner.model !== undefined ? ` (${planner.model})` : ""}`
-  if (planner.fallback) {
-    return `planner  ${who}: not used (${planner.fallbackReason ?? "no usable answer"}); the deterministic plan was followed`
-  }
-  const notes = [
-    planner.dropped.length > 0 ? `dropped ${names(planner.dropped)} (not configured)` : undefined,
-    planner.restored.length > 0 ? `restored ${names(planner.restored)} (left out of its answer)` : undefined,
-    planner.disagreements.length > 0
-      ? `ignored its ${
-        planner.disagreements.map((d) => `${d.advised} for ${d.name}`).join(", ")
-      } (the deterministic decision was kept)`
-      : undefined
-  ].filter((note) => note !== undefined)
-  return `planner  ${who}: advice taken (order and notes)${notes.length > 0 ? `; ${notes.join("; ")}` : ""}`
-}
-
-/**
- * The report of `renew` or `revoke` as one line per certificate, then a count, the planner's line
- * (an LLM planner only) and the prose summary (an LLM reporter only).
- *
- * @since 0.1.0
- * @category summaries
- */
-export const reportLines = (report: Reporter.RunReport, now: DateTime.Utc): Array<string> => {
-  const nameWidth = Math.max(4, ...report.certificates.map((c) => c.name.length))
-  // "postponed" is one letter longer than the other actions: the columns stay aligned
-  const actionWidth = Math.max(8, ...report.certificates.map((c) => c.action.length))
-  const out = report.certificates.map((certificate) => {
-    const parts = [certificate.reason]
-    if (certificate.notBefore !== undefined) parts.push(`next attempt not before ${humanTime(certificate.notBefore)}`)
-    if (certificate.replaced !== undefined) parts.push(`ARI replacement (replaces ${certificate.replaced})`)
-    if (certificate.serial !== undefined) parts.push(`serial ${certificate.serial}`)
-    if (certificate.notAfter !== undefined) {
-      const days = daysUntil(now, certificate.notAfter)
-      parts.push(
-        `expires ${humanTime(certificate.notAfter)}${Option.match(days, { onNone: () => "", onSome: (d) => ` (${inDays(d)})` })}`
-      )
-    }
-    if (certificate.action === "renewed" && certificate.paths !== undefined) {
-      parts.push(`fullchain ${certificate.paths.fullchain}, key ${certificate.paths.privkey}`)
-    }
-    return `${pad(certificate.action, actionWidth)} ${pad(certificate.name, nameWidth)}  ${parts.join("; ")}`
-  })
-  const count = (action: string) => report.certificates.filter((c) => c.action === action).length
-  const postponed = count("postponed") > 0 ? `, ${count("postponed")} postponed` : ""
-  const totals = report.command === "revoke"
-    ? `${count("revoked")} revoked, ${count("failed")} failed`
-    : `${count("renewed")} renewed, ${count("skipped")} skipped, ${count("failed")} failed${postponed}`
-  const notes = [
-    report.dryRun ? "dry run: nothing was changed" : undefined,
-    report.resumed ? `resumed run ${report.runId}` : undefined
-  ].filter((note) => note !== undefined)
-  out.push(`${totals}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`)
-  if (report.stopped !== undefined) out.push(`stopped: ${report.stopped}`)
-  const planner = plannerLine(report.planner)
-  if (planner !== undefined) out.push(planner)
-  if (report.summary !== undefined) out.push("", report.summary)
-  return out
-}
-
-/**
- * `acme status` for people: a block per certificate.
- *
- * @since 0.1.0
- * @category summaries
- */
-export const statusLines = (report: Status.Report): Array<string> => {
-  const out = [
-    `CA ${report.directoryUrl}${report.caReachable ? "" : " (not reachable now: planned by lifetime, without renewal info)"}`
-  ]
-  for (const certificate of report.certificates) {
-    out.push("")
-    out.push(`${certificate.name}  ${certificate.domains.join(", ")}`)
-    if (certificate.serial === undefined || certificate.notAfter === undefined) {
-      out.push(`  certificate  none yet`)
-    } else {
-      const days = certificate.daysLeft !== undefined ? ` (${inDays(certificate.daysLeft)})` : ""
-      out.push(`  certificate  serial ${certificate.serial}, not after ${humanTime(certificate.notAfter)}${days}`)
-    }
-    if (certificate.revokedAt !== undefined) out.push(`  revoked      ${humanTime(certificate.revokedAt)}`)
-    if (certificate.renewalWindow !== undefined) {
-      out.push(
-        `  ARI window   ${humanTime(certificate.renewalWindow.start)} to ${humanTime(certificate.renewalWindow.end)}${
-          certificate.renewalWindow.explanationURL !== undefined ? ` (${certificate.renewalWindow.explanationURL})` : ""
-        }`
-      )
-    }
-    const at = certificate.next.at !== undefined && certificate.next.action === "renew later"
-      ? ` at ${humanTime(certificate.next.at)}`
-      : ""
-    out.push(`  next         ${certificate.next.action}${at}: ${certificate.next.reason}`)
-  }
-  return out
-}
-
-/**
- * An account for people.
- *
- * @since 0.1.0
- * @category summaries
- */
-export const accountLines = (summary: Accounts.Summary): Array<string> => [
-  `account   ${summary.url}`,
-  `status    ${summary.status}`,
-  `CA        ${summary.directoryUrl}`,
-  `name      ${summary.name}`,
-  `contact   ${summary.contact.length > 0 ? summary.contact.join(", ") : "(none)"}`,
-  `key       ${summary.algorithm}, thumbprint ${summary.keyThumbprint}`,
-  `created   ${humanTime(summary.createdAt)}`
-]
+export {
+  /** @since 0.1.0 */
+  accountLines,
+  /** @since 0.1.0 */
+  plannerLine,
+  /** @since 0.1.0 */
+  reportLines,
+  /** @since 0.1.0 */
+  statusLines
+} from "./Summaries.js"

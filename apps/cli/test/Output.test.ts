@@ -13,11 +13,11 @@ import * as Output from "../src/Output.js"
 const silent = Output.make({ stdout: { write: () => {} }, stderr: { isTTY: false, columns: 80, write: () => {} } })
 
 /** an Output over two recording streams; `stderr` is a terminal when `isTTY` */
-const recording = (isTTY: boolean) => {
+const recording = (isTTY: boolean, columns = 30) => {
   const written = { stdout: "", stderr: "" }
   const service = Output.make({
     stdout: { write: (text) => (written.stdout += text) },
-    stderr: { isTTY, columns: 30, write: (text) => (written.stderr += text) }
+    stderr: { isTTY, columns, write: (text) => (written.stderr += text) }
   })
   return { written, provide: Effect.provideService(Output.Output, service) }
 }
@@ -44,15 +44,52 @@ describe("Output: stdout holds the result, stderr everything else", () => {
     Effect.gen(function*() {
       const { provide, written } = recording(true)
       yield* Effect.gen(function*() {
-        yield* Output.progress.emit({ _tag: "StageStarted", certificate: "web", stage: "a-very-long-stage-name-indeed" })
+        yield* Output.progress.emit({ _tag: "StageStarted", certificate: "a-very-long-certificate-name", stage: "order" })
         yield* Effect.logInfo("hello")
         yield* Output.lines(["done"])
       }).pipe(Output.withStatus("starting…"), Effect.provide(Output.loggerLayer), provide)
       const clear = "\r\u001b[2K"
       // the status line is fitted to the terminal's 30 columns
-      const status = "web: a-very-long-stage-name-…"
+      const status = "a-very-long-certificate-name…"
       expect(written.stderr).toBe(`starting…${clear}${status}${clear}hello\n${status}${clear}`)
       expect(written.stdout).toBe("done\n")
+    }))
+})
+
+describe("Output on a terminal: what happens, and each error once", () => {
+  effectIt.effect("the status line says what a stage does; errorHandler and scheduler leave the retry's line", () =>
+    Effect.gen(function*() {
+      const { provide, written } = recording(true, 100)
+      const statusLines: Array<string> = []
+      yield* Effect.gen(function*() {
+        const error = "cannot reach the CA at GET https://ca/dir"
+        yield* Effect.logWarning(`cannot read the CA's directory (${error}); planning without renewal info`)
+        for (const attempt of [2, 3]) {
+          yield* Output.progress.emit({ _tag: "StageStarted", certificate: "web", stage: "order" })
+          yield* Output.progress.emit({ _tag: "StageStarted", certificate: "web", stage: "errorHandler" })
+          yield* Output.progress.emit({ _tag: "Retrying", certificate: "web", stage: "order", attempt, waitMillis: 4000, error })
+          yield* Effect.logWarning(`web: order failed (${error}); attempt ${attempt} of 3 in 4 s`)
+          yield* Output.progress.emit({ _tag: "StageStarted", certificate: "web", stage: "scheduler" })
+        }
+      }).pipe(Effect.provide(Output.loggerLayer), provide)
+      for (const part of written.stderr.split("\r\u001b[2K")) statusLines.push(part)
+      // the error was printed by the first warning: the retries' warnings that repeat it are left out
+      expect(written.stderr.match(/cannot reach the CA/g)).toHaveLength(1)
+      expect(statusLines).toContain("web: placing the order…")
+      expect(statusLines).toContain("web: waiting 4 s before retrying order (attempt 3)…")
+      expect(written.stderr).not.toMatch(/errorHandler|scheduler/)
+    }))
+
+  effectIt.effect("off a terminal every warning is a line of its own (a log keeps them all)", () =>
+    Effect.gen(function*() {
+      const { provide, written } = recording(false)
+      yield* Effect.gen(function*() {
+        for (const attempt of [2, 3]) {
+          yield* Output.progress.emit({ _tag: "Retrying", certificate: "web", stage: "order", attempt, waitMillis: 4000, error: "boom" })
+          yield* Effect.logWarning(`web: order failed (boom); attempt ${attempt} of 3 in 4 s`)
+        }
+      }).pipe(Effect.provide(Output.loggerLayer), provide)
+      expect(written.stderr.match(/boom/g)).toHaveLength(2)
     }))
 })
 

@@ -157,6 +157,86 @@ certificates:
     )
   })
 
+  it("an http:// directory URL: refused, unless ca.insecure says it is a test CA", async () => {
+    const line = expectOneLine(
+      await statusWith("http.json", JSON.stringify({ ...valid, ca: { directory: "http://127.0.0.1:1/dir" } })),
+      "http.json: ca.directory: ",
+      "http://127.0.0.1:1/dir",
+      "https://",
+      "ca.insecure: true"
+    )
+    expect(line).toContain("not encrypted")
+    // allowed for a test CA: status reads the configuration (the CA itself cannot be reached)
+    const insecure = await statusWith(
+      "insecure.json",
+      JSON.stringify({ ...valid, ca: { directory: "http://127.0.0.1:1/dir", insecure: true } })
+    )
+    expect(insecure.code, insecure.stderr).toBe(0)
+    expect(insecure.stdout).toContain("CA http://127.0.0.1:1/dir")
+  })
+
+  it("a wildcard with http-01 or tls-alpn-01: refused at load, naming the certificate and dns-01", async () => {
+    for (const challenge of [{ type: "http-01", port: 5002 }, { type: "tls-alpn-01", port: 5001 }]) {
+      const line = expectOneLine(
+        await statusWith(
+          "wildcard.json",
+          JSON.stringify({
+            ...valid,
+            certificates: [certificate, { name: "star", domains: ["example.test", "*.example.test"], challenge }]
+          })
+        ),
+        "wildcard.json: certificates[1].domains[1]: ",
+        `"*.example.test"`,
+        "star",
+        challenge.type,
+        "dns-01"
+      )
+      expect(line).not.toContain("; and ")
+    }
+  })
+
+  it("an IP address with dns-01: refused at load, naming the certificate and http-01 or tls-alpn-01", async () => {
+    expectOneLine(
+      await statusWith(
+        "ip.json",
+        JSON.stringify({
+          ...valid,
+          certificates: [{ name: "addr", domains: ["192.0.2.1"], challenge: { type: "dns-01", provider: "challtestsrv", url: "http://127.0.0.1:1" } }]
+        })
+      ),
+      "ip.json: certificates[0].domains[0]: ",
+      `"192.0.2.1"`,
+      "addr",
+      "http-01 or tls-alpn-01"
+    )
+  })
+
+  it("certificates: empty or missing: the hints agree (add one; never \"remove it\")", async () => {
+    const { certificates: _none, ...withoutCertificates } = valid
+    const empty = expectOneLine(
+      await statusWith("empty.json", JSON.stringify({ ...withoutCertificates, certificates: null })),
+      "empty.json: certificates: ",
+      "at least one certificate"
+    )
+    const missing = expectOneLine(
+      await statusWith("missing.json", JSON.stringify(withoutCertificates)),
+      "missing.json: certificates: ",
+      "at least one certificate"
+    )
+    expect(empty).not.toContain("remove")
+    expect(missing).not.toContain("remove")
+  })
+
+  it("a name that is not configured: revoke --name and renew --only both exit 2", async () => {
+    fs.writeFileSync(path.join(folder.path, "names.json"), JSON.stringify(valid))
+    for (const args of [["revoke", "--name", "nope"], ["renew", "--only", "nope"]]) {
+      const before = snapshot(storage)
+      const result = await acme([...args, "--config", "names.json"], { cwd: folder.path })
+      expect(snapshot(storage)).toEqual(before)
+      expectOneLine(result, `${args[1]} nope: no such certificate in names.json; the configured names are web`)
+    }
+  })
+
   it("with --json: the error as the one JSON document on stdout", async () => {
     fs.writeFileSync(path.join(folder.path, "bad.json"), JSON.stringify({ ...valid, certificates: [] }))
     const result = await acme(["renew", "--json", "--config", "bad.json"], { cwd: folder.path })

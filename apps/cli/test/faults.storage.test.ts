@@ -228,6 +228,27 @@ describe.skipIf(requirement._tag !== "Run")(`mounted storage${Requirement.note(r
           run("mount", ["-o", "remount,rw,bind", folder.storage])
           yield* expectRecovers(folder.path, folder.storage, "readonly", folder.domain)
         }))
+
+      it.scoped("renew --dry-run on read-only storage: says the storage is not writable (exit 1), not that it would renew", () =>
+        Effect.gen(function*() {
+          const pebble = yield* Pebble.Pebble
+          const folder = yield* fixture(pebble, "dryrun")
+          const real = path.join(folder.path, "real-storage")
+          fs.mkdirSync(real)
+          yield* mounted(["--bind", real], folder.storage)
+          expect((yield* Effect.promise(() => acme(["renew"], { cwd: folder.path }))).code).toBe(0)
+          run("mount", ["-o", "remount,ro,bind", folder.storage])
+          const result = yield* Effect.promise(() => acme(["renew", "--dry-run", "--force"], { cwd: folder.path }))
+          expect(result.code).toBe(1)
+          expect(result.stdout).toBe("")
+          expect(result.stderrLines.at(-1)).toMatch(
+            new RegExp(`^acme: the storage ${folder.storage} is not writable \\(${folder.storage}: .*EROFS.*\\): a real run would fail there`)
+          )
+          run("mount", ["-o", "remount,rw,bind", folder.storage])
+          const writable = yield* Effect.promise(() => acme(["renew", "--dry-run", "--force"], { cwd: folder.path }))
+          expect(writable.code, writable.stderr).toBe(0)
+          expect(writable.stdout).toContain("dry run; would renew")
+        }))
     }
   )
 })

@@ -3,11 +3,12 @@
  */
 import { describe, expect, it } from "vitest"
 import { version } from "../src/version.js"
-import { acme, stripAnsi } from "./support/cli.js"
+import { acme, binary, stripAnsi } from "./support/cli.js"
 
 const commands: ReadonlyArray<ReadonlyArray<string>> = [
   [],
   ["renew"],
+  ["issue"],
   ["revoke"],
   ["status"],
   ["account"],
@@ -16,6 +17,7 @@ const commands: ReadonlyArray<ReadonlyArray<string>> = [
   ["account", "deactivate"],
   ["account", "update-contact"],
   ["init"],
+  ["install"],
   ["demo"],
   ["serve"],
   ["apikey"],
@@ -26,16 +28,65 @@ const commands: ReadonlyArray<ReadonlyArray<string>> = [
 ]
 
 describe("help", () => {
+  // one run of each command's help checks all of it: exit 0, examples, the whole command named,
+  // every option with a description of its own, no line wider than 80 columns in a pipe
   for (const command of commands) {
-    it(`acme ${command.join(" ")} --help`, async () => {
+    it(`acme ${command.join(" ")} --help: every option described, no line over 80 columns in a pipe`, async () => {
       const result = await acme([...command, "--help"])
       expect(result.code).toBe(0)
       expect(result.stderr).toBe("")
       const help = stripAnsi(result.stdout)
       expect(help).toContain("EXAMPLES")
       expect(help).toContain(`$ acme ${command.join(" ")}`.trimEnd())
+      const lines = result.stdout.split("\n")
+      expect(lines.filter((line) => line.length > 80)).toEqual([])
+      expect(result.stdout).not.toMatch(/A user-defined piece of text|A true or false value|This setting is optional/)
+      if (!lines.includes("OPTIONS")) return
+      const options = lines.slice(lines.indexOf("OPTIONS") + 1)
+      // each option is a line "  --name ..." followed by at least one description line (6 spaces in)
+      options.forEach((line, index) => {
+        if (/^ {2}-/.test(line)) expect(options[index + 1] ?? "", line).toMatch(/^ {6}\S/)
+      })
     })
   }
+
+  it("USAGE names the whole command: $ acme renew, $ acme account show", async () => {
+    for (const command of [["renew"], ["account", "show"], ["init"]]) {
+      const result = await acme([...command, "--help"])
+      const lines = result.stdout.split("\n")
+      const usage = lines.indexOf("USAGE")
+      expect(usage, result.stdout).toBeGreaterThanOrEqual(0)
+      expect(lines[usage + 1]).toMatch(new RegExp(`^ {2}\\$ acme ${command.join(" ")}( |$)`))
+    }
+  })
+
+  it("no colour in a pipe, or on a terminal with NO_COLOR; bold headings on a terminal", async () => {
+    const piped = await acme(["renew", "--help"])
+    expect(piped.stdout).not.toContain("\u001b")
+    // `script` gives the command a terminal
+    const onTerminal = (env: Readonly<Record<string, string | undefined>>) =>
+      acme(["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(binary)} renew --help`, "/dev/null"], {
+        env,
+        command: "script"
+      })
+    const colour = await onTerminal({ NO_COLOR: undefined })
+    expect(colour.code).toBe(0)
+    expect(colour.stdout).toContain("\u001b[1mUSAGE")
+    const noColour = await onTerminal({ NO_COLOR: "1" })
+    expect(noColour.code).toBe(0)
+    expect(noColour.stdout).toContain("USAGE")
+    expect(noColour.stdout).not.toContain("\u001b")
+  })
+
+  it("acme and acme account alone print their help (exit 0)", async () => {
+    for (const command of [[], ["account"]]) {
+      const result = await acme(command)
+      expect(result.code).toBe(0)
+      expect(result.stdout).toContain(`$ acme ${[...command, "COMMAND"].join(" ")}`)
+      expect(result.stdout).toContain("COMMANDS")
+      expect(result.stdout).not.toContain("\u001b")
+    }
+  })
 
   it("--version prints the version, the same as package.json's", async () => {
     const result = await acme(["--version"])
@@ -54,6 +105,8 @@ describe("a bad command line: exit code 2, one line", () => {
     [["renew", "--only"], "--only needs a certificate name"],
     [["renew", "--only", "--force"], "--only needs a certificate name"],
     [["frobnicate"], "Invalid subcommand"],
+    [["-c", "f.yaml", "status"], "options go after the command; write `acme status -c f.yaml`"],
+    [["-v", "account", "show"], "options go after the command; write `acme account show -v`"],
     [["revoke"], "--name"],
     [["revoke", "--name", "web", "--reason", "boredom"], "keyCompromise"],
     [["account", "rollover", "--key", "ES512"], "ES256"],

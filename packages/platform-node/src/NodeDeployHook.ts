@@ -132,7 +132,14 @@ export const make = (
               return yield* failure("Timeout")
             }
             yield* Effect.timeoutOption(Fiber.await(output), outputGrace)
-            if (exitCode.value === 0) return
+            if (exitCode.value === 0) {
+              const said = tail.lines().trim()
+              // shown with --verbose: what the hook said when it worked
+              yield* Effect.logDebug(
+                `deploy hook of ${certificate} succeeded${said.length > 0 ? `; its output: ${said.split("\n").join(" | ")}` : ""}`
+              )
+              return
+            }
             return yield* failure("ExitCode", exitCode.value)
           }).pipe(
             // interrupted (the run was stopped): the hook goes with it

@@ -1,5 +1,5 @@
 import { Pebble } from "@acme/testing"
-import { AcmeProtocol } from "@acme/sdk"
+import { AcmeError, AcmeProtocol } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { NodeAcmeHttpClient } from "@acme/platform-node"
@@ -22,5 +22,9 @@ layer(Pebble.layer(), { excludeTestServices: true })("NodeAcmeHttpClient", (it) 
       expect(error._tag).toBe("TransportError")
       expect(error.message).toMatch(/certificate/i)
       expect(error.message).toContain("ca.trust")
+      // trying again cannot help: final, with what to do
+      expect(error._tag === "TransportError" && error.reason).toBe("Trust")
+      expect(AcmeError.isRetryable(error)).toBe(false)
+      expect(error.message).toMatch(/is not trusted .*add its root certificate to ca\.trust/)
     }))
 })

@@ -3,8 +3,10 @@
  * account is the one the configuration names (`account.name`) at the configured CA; `acme renew`
  * creates it.
  *
- * Key rollover is crash-safe: the new key is saved (as `<name>-rollover`) before the CA is asked to
- * switch, and a rollover that was interrupted after the switch is completed by the next one.
+ * Key rollover is crash-safe: the new key is saved (the account's rollover key, inside the account's
+ * own record) before the CA is asked to switch, and a rollover that was interrupted after the switch
+ * is completed by the next one. A deactivation is recorded with the account: `show` then says so
+ * without asking the CA (which refuses the account for good), and `acme renew` says how to go on.
  *
  * @since 0.1.0
  */
@@ -47,7 +49,9 @@ export const Summary = Schema.Struct({
   contact: Schema.Array(Schema.String),
   createdAt: Schema.String,
   algorithm: Schema.Literal("ES256", "ES384", "RS256"),
-  keyThumbprint: Schema.String
+  keyThumbprint: Schema.String,
+  /** when it was deactivated (recorded by `deactivate`) */
+  deactivatedAt: Schema.optional(Schema.String)
 })
 
 /**
@@ -78,7 +82,7 @@ const summary = (
   directoryUrl: string,
   info: AccountInfo,
   key: AccountKey.AccountKey,
-  resource: AccountResource
+  resource: Pick<AccountResource, "status" | "contact">
 ): Summary => ({
   name,
   url: info.url,
@@ -87,7 +91,8 @@ const summary = (
   contact: resource.contact,
   createdAt: info.createdAt,
   algorithm: key.algorithm,
-  keyThumbprint: key.thumbprint
+  keyThumbprint: key.thumbprint,
+  deactivatedAt: info.deactivatedAt
 })
 
 /**
@@ -99,6 +104,10 @@ const summary = (
 export const show: Effect.Effect<Summary, Failure, Requirements> = Effect.gen(function*() {
   const acme = yield* AcmeProtocol
   const { account, directoryUrl, info, name } = yield* load
+  // the CA refuses a deactivated account's requests for good: what is recorded is all there is
+  if (info.deactivatedAt !== undefined) {
+    return summary(name, directoryUrl, info, account.key, { status: "deactivated", contact: info.contact })
+  }
   const directory = yield* acme.directory
   const fetched = yield* acme.getAccount({ nonce: yield* acme.newNonce(directory), account })
   return summary(name, directoryUrl, info, account.key, fetched.value)
@@ -135,10 +144,13 @@ export const updateContact = (emails: ReadonlyArray<string>): Effect.Effect<Summ
  */
 export const deactivate: Effect.Effect<Summary, Failure, Requirements> = Effect.gen(function*() {
   const acme = yield* AcmeProtocol
+  const storage = yield* Storage
   const { account, directoryUrl, info, name } = yield* load
   const directory = yield* acme.directory
   const deactivated = yield* acme.deactivateAccount({ nonce: yield* acme.newNonce(directory), account })
-  return summary(name, directoryUrl, info, account.key, deactivated.value)
+  const recorded: AccountInfo = { ...info, deactivatedAt: DateTime.formatIso(yield* DateTime.now) }
+  yield* storage.saveAccountInfo(directoryUrl, name, recorded)
+  return summary(name, directoryUrl, recorded, account.key, deactivated.value)
 }).pipe(Effect.withSpan("Accounts.deactivate"))
 
 /**
@@ -152,7 +164,6 @@ export const rollover = (algorithm?: AccountKey.Algorithm): Effect.Effect<Summar
     const acme = yield* AcmeProtocol
     const storage = yield* Storage
     const { account, directoryUrl, info, name } = yield* load
-    const staging = `${name}-rollover`
     const directory = yield* acme.directory
     let nonce = yield* acme.newNonce(directory)
 
@@ -161,14 +172,16 @@ export const rollover = (algorithm?: AccountKey.Algorithm): Effect.Effect<Summar
         yield* storage.saveAccountKey(directoryUrl, name, yield* AccountKey.toPem(key))
         const next: AccountInfo = { ...info, keyThumbprint: key.thumbprint }
         yield* storage.saveAccountInfo(directoryUrl, name, next)
+        // recorded: the staged key has done its job
+        yield* storage.saveRolloverKey(directoryUrl, name, Option.none())
         const fetched = yield* acme.getAccount({ nonce, account: { key, url: info.url } })
         return summary(name, directoryUrl, next, key, fetched.value)
       })
 
     // an earlier rollover that the CA completed but we did not record: finish it
-    const staged = yield* storage.loadAccount(directoryUrl, staging)
+    const staged = yield* storage.loadRolloverKey(directoryUrl, name)
     if (Option.isSome(staged)) {
-      const key = yield* AccountKey.fromPem(staged.value.keyPem)
+      const key = yield* AccountKey.fromPem(staged.value)
       if (key.thumbprint !== account.key.thumbprint) {
         const found = yield* Effect.either(
           acme.newAccount({ directory, nonce, key, onlyReturnExisting: true })
@@ -184,7 +197,7 @@ export const rollover = (algorithm?: AccountKey.Algorithm): Effect.Effect<Summar
     }
 
     const newKey = yield* AccountKey.generate(algorithm ?? account.key.algorithm)
-    yield* storage.saveAccountKey(directoryUrl, staging, yield* AccountKey.toPem(newKey))
+    yield* storage.saveRolloverKey(directoryUrl, name, Option.some(yield* AccountKey.toPem(newKey)))
     const changed = yield* acme.changeKey({ directory, nonce, account, newKey })
     nonce = changed.nonce
     yield* Effect.logInfo(`account ${info.url} now signs with ${newKey.thumbprint} (${DateTime.formatIso(yield* DateTime.now)})`)

@@ -380,10 +380,12 @@ export const isRetryable = (error: ProtocolError): boolean => {
   switch (error._tag) {
     case "RateLimited":
     case "ServerError":
-    case "TransportError":
     case "BadNonce":
     case "PollTimeout":
       return true
+    case "TransportError":
+      // a TLS certificate that is not accepted stays so until someone changes ca.trust
+      return error.reason !== "Trust"
     case "InvalidResponse":
       return error.reason === "TruncatedBody"
     default:

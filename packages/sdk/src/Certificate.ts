@@ -22,7 +22,7 @@ export interface Certificate {
   /** `-----BEGIN CERTIFICATE-----`, `\n` line ends, trailing newline. */
   readonly pem: string
   readonly der: Uint8Array
-  /** Lower-case hex without leading zeros, as Pebble's cert-status-by-serial and Go's `%x` print it. */
+  /** The serial number as `openssl x509 -serial` prints it: upper-case hex of its bytes, a leading zero kept (`0E5DA414B8A4D49E`). */
   readonly serialNumber: string
   /** The subject DN as text, e.g. `CN=example.org`. */
   readonly subject: string
@@ -100,7 +100,8 @@ const fromDer = Effect.fnUntraced(function*(der: Uint8Array, pem: string | undef
     try: () => {
       const aki = certificate.getExtension(AUTHORITY_KEY_IDENTIFIER)
       return {
-        serialNumber: certificate.serialNumber.toLowerCase().replace(/^0+(?=.)/, ""),
+        // the CA's bytes as openssl prints them: upper-case hex, whole bytes (a leading zero kept)
+        serialNumber: certificate.serialNumber.toUpperCase(),
         subject: certificate.subject,
         issuer: certificate.issuer,
         subjectCommonName: certificate.subjectName.getField("CN")[0],

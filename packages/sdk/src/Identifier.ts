@@ -139,3 +139,21 @@ export const equals = (a: Identifier, b: Identifier): boolean =>
   a.type === b.type && (a.type === "dns"
     ? a.value.toLowerCase() === b.value.toLowerCase()
     : a.value === b.value || (canonicalIpv6(a.value) ?? a.value) === (canonicalIpv6(b.value) ?? b.value))
+
+/**
+ * The challenge types that can prove control of a name as written in a configuration: a wildcard
+ * (`*.example.org`) only dns-01 or dns-account-01 (an HTTP or TLS answer at the base name cannot speak for every name
+ * under it, so CAs offer nothing else for it), an IP address only http-01 or tls-alpn-01 (RFC 8738:
+ * there is no DNS zone to put a DNS record in), any other DNS name all four.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const challengeTypesFor = (
+  text: string
+): ReadonlyArray<"http-01" | "dns-01" | "dns-account-01" | "tls-alpn-01"> => {
+  const trimmed = text.trim()
+  if (isIpAddress(trimmed)) return ["http-01", "tls-alpn-01"]
+  if (trimmed.startsWith("*.")) return ["dns-01", "dns-account-01"]
+  return ["http-01", "dns-01", "dns-account-01", "tls-alpn-01"]
+}

@@ -2,7 +2,7 @@
  * The renewal pipeline: a sequential program over an explicit, checkpointed state record.
  *
  * ```
- * scan -> plan -> for each certificate due, one at a time:
+ * scan -> plan -> deploy (the hooks still owed by certificates not due) -> for each certificate due, one at a time:
  *    account -> order -> present -> verify -> csr -> finalize -> download -> store
  *    -> (error?) errorHandler -> scheduler -> back to the stage that failed, or give up for it
  * -> report
@@ -26,6 +26,7 @@ import type { Planner } from "./Planner.js"
 import { account } from "./Renewal/account.js"
 import { emit, newRunId } from "./Renewal/context.js"
 import { csr } from "./Renewal/csr.js"
+import { redeploy } from "./Renewal/deploy.js"
 import { download } from "./Renewal/download.js"
 import { errorHandler } from "./Renewal/errorHandler.js"
 import { finalize } from "./Renewal/finalize.js"
@@ -69,6 +70,8 @@ export {
   plan,
   /** @since 0.1.0 */
   present,
+  /** @since 0.1.0 */
+  redeploy,
   /** @since 0.1.0 */
   report,
   /** @since 0.1.0 */
@@ -226,6 +229,10 @@ const work = (run: Run): Effect.Effect<void, StorageError, Requirements> =>
   Effect.gen(function*() {
     if ((yield* stateOf(run)).phase === "scan") yield* runStage(run, "scan", scan)
     if ((yield* stateOf(run)).phase === "plan") yield* runStage(run, "plan", plan)
+    if ((yield* stateOf(run)).phase === "renew") {
+      // the deploy hooks that certificates not due still owe (they failed before): the hook alone
+      yield* runStage(run, "deploy", redeploy)
+    }
     const planned = yield* stateOf(run)
     if (planned.phase !== "renew") return
     // the last certificate that finished with a nonce it did not use

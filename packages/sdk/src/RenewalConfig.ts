@@ -6,12 +6,15 @@
  * @since 0.1.0
  */
 import * as Duration from "effect/Duration"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as CaPreset from "./CaPreset.js"
 import { KeyType } from "./CertificateKey.js"
 import * as Identifier from "./Identifier.js"
+import { challengeMismatch } from "./internal/challengeFit.js"
+import { DurationText } from "./internal/durationText.js"
 import * as Waits from "./Waits.js"
+
+export { DurationText }
 
 /**
  * Names of well-known CAs, usable instead of a directory URL.
@@ -207,7 +210,10 @@ export const CertificateSpec = Schema.Struct({
   challenge: ChallengeConfig,
   /** a shell command run after the files are in place, with their paths in its environment */
   deployHook: Schema.optional(Schema.String)
-})
+}).pipe(
+  // found when the configuration is read, not after an account and an order were made for nothing
+  Schema.filter(challengeMismatch)
+)
 
 /**
  * @since 0.1.0
@@ -215,39 +221,21 @@ export const CertificateSpec = Schema.Struct({
  */
 export type CertificateSpec = typeof CertificateSpec.Type
 
-const unitMillis: { readonly [unit: string]: number } = {
-  milli: 1,
-  second: 1000,
-  minute: 60_000,
-  hour: 3_600_000,
-  day: 86_400_000,
-  week: 604_800_000
-}
-
 /**
- * A duration as people write it: `"90 seconds"`, `"1 hour"`, `"2 days"`, or a number of seconds.
+ * The check `CaConfig` makes of its fields, for a schema that extends them (the `acme` command's
+ * file adds `ca.trust`): an `http://` directory URL is refused unless `insecure` is `true`.
  *
  * @since 0.1.0
- * @category schemas
+ * @category filters
  */
-export const DurationText = Schema.transformOrFail(
-  Schema.Union(Schema.String, Schema.Number),
-  Schema.DurationFromSelf,
-  {
-    strict: true,
-    decode: (input, _, ast) => {
-      const text = (typeof input === "number" ? `${input} seconds` : input.trim()).replace(/s$/, "")
-      const match = /^(\d+(?:\.\d+)?)\s*(milli|second|minute|hour|day|week)$/.exec(text)
-      const unit = match?.[2] !== undefined ? unitMillis[match[2]] : undefined
-      return match !== null && unit !== undefined
-        ? ParseResult.succeed(Duration.millis(Number(match[1]) * unit))
-        : ParseResult.fail(
-          new ParseResult.Type(ast, input, `"${input}" is not a duration; write e.g. "90 seconds", "10 minutes", "1 hour"`)
-        )
-    },
-    encode: (duration) => ParseResult.succeed(`${Duration.toSeconds(duration)} seconds`)
+export const cleartextRefused = (
+  ca: { readonly directory: string; readonly insecure?: boolean | undefined }
+): true | { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } =>
+  ca.insecure === true || !ca.directory.startsWith("http://") || {
+    path: ["directory"],
+    message:
+      `${ca.directory} is not encrypted: account keys would sign requests sent in clear text; use the CA's https:// URL (or, for a test CA on this machine only, set ca.insecure: true)`
   }
-)
 
 /**
  * The CA. Which TLS roots to trust for the CA's own HTTPS is not said here but by the `HttpClient`
@@ -271,6 +259,8 @@ export const CaConfig = Schema.Struct({
       Schema.filter((p) => p in presets || `"${p}" is not a preset: use one of ${Object.keys(presets).join(", ")}`)
     )
   ),
+  /** allow an `http://` directory URL (signed requests in clear text): for a test CA on this machine only */
+  insecure: Schema.optional(Schema.Boolean),
   /** External Account Binding credentials from the CA */
   eab: Schema.optional(Schema.Struct({ kid: SecretSource, hmacKey: SecretSource })),
   /** the default for every certificate's preferredChain */
@@ -287,7 +277,7 @@ export const CaConfig = Schema.Struct({
     ),
     { default: () => Waits.defaultMaxBodyBytes }
   )
-})
+}).pipe(Schema.filter((ca) => cleartextRefused(ca)))
 
 /**
  * @since 0.1.0

@@ -8,6 +8,7 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { DeployOutcome, PendingDeploy } from "./DeployHook.js"
 import { Directory } from "./Directory.js"
 import { Identifier } from "./Identifier.js"
 import { Nonce } from "./Nonce.js"
@@ -196,6 +197,8 @@ export const Current = Schema.Struct({
   certId: Schema.optional(Schema.String),
   revokedAt: Schema.optional(Schema.String),
   directoryUrl: Schema.String,
+  /** a deploy hook that failed (or never ran) for the certificate in place */
+  pendingDeploy: Schema.optional(PendingDeploy),
   renewalInfo: Schema.optional(Schema.Struct({
     start: Schema.String,
     end: Schema.String,
@@ -256,7 +259,11 @@ export const Result = Schema.Struct({
   replaced: Schema.optional(Schema.String),
   serialNumber: Schema.optional(Schema.String),
   notAfter: Schema.optional(Schema.String),
-  paths: Schema.optional(Paths)
+  /** whole days until notAfter, when the report was made */
+  daysLeft: Schema.optional(Schema.Number),
+  paths: Schema.optional(Paths),
+  /** its deploy hook, when it failed now or before */
+  deploy: Schema.optional(DeployOutcome)
 })
 
 /**

@@ -9,7 +9,8 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { Paths, PlannerOutcome, type State } from "./RenewalState.js"
+import { DeployOutcome } from "./DeployHook.js"
+import { Paths, PlannerOutcome, type State, workStages } from "./RenewalState.js"
 
 /**
  * @since 0.1.0
@@ -27,7 +28,12 @@ export const CertificateReport = Schema.Struct({
   replaced: Schema.optional(Schema.String),
   serial: Schema.optional(Schema.String),
   notAfter: Schema.optional(Schema.String),
+  /** whole days until notAfter */
+  daysLeft: Schema.optional(Schema.Number),
+  /** the files in place (renewed, or left alone) */
   paths: Schema.optional(Paths),
+  /** a deploy hook that failed (pending: the next run runs it again), or that failed before and now succeeded */
+  deploy: Schema.optional(DeployOutcome),
   attempts: Schema.optional(Schema.Number),
   /** an advisory planner's note on this certificate (never what decided) */
   explanation: Schema.optional(Schema.String),
@@ -56,6 +62,15 @@ export const RunReport = Schema.Struct({
   certificates: Schema.Array(CertificateReport),
   /** why the run stopped before every certificate was done (its time budget, `renewal.maxRunTime`); the next run goes on */
   stopped: Schema.optional(Schema.String),
+  /** how many certificates ended each way */
+  counts: Schema.optional(Schema.Struct({
+    renewed: Schema.Number,
+    skipped: Schema.Number,
+    failed: Schema.Number,
+    revoked: Schema.Number
+  })),
+  /** the run was interrupted (SIGTERM, Ctrl-C): the report says what was done until then */
+  interrupted: Schema.optional(Schema.Boolean),
   /** a prose summary by an LLM reporter, when one is configured and answered; advisory */
   summary: Schema.optional(Schema.String)
 })
@@ -86,7 +101,7 @@ export class Reporter extends Context.Tag("@acme/sdk/Reporter")<Reporter, Servic
  * @since 0.1.0
  * @category constructors
  */
-export const fromState = (state: State): RunReport => ({
+export const fromState = (state: State): RunReport => withCounts({
   version: 1,
   command: "renew",
   runId: state.runId,
@@ -107,7 +122,9 @@ export const fromState = (state: State): RunReport => ({
       replaced: result?.replaced,
       serial: result?.serialNumber,
       notAfter: result?.notAfter,
+      daysLeft: result?.daysLeft,
       paths: result?.paths,
+      deploy: result?.deploy,
       attempts: bucket.attempts > 0 ? bucket.attempts : undefined,
       explanation: bucket.decision?.explanation,
       error: failed && bucket.lastError !== undefined
@@ -116,6 +133,45 @@ export const fromState = (state: State): RunReport => ({
     }
   })
 })
+
+/**
+ * The report of a run that was interrupted (SIGTERM, Ctrl-C), from its last checkpoint: what was
+ * done until then, each certificate it was still working on (or had not reached) said to be
+ * resumed by the next run, and `interrupted: true`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const interrupted = (state: State): RunReport => {
+  const report = fromState(state)
+  return withCounts({
+    ...report,
+    interrupted: true,
+    certificates: report.certificates.map((certificate, index) => {
+      const bucket = state.buckets[index]
+      const stage = bucket?.stage
+      if (bucket === undefined || bucket.result !== undefined || stage === undefined || !workStages.includes(stage)) {
+        return certificate
+      }
+      return {
+        ...certificate,
+        action: "skipped" as const,
+        reason: `interrupted ${bucket.attempts === 0 && stage === "account" ? "before it started" : `in stage ${stage}`}; the next \`acme renew\` resumes it`
+      }
+    })
+  })
+}
+
+/**
+ * The report with its `counts` (how many certificates were renewed, skipped, failed, revoked).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const withCounts = (report: RunReport): RunReport => {
+  const count = (action: CertificateReport["action"]) => report.certificates.filter((c) => c.action === action).length
+  return { ...report, counts: { renewed: count("renewed"), skipped: count("skipped"), failed: count("failed"), revoked: count("revoked") } }
+}
 
 /**
  * The deterministic reporter.

@@ -25,7 +25,7 @@ import type { Directory } from "./Directory.js"
 import type { Nonce } from "./Nonce.js"
 import { newRunId } from "./Renewal/context.js"
 import { directoryUrl as configuredDirectoryUrl, RenewalSettings } from "./RenewalSettings.js"
-import type { CertificateReport, RunReport } from "./Reporter.js"
+import { type CertificateReport, type RunReport, withCounts } from "./Reporter.js"
 import type { RevocationReason } from "./RevocationReason.js"
 import { Storage, type StorageError } from "./Storage.js"
 
@@ -151,7 +151,7 @@ export const revoke = (
       reports.push(result.report)
       nonce = result.nonce
     }
-    return {
+    return withCounts({
       version: 1 as const,
       command: "revoke" as const,
       runId: yield* newRunId,
@@ -159,5 +159,5 @@ export const revoke = (
       resumed: false,
       dryRun: false,
       certificates: reports
-    }
+    })
   }).pipe(Effect.withSpan("Revocation.revoke"))

@@ -5,16 +5,18 @@
  *
  * @since 0.1.0
  */
+import * as Arr from "effect/Array"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
+import { PendingDeploy } from "./DeployHook.js"
 import type { Planner } from "./Planner.js"
 import { start } from "./Renewal.js"
 import { plan } from "./Renewal/plan.js"
 import { scan } from "./Renewal/scan.js"
-import type { RenewalSettings } from "./RenewalSettings.js"
+import * as RenewalSettings from "./RenewalSettings.js"
 import type { Storage, StorageError } from "./Storage.js"
 
 /**
@@ -31,6 +33,8 @@ export const CertificateStatus = Schema.Struct({
   notAfter: Schema.optional(Schema.String),
   daysLeft: Schema.optional(Schema.Number),
   revokedAt: Schema.optional(Schema.String),
+  /** a deploy hook that failed for the certificate in place: the next `acme renew` runs it again */
+  pendingDeploy: Schema.optional(PendingDeploy),
   /** the CA's suggested renewal window (ARI), when known */
   renewalWindow: Schema.optional(Schema.Struct({
     start: Schema.String,
@@ -71,10 +75,47 @@ export type Report = typeof Report.Type
 
 /**
  * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** only these certificates (by name); all of them when empty or absent */
+  readonly only?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * The settings with only the certificates `only` names (all of them when it names none), so that
+ * the scan reads and asks the CA about those alone; None when it names only unknown ones.
+ */
+const selected = (
+  only: ReadonlyArray<string>
+): Effect.Effect<Option.Option<RenewalSettings.Settings>, never, RenewalSettings.RenewalSettings> =>
+  Effect.map(RenewalSettings.RenewalSettings, (settings) => {
+    if (only.length === 0) return Option.some(settings)
+    const certificates = settings.config.certificates.filter((certificate) => only.includes(certificate.name))
+    return Arr.isNonEmptyReadonlyArray(certificates)
+      ? Option.some({ ...settings, config: { ...settings.config, certificates } })
+      : Option.none()
+  })
+
+/**
+ * The status of the configured certificates (of those `only` names, when it names some).
+ *
+ * @since 0.1.0
  * @category programs
  */
-export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings> = Effect
-  .gen(function*() {
+export const statusOf = (
+  options: Options = {}
+): Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings.RenewalSettings> =>
+  Effect.gen(function*() {
+    const settings = yield* selected(options.only ?? [])
+    if (Option.isNone(settings)) {
+      return { directoryUrl: yield* RenewalSettings.directoryUrl, caReachable: false, certificates: [] }
+    }
+    return yield* report.pipe(Effect.provideService(RenewalSettings.RenewalSettings, settings.value))
+  }).pipe(Effect.withSpan("Status.status"))
+
+const report: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings.RenewalSettings> =
+  Effect.gen(function*() {
     const initial = yield* start({ dryRun: true })
     const scanned = yield* scan(initial)
     const planned = yield* plan(scanned)
@@ -95,6 +136,7 @@ export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage 
             Option.map(notAfter, (at) => Math.floor(DateTime.distance(now, at) / 86_400_000))
           ),
           revokedAt: current?.revokedAt,
+          pendingDeploy: current?.pendingDeploy,
           renewalWindow: current?.renewalInfo,
           next: {
             action: decision?.action === "renew" ? "renew now" : "renew later",
@@ -104,4 +146,13 @@ export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage 
         }
       })
     }
-  }).pipe(Effect.withSpan("Status.status"))
+  })
+
+/**
+ * The status of every configured certificate.
+ *
+ * @since 0.1.0
+ * @category programs
+ */
+export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings.RenewalSettings> =
+  statusOf()

@@ -47,7 +47,7 @@ describe("bad input from the CA gets a typed error", () => {
       expect(error._tag).toBe("InvalidResponse")
       expect(error._tag === "InvalidResponse" && error.reason).toBe("UndecodableBody")
       expect(error._tag === "InvalidResponse" && error.status).toBe(400)
-      expect(error.message).toContain("not a JSON problem document")
+      expect(error.message).toContain("with an HTML page, not an ACME response")
     }))
 
   it.effect("a 5xx without a problem document is a retryable ServerError", () =>

@@ -35,4 +35,11 @@ describe("Identifier.parse", () => {
     expect(Identifier.equals(Identifier.ip("192.0.2.1"), Identifier.ip("192.0.2.10"))).toBe(false)
     expect(Identifier.equals(Identifier.dns("192.0.2.1"), Identifier.ip("192.0.2.1"))).toBe(false)
   })
+
+  it("challengeTypesFor: a wildcard only by a DNS record, an IP address never by one", () => {
+    expect(Identifier.challengeTypesFor("*.example.org")).toEqual(["dns-01", "dns-account-01"])
+    expect(Identifier.challengeTypesFor("192.0.2.1")).toEqual(["http-01", "tls-alpn-01"])
+    expect(Identifier.challengeTypesFor("2001:db8::1")).toEqual(["http-01", "tls-alpn-01"])
+    expect(Identifier.challengeTypesFor("www.example.org")).toEqual(["http-01", "dns-01", "dns-account-01", "tls-alpn-01"])
+  })
 })

@@ -1,9 +1,9 @@
 import { Pebble } from "@acme/testing"
-import { AccountKey, Accounts, AcmeProtocol, Renewal, Revocation, Status, Storage } from "@acme/sdk"
+import { AccountKey, Accounts, AcmeProtocol, Renewal, RenewalSettings, Revocation, Status, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Option } from "effect"
+import { Effect, Layer, Logger, Option, Ref } from "effect"
 import { requests } from "./support/acme.js"
-import { type CertificateInput, pipelineServices, settingsLayer } from "./support/pipeline.js"
+import { type CertificateInput, configFor, pipelineServices, settingsLayer } from "./support/pipeline.js"
 
 const certificates: ReadonlyArray<CertificateInput> = [
   { name: "alpha", domains: ["alpha.programs.example.test"], challenge: "http-01" },
@@ -33,7 +33,8 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         yield* Renewal.renew().pipe(Effect.provide(settings))
         const report = yield* Status.status.pipe(Effect.provide(settings))
         for (const certificate of report.certificates) {
-          expect(certificate.serial).toMatch(/^[0-9a-f]+$/)
+          // as openssl prints it: upper-case hex of whole bytes
+          expect(certificate.serial).toMatch(/^([0-9A-F]{2})+$/)
           expect(certificate.daysLeft).toBeGreaterThan(1000) // Pebble issues for about five years
           expect(certificate.next.action).toBe("renew later")
           expect(certificate.next.reason).toContain("renewal planned for")
@@ -109,6 +110,9 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const old = yield* AccountKey.fromPem(oldPem)
         const refused = yield* Effect.flip(acme.newAccount({ directory, nonce: yield* acme.newNonce(directory), key: old, onlyReturnExisting: true }))
         expect(refused._tag).toBe("AccountDoesNotExist")
+        // the new key staged for the rollover is gone, and it never was an account of its own
+        expect(yield* storage.loadRolloverKey(pebble.directoryUrl, "default")).toEqual(Option.none())
+        expect(yield* storage.loadAccount(pebble.directoryUrl, "default-rollover")).toEqual(Option.none())
         // and renewals go on with the new key
         const report = yield* Renewal.renew({ force: true, only: ["gamma"] }).pipe(Effect.provide(settings))
         expect(report.certificates.find((c) => c.name === "gamma")?.action).toBe("renewed")
@@ -123,7 +127,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         // do by hand what rollover does, up to the CA's switch
         const current = Option.getOrThrow(yield* storage.loadAccount(pebble.directoryUrl, "default"))
         const newKey = yield* AccountKey.generate("ES256")
-        yield* storage.saveAccountKey(pebble.directoryUrl, "default-rollover", yield* AccountKey.toPem(newKey))
+        yield* storage.saveRolloverKey(pebble.directoryUrl, "default", Option.some(yield* AccountKey.toPem(newKey)))
         const directory = yield* acme.directory
         yield* acme.changeKey({
           directory,
@@ -135,16 +139,53 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const completed = yield* Accounts.rollover().pipe(Effect.provide(settings))
         expect(completed.keyThumbprint).toBe(newKey.thumbprint)
         expect(completed.url).toBe(before.url)
+        expect(yield* storage.loadRolloverKey(pebble.directoryUrl, "default")).toEqual(Option.none())
+      }))
+
+    it.effect("a changed account.email becomes the account's contact at the next renewal, with a notice", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const changed = Layer.effect(
+          RenewalSettings.RenewalSettings,
+          Effect.map(Pebble.Pebble, (p) => {
+            const config = configFor(p, certificates)
+            return { config: { ...config, account: { ...config.account, email: "changed@example.test" } }, eab: Option.none() }
+          })
+        )
+        const logs = yield* Ref.make<ReadonlyArray<string>>([])
+        const logger = Logger.make(({ message }) => Effect.runSync(Ref.update(logs, (all) => [...all, String(message)])))
+        const report = yield* Renewal.renew({ force: true, only: ["gamma"] }).pipe(
+          Effect.provide(changed),
+          Effect.provide(Logger.replace(Logger.defaultLogger, logger))
+        )
+        expect(report.certificates.find((c) => c.name === "gamma")?.action).toBe("renewed")
+        const shown = yield* Accounts.show.pipe(Effect.provide(changed))
+        expect(shown.contact).toEqual(["mailto:changed@example.test"])
+        expect((yield* Ref.get(logs)).join("\n")).toContain(
+          `account.email changed: the contact of account ${shown.url} at ${pebble.directoryUrl} is now mailto:changed@example.test`
+        )
+        // a second run changes nothing more
+        yield* Ref.set(logs, [])
+        yield* Renewal.renew({ only: ["gamma"] }).pipe(Effect.provide(changed), Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+        expect((yield* Ref.get(logs)).join("\n")).not.toContain("account.email changed")
       }))
 
     it.effect("deactivates the account; the CA then refuses it", () =>
       Effect.gen(function*() {
         const deactivated = yield* Accounts.deactivate.pipe(Effect.provide(settings))
         expect(deactivated.status).toBe("deactivated")
+        // recorded: show says so (the CA is not asked: it refuses the account now)
+        const shown = yield* Accounts.show.pipe(Effect.provide(settings))
+        expect(shown).toMatchObject({ url: deactivated.url, status: "deactivated" })
+        expect(shown.deactivatedAt).toBeDefined()
+        // and a renewal says how to go on, instead of "check the credentials"
         const report = yield* Renewal.renew({ force: true, only: ["gamma"] }).pipe(Effect.provide(settings))
         const gamma = report.certificates.find((c) => c.name === "gamma")
         expect(gamma?.action).toBe("failed")
-        expect(gamma?.error?.type).toBe("Unauthorized")
+        expect(gamma?.attempts).toBe(1)
+        expect(gamma?.error?.type).toBe("PipelineError")
+        expect(gamma?.reason).toMatch(/account default at .* was deactivated on .*set account\.name to a new name/)
+        expect(gamma?.reason).not.toContain("check the credentials")
       }))
   }
 )

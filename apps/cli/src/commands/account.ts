@@ -26,7 +26,11 @@ const withAccount = <E>(
     else yield* Output.lines(Output.accountLines(summary))
   }).pipe(Output.withVerbosity(options.verbose))
 
-const show = Command.make(
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const show = Command.make(
   "show",
   Common.common,
   (options) => withAccount(options, Accounts.show, "asking the CA for the account…")
@@ -45,7 +49,11 @@ const key = Options.choice("key", ["ES256", "ES384", "RS256"] as const).pipe(
   Options.optional
 )
 
-const rollover = Command.make(
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const rollover = Command.make(
   "rollover",
   { ...Common.common, key },
   (options) =>
@@ -69,7 +77,11 @@ const yes = Options.boolean("yes").pipe(
   Options.withDescription("Confirm: deactivation cannot be undone.")
 )
 
-const deactivate = Command.make(
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const deactivate = Command.make(
   "deactivate",
   { ...Common.common, yes },
   (options) =>
@@ -98,7 +110,11 @@ const email = Options.text("email").pipe(
 
 const emailPattern = /^[^@\s]+@[^@\s]+\.[^@\s]+$/
 
-const updateContact = Command.make(
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const updateContact = Command.make(
   "update-contact",
   { ...Common.common, email },
   (options) =>

@@ -22,7 +22,11 @@ const scope = Options.choice("scope", ["read", "write"] as const).pipe(
   Options.withDescription("read: GET only (status, tasks); write: also renew and revoke (POST).")
 )
 
-const create = Command.make(
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const create = Command.make(
   "create",
   { ...Common.common, name, scope },
   (options) =>
@@ -58,7 +62,11 @@ const listed = (key: ServiceRecords.ApiKey) => ({
   revokedAt: key.revokedAt
 })
 
-const list = Command.make(
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const list = Command.make(
   "list",
   Common.common,
   (options) =>
@@ -82,7 +90,11 @@ const list = Command.make(
 
 const id = Args.text({ name: "ID" }).pipe(Args.withDescription("The key's id (k_..., from acme apikey list)."))
 
-const revoke = Command.make(
+/**
+ * @since 0.1.0
+ * @category commands
+ */
+export const revoke = Command.make(
   "revoke",
   { ...Common.common, id },
   (options) =>

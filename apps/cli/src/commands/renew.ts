@@ -6,34 +6,14 @@
 import { Renewal } from "@acme/sdk"
 import * as Tracing from "@acme/server/Tracing"
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import * as Common from "../Common.js"
-import * as CliError from "../CliError.js"
 import * as ConfigFile from "../ConfigFile.js"
+import * as Interrupted from "../Interrupted.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
 import { version } from "../version.js"
-
-const only = Options.text("only").pipe(
-  Options.withPseudoName("NAME"),
-  Options.withDescription("Only this certificate (its configured name); repeat for several. Default: all of them."),
-  Options.repeated,
-  Options.optional
-)
-
-/**
- * `--only` as the last argument, or followed by another option instead of a name. Read from the
- * command line because @effect/cli 0.77 cannot tell these apart (internal/options.ts, the
- * `Variadic` case of `parseInternal`):
- * - `acme renew --only` (last): `Options.repeated` gives `[]`, the same as no `--only` at all, which
- *   here would mean "all of them"; `Options.atLeast(1)` rejects it but also rejects a command line
- *   without `--only`, and `Options.optional` / `Options.withDefault` do not help, as they only
- *   catch a `MissingValue` while `atLeast` fails with `InvalidValue`;
- * - `acme renew --only --force`: the next argument is taken as the value whatever it is
- *   (`only = ["--force"]`, and `force` stays false).
- */
-const bareOnly = (argv: ReadonlyArray<string>): boolean =>
-  argv.some((argument, index) => argument === "--only" && (argv[index + 1]?.startsWith("-") ?? true))
+import * as Writable from "../Writable.js"
 
 const force = Options.boolean("force").pipe(
   Options.withDescription("Renew the selected certificates now, whether they are due or not.")
@@ -49,18 +29,16 @@ const dryRun = Options.boolean("dry-run").pipe(
  */
 export const renew = Command.make(
   "renew",
-  { ...Common.common, only, force, dryRun },
+  { ...Common.common, only: Common.only, force, dryRun },
   (options) =>
     Effect.gen(function*() {
-      // @effect/cli parses `--only` without a name like no `--only` at all (see bareOnly); that must
-      // not mean "all of them", so the command line itself is checked
-      if (bareOnly(process.argv)) {
-        return yield* new CliError.UsageError({ message: "--only needs a certificate name", hint: "acme renew --only NAME" })
-      }
+      const selected = yield* Common.onlyNames(options.only, "renew")
       const loaded = yield* ConfigFile.load(options.config)
-      const selected = Option.getOrElse(options.only, (): ReadonlyArray<string> => [])
       yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")
+      // a dry run writes nothing, but must say when the real run could not write
+      if (options.dryRun) yield* Writable.checkStorage(loaded)
       const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected }).pipe(
+        Interrupted.reportWhenInterrupted(options.json),
         Effect.provide(Layers.pipeline(loaded)),
         // spans to $OTEL_EXPORTER_OTLP_ENDPOINT when it is set (flushed before the command ends)
         Effect.provide(Tracing.layerFromEnv({ serviceName: "acme", serviceVersion: version }))

@@ -39,6 +39,7 @@ export const revoke = Command.make(
   (options) =>
     Effect.gen(function*() {
       const loaded = yield* ConfigFile.load(options.config)
+      yield* Common.checkNames(loaded.settings.config, loaded.file, options.names, "--name")
       const report = yield* Revocation.revoke({
         names: options.names,
         reason: options.reason,

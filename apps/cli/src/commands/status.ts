@@ -17,11 +17,13 @@ import * as Output from "../Output.js"
  */
 export const status = Command.make(
   "status",
-  Common.common,
+  { ...Common.common, only: Common.only },
   (options) =>
     Effect.gen(function*() {
+      const selected = yield* Common.onlyNames(options.only, "status")
       const loaded = yield* ConfigFile.load(options.config)
-      const report = yield* Status.status.pipe(
+      yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")
+      const report = yield* Status.statusOf({ only: selected }).pipe(
         Output.withStatus("reading storage and the CA's renewal info…"),
         Effect.provide(Layers.protocol(loaded))
       )
@@ -35,6 +37,7 @@ export const status = Command.make(
     details: ["Changes nothing (a renewal window the CA sends is kept, as a renewal would keep it)."],
     examples: [
       ["acme status", "a block per certificate"],
+      ["acme status --only web", "the certificate named web only"],
       ["acme status --json | jq '.certificates[] | {name, daysLeft}'", "days left per certificate"]
     ]
   }))

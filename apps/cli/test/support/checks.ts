@@ -40,11 +40,11 @@ export const assertComplete = (storage: string) => {
   }
 }
 
-/** The serial of the live certificate `name` (as Pebble prints it), after checking it names `domain`. */
+/** The serial of the live certificate `name` (as openssl prints it, and acme reports it), after checking it names `domain`. */
 export const liveSerial = (storage: string, name: string, domain: string): string => {
   const certificate = new X509Certificate(fs.readFileSync(path.join(storage, "live", name, "cert.pem")))
   expect(certificate.subjectAltName, name).toContain(`DNS:${domain}`)
-  return certificate.serialNumber.toLowerCase().replace(/^0+/, "")
+  return certificate.serialNumber
 }
 
 /** The orders the CA holds for the account the CLI stored, listed with the SDK. */

@@ -7,7 +7,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { stripVTControlCharacters } from "node:util"
 
-export const binary = path.resolve(import.meta.dirname, "../../dist/acme.mjs")
+/** the built binary; `ACME_TEST_BINARY` points the tests at another build (e.g. of an older commit, to see a new test fail there) */
+export const binary = process.env["ACME_TEST_BINARY"] ?? path.resolve(import.meta.dirname, "../../dist/acme.mjs")
 
 export interface Result {
   /** the exit code; null when a signal ended the process */
@@ -23,6 +24,8 @@ export interface Options {
   readonly cwd?: string
   /** added to the environment (undefined removes a variable) */
   readonly env?: Readonly<Record<string, string | undefined>>
+  /** run this program with the arguments instead of the binary (e.g. `script`, to give it a terminal) */
+  readonly command?: string
 }
 
 /** variables of the test runner's environment that would change what the command does */
@@ -62,7 +65,7 @@ export const acmeWatched = (
       if (value === undefined) delete env[key]
       else env[key] = value
     }
-    const child = spawn(process.execPath, [binary, ...args], {
+    const child = spawn(options.command ?? process.execPath, options.command === undefined ? [binary, ...args] : args, {
       cwd: options.cwd ?? os.tmpdir(),
       env,
       stdio: ["ignore", "pipe", "pipe"]

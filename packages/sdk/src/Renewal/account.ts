@@ -4,7 +4,9 @@
  * directory does not list (when it lists profiles) fails here, its first contact with the CA, with
  * the profiles it lists: no nonce, account or order is spent on it.
  *
- * A known account (its URL stored with its key) costs no request of its own. A new one
+ * A known account (its URL stored with its key) costs no request of its own, unless `account.email`
+ * changed: the account's contact at the CA is then updated, with a notice. One that `acme account
+ * deactivate` deactivated fails at once, saying how to start a new account. A new one
  * gets its key written to storage (0600) before newAccount, so that a crash right after registering
  * still finds the same account on the next run: newAccount with the same key returns it (RFC 8555
  * §7.3.1). The key is read from storage when it is needed and never enters the state.
@@ -18,7 +20,7 @@ import * as AccountKey from "../AccountKey.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import { RenewalSettings } from "../RenewalSettings.js"
 import { Storage } from "../Storage.js"
-import { currentSpec, nowIso } from "./context.js"
+import { currentSpec, nowIso, PipelineError } from "./context.js"
 import { profileUnavailable } from "./ordering.js"
 import * as Stage from "./stage.js"
 
@@ -40,9 +42,28 @@ export const account = Stage.make(({ directory, nonce, signed, state }) =>
     if (Option.isSome(unavailable)) return yield* unavailable.value
     const stored = yield* storage.loadAccount(state.directoryUrl, config.name)
     const known = Option.flatMap(stored, (s) => s.info)
-    if (Option.isSome(known)) {
+    if (Option.isSome(stored) && Option.isSome(known)) {
+      const info = known.value
+      if (info.deactivatedAt !== undefined) {
+        return yield* new PipelineError({
+          reason: "AccountDeactivated",
+          certificate: state.current ?? "",
+          description: `the account ${config.name} at ${state.directoryUrl} was deactivated on ${info.deactivatedAt} and cannot be used again; set account.name to a new name (e.g. ${config.name}-2) and run \`acme renew\`: it creates a new account`
+        })
+      }
+      const contact = config.email !== undefined ? `mailto:${config.email}` : undefined
+      if (contact !== undefined && !info.contact.includes(contact)) {
+        const key = yield* AccountKey.fromPem(stored.value.keyPem)
+        const updated = yield* signed((nonce) => acme.updateAccount({ nonce, account: { key, url: info.url }, contact: [contact] }))
+        yield* storage.saveAccountInfo(state.directoryUrl, config.name, { ...info, contact: updated.contact })
+        yield* Effect.logInfo(
+          `account.email changed: the contact of account ${info.url} at ${state.directoryUrl} is now ${contact} (was ${
+            info.contact.length > 0 ? info.contact.join(", ") : "none"
+          })`
+        )
+      }
       yield* nonce
-      return { accountUrl: known.value.url, stage: "order" } as const
+      return { accountUrl: info.url, stage: "order" } as const
     }
     const key = Option.isSome(stored)
       ? yield* AccountKey.fromPem(stored.value.keyPem)

@@ -71,7 +71,8 @@ export class PipelineError extends Schema.TaggedError<PipelineError>("@acme/sdk/
     "CertificateMismatch",
     "NotConfigured",
     "AccountMissing",
-    "StageReentered"
+    "StageReentered",
+    "AccountDeactivated"
   ),
   certificate: Schema.String,
   description: Schema.String

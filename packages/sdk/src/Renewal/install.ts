@@ -23,6 +23,7 @@ import { nowIso } from "./context.js"
 export const save = (state: State, bucket: Bucket, spec: CertificateSpec, chain: Certificate.Chain, keyPem: string) =>
   Effect.gen(function*() {
     const leaf = Certificate.leaf(chain)
+    const issuedAt = yield* nowIso
     return yield* (yield* Storage).saveCertificate({
       name: spec.name,
       certPem: leaf.pem,
@@ -43,7 +44,9 @@ export const save = (state: State, bucket: Bucket, spec: CertificateSpec, chain:
         directoryUrl: state.directoryUrl,
         accountUrl: bucket.accountUrl,
         orderUrl: bucket.order?.url,
-        issuedAt: yield* nowIso
+        issuedAt,
+        // owed until the hook succeeds: a crash before it runs leaves it to the next run
+        pendingDeploy: spec.deployHook !== undefined ? { since: issuedAt, attempts: 0 } : undefined
       }
     })
   })

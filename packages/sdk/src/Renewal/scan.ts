@@ -104,6 +104,7 @@ const currentOf = (stored: StoredCertificate, directoryUrl: string, directory: O
       certId: metadata.certId,
       revokedAt: metadata.revokedAt,
       directoryUrl: metadata.directoryUrl,
+      pendingDeploy: metadata.pendingDeploy,
       renewalInfo: asked ? yield* renewalInfoFor(ari.value, stored, certId) : undefined
     }
     return current

@@ -14,7 +14,8 @@ import * as Option from "effect/Option"
 import * as Certificate from "../Certificate.js"
 import { Storage } from "../Storage.js"
 import { currentSpec, emit } from "./context.js"
-import { deploy, save } from "./install.js"
+import { runRecorded } from "./deploy.js"
+import { save } from "./install.js"
 import * as Stage from "./stage.js"
 
 /**
@@ -50,7 +51,9 @@ export const store = Stage.make(({ bucket, chainOf, state }) =>
     }
     yield* Effect.logInfo(`${spec.name}: stored certificate ${leaf.serialNumber} in ${paths.directory}`)
 
-    const hookFailure = yield* deploy(spec, leaf, paths)
+    // the hook's outcome is recorded in the metadata: a failed one is run again by the next runs
+    const hook = yield* runRecorded(spec, leaf, paths)
+    const hookFailure = hook === undefined ? Option.none() : hook.error
     const result = {
       action: Option.isSome(hookFailure) ? "failed" as const : "renewed" as const,
       reason: Option.match(hookFailure, { onNone: () => bucket.decision?.reason ?? "renewed", onSome: (e) => e.message }),
@@ -58,7 +61,8 @@ export const store = Stage.make(({ bucket, chainOf, state }) =>
       notAfter: DateTime.formatIso(leaf.notAfter),
       // an ARI replacement: the order named the old certificate in `replaces`, and the CA took it
       replaced: bucket.order?.replacesDropped === false ? bucket.order.replaces : undefined,
-      paths: { cert: paths.cert, chain: paths.chain, fullchain: paths.fullchain, privkey: paths.privkey }
+      paths: { cert: paths.cert, chain: paths.chain, fullchain: paths.fullchain, privkey: paths.privkey },
+      deploy: hook !== undefined && hook.outcome.status === "pending" ? hook.outcome : undefined
     }
     yield* emit({ _tag: "CertificateFinished", certificate: spec.name, action: result.action, reason: result.reason })
     return {

@@ -17,6 +17,7 @@ import { checkpointRecords } from "./fileStorage/checkpoints.js"
 import { makeFiles } from "./fileStorage/files.js"
 import { makeLayout } from "./fileStorage/layout.js"
 import { pendingKeyRecords } from "./fileStorage/pendingKeys.js"
+import { cleanRolloverLeftovers } from "./fileStorage/rolloverLeftovers.js"
 import { cleanStaleTemps } from "./fileStorage/staleTemps.js"
 import { makeVersions } from "./fileStorage/versions.js"
 import type { Service } from "./storage/service.js"
@@ -28,6 +29,7 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
     const layout = makeLayout(files.path, root)
     const certificateLock = yield* Effect.makeSemaphore(1)
     yield* cleanStaleTemps(files, layout)
+    yield* cleanRolloverLeftovers(files, layout)
     return {
       location: root,
       ...certificateRecords(files, layout, makeVersions(files, layout), certificateLock),

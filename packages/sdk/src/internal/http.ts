@@ -52,6 +52,35 @@ const describeCause = (error: HttpClientError.HttpClientError): string => {
   return cause instanceof Error ? `${cause.message}${inner}` : error.message
 }
 
+/**
+ * The error codes Node gives when a TLS certificate is not accepted: trying again cannot help.
+ */
+const trustCodes = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "INVALID_CA",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+])
+
+/** Whether the exchange failed because the CA's TLS certificate was not accepted (anywhere in the causes). */
+const isTrustFailure = (error: HttpClientError.HttpClientError): boolean => {
+  let cause: unknown = error.cause
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    if ("code" in cause && typeof cause.code === "string" && trustCodes.has(cause.code)) return true
+    cause = cause.cause
+  }
+  return false
+}
+
 /** @internal */
 export const makeTransport = (client: HttpClient.HttpClient, options: TransportOptions): Transport => {
   const secureOnly = options.directoryUrl.startsWith("https:")
@@ -173,7 +202,7 @@ export const makeTransport = (client: HttpClient.HttpClient, options: TransportO
     return http.execute(httpRequest).pipe(
       Effect.mapError((error) =>
         new TransportError({
-          reason: "Connect",
+          reason: isTrustFailure(error) ? "Trust" : "Connect",
           method: request.method,
           url: request.url,
           description: describeCause(error)

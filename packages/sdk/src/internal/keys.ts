@@ -8,6 +8,7 @@ import * as Schema from "effect/Schema"
 import * as jose from "jose"
 import { KeyError } from "../AcmeError.js"
 import type { CryptoKey, JwsAlgorithm, PublicJwk } from "../Jws.js"
+import { describeParseError } from "./parseIssue.js"
 import * as X509 from "./x509.js"
 
 /** Passed to the key classes' constructors so that only this package builds them. */
@@ -339,7 +340,7 @@ export const fromJwk = Effect.fnUntraced(function*(input: unknown) {
   }
   if (!Predicate.hasProperty(input, "d")) return yield* importError("the JWK is a public key; a private key is needed")
   const jwk = yield* Schema.decodeUnknown(PrivateJwk)(input, { onExcessProperty: "ignore" }).pipe(
-    Effect.mapError((error) => importError(`malformed ${String(input.kty)} private JWK: ${error.message}`))
+    Effect.mapError((error) => importError(`malformed ${String(input.kty)} private JWK: ${describeParseError(error)}`))
   )
   const algorithm = jwk.kty === "RSA" ? "RS256" : jwk.crv === "P-256" ? "ES256" : "ES384"
   if (Predicate.hasProperty(input, "alg") && input.alg !== undefined && input.alg !== algorithm) {

@@ -1,11 +1,15 @@
 /**
  * Error answers: a problem document (RFC 7807, RFC 8555 §6.7) becomes the tagged error of its type.
  */
+import * as Headers from "@effect/platform/Headers"
 import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { fromProblem, InvalidResponse, type ProblemError, ServerError, Subproblem } from "../AcmeError.js"
 import { bodyText, type Exchange } from "./exchange.js"
+import { describeParseError } from "./parseIssue.js"
 import { replayNonce, retryAfter } from "./response.js"
 
 const ProblemDocument = Schema.Struct({
@@ -60,9 +64,19 @@ export const problem = (exchange: Exchange): Effect.Effect<ProblemError | Invali
         method: exchange.method,
         url: exchange.url,
         status: exchange.status,
-        description: `the error response is not a JSON problem document (${
-          ParseResult.TreeFormatter.formatErrorSync(decoded.left).split("\n")[0]
-        }): ${JSON.stringify(text.slice(0, 120))}`
+        description: describeBody(exchange, text, decoded.left)
       })
     return error
   })
+
+/** What an error answer that is no problem document holds instead, in a few words. */
+const describeBody = (exchange: Exchange, text: string, error: ParseResult.ParseError): string => {
+  const contentType = Option.getOrElse(Headers.get(exchange.headers, "content-type"), () => "")
+  const trimmed = text.trim()
+  if (/html/i.test(contentType) || /^<(!doctype|html|head|body)\b/i.test(trimmed)) return "an HTML page"
+  if (trimmed.length === 0) return "an empty body"
+  const json = Either.try(() => JSON.parse(trimmed) as unknown)
+  return Either.isLeft(json)
+    ? `a body that is not JSON (${JSON.stringify(trimmed.slice(0, 60))})`
+    : `JSON that is not a problem document (${describeParseError(error)})`
+}

@@ -7,11 +7,11 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import { InvalidResponse } from "../AcmeError.js"
 import { isNonce, type Nonce } from "../Nonce.js"
 import { bodyText, type Exchange } from "./exchange.js"
+import { describeParseError } from "./parseIssue.js"
 
 /**
  * The `Replay-Nonce` of a response, when it has a well-formed one.
@@ -102,7 +102,7 @@ export const decodeJson = <A, I>(
         method: exchange.method,
         url: exchange.url,
         status: exchange.status,
-        description: ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s*\n\s*/g, " ")
+        description: describeParseError(error)
       })
     )
   )

@@ -7,7 +7,9 @@ import * as Schema from "effect/Schema"
 import { oneLine, shortType, Subproblem } from "./problem.js"
 
 /**
- * The CA could not be reached, the TLS handshake failed, or the exchange took too long.
+ * The CA could not be reached, the TLS handshake failed, or the exchange took too long. `Trust`: the
+ * CA's TLS certificate was not accepted (an unknown root, expired, another host's), which trying
+ * again cannot change.
  *
  * @since 0.1.0
  * @category errors
@@ -15,7 +17,7 @@ import { oneLine, shortType, Subproblem } from "./problem.js"
 export class TransportError extends Schema.TaggedError<TransportError>("@acme/sdk/AcmeError/TransportError")(
   "TransportError",
   {
-    reason: Schema.Literal("Connect", "Timeout"),
+    reason: Schema.Literal("Connect", "Timeout", "Trust"),
     method: Schema.String,
     url: Schema.String,
     description: Schema.String
@@ -24,6 +26,10 @@ export class TransportError extends Schema.TaggedError<TransportError>("@acme/sd
   override get message(): string {
     return this.reason === "Timeout"
       ? `${this.method} ${this.url} timed out after ${this.description}; the CA is slow or unreachable, try again later`
+      : this.reason === "Trust"
+      ? `the CA's TLS certificate at ${this.method} ${this.url} is not trusted (${
+        oneLine(this.description)
+      }); if the CA uses a private or test root, add its root certificate to ca.trust (a PEM file; NodeAcmeHttpClient.layer({ trust }) in a program), else check the directory URL`
       : `cannot reach the CA at ${this.method} ${this.url}: ${oneLine(this.description)}; check the directory URL, the network, and that the HTTP client trusts the CA's TLS certificate (acme's ca.trust, NodeAcmeHttpClient.layer({ trust }))`
   }
 }
@@ -57,6 +63,12 @@ export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@acme/
   }
 ) {
   override get message(): string {
+    // an error status whose body is no problem document: most often not an ACME server at all
+    if (this.reason === "UndecodableBody" && this.status !== undefined && this.status >= 400) {
+      return `the CA answered ${this.status} to ${this.method} ${this.url} with ${
+        oneLine(this.description)
+      }, not an ACME response: is the directory URL right?`
+    }
     const status = this.status !== undefined ? ` (HTTP ${this.status})` : ""
     const hint = this.reason === "ContradictsProtocol"
       ? "the CA broke RFC 8555; try again later, and tell the CA if it goes on"

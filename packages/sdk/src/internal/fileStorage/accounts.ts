@@ -1,6 +1,7 @@
 /**
  * Accounts in the file system storage: `accounts/<ca folder>/<name>/account.key` (0600) and
- * `account.json`, the info written only next to a stored key.
+ * `account.json`, the info written only next to a stored key; `rollover.key` (0600) while a key
+ * rollover is in progress.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -14,11 +15,14 @@ import type { Layout } from "./layout.js"
 
 const AccountInfoJson = Schema.parseJson(AccountInfo, { space: 2 })
 
+/** the new key of a rollover in progress, in the account's own folder */
+export const rolloverKeyFile = "rollover.key"
+
 /** @internal */
 export const accountRecords = (
   files: Files,
   layout: Layout
-): Pick<Service, "loadAccount" | "saveAccountKey" | "saveAccountInfo"> => {
+): Pick<Service, "loadAccount" | "saveAccountKey" | "saveAccountInfo" | "loadRolloverKey" | "saveRolloverKey"> => {
   const { fs, path } = files
 
   const accountDir = (directoryUrl: string, name: string) =>
@@ -66,5 +70,22 @@ export const accountRecords = (
     }
   )
 
-  return { loadAccount, saveAccountKey, saveAccountInfo }
+  const loadRolloverKey: Service["loadRolloverKey"] = Effect.fn("Storage.loadRolloverKey")(function*(directoryUrl, name) {
+    return yield* files.readText(path.join(yield* accountDir(directoryUrl, name), rolloverKeyFile))
+  })
+
+  const saveRolloverKey: Service["saveRolloverKey"] = Effect.fn("Storage.saveRolloverKey")(
+    function*(directoryUrl, name, keyPem) {
+      const directory = yield* accountDir(directoryUrl, name)
+      const file = path.join(directory, rolloverKeyFile)
+      if (Option.isNone(keyPem)) {
+        yield* Effect.mapError(fs.remove(file, { force: true }), storageError(file))
+        return
+      }
+      yield* files.ensureDirectory(directory)
+      yield* files.writeAtomic(file, keyPem.value, privateMode)
+    }
+  )
+
+  return { loadAccount, saveAccountKey, saveAccountInfo, loadRolloverKey, saveRolloverKey }
 }

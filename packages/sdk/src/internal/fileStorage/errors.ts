@@ -3,7 +3,6 @@
  * does not decode named as corrupt.
  */
 import type * as PlatformError from "@effect/platform/Error"
-import * as ParseResult from "effect/ParseResult"
 import * as Predicate from "effect/Predicate"
 import { StorageError } from "../../StorageError.js"
 
@@ -53,10 +52,9 @@ export const storageError = (path: string) => (error: PlatformError.PlatformErro
 export const corrupt = (path: string, description: string): StorageError =>
   new StorageError({ reason: "Corrupt", path, description })
 
-/** @internal */
-export const describeParseError = (error: ParseResult.ParseError): string => {
-  const issue = ParseResult.ArrayFormatter.formatErrorSync(error)[0]
-  return issue === undefined
-    ? oneLine(error.message)
-    : oneLine(issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message)
-}
+/**
+ * What is wrong in a file that does not decode, in plain words (never the schema's text).
+ *
+ * @internal
+ */
+export { describeParseError } from "../parseIssue.js"

@@ -19,6 +19,13 @@ import { corrupt, describeParseError, isNotFound, storageError } from "./errors.
 export const publicMode = 0o644
 /** @internal */
 export const privateMode = 0o600
+/**
+ * Every folder the storage creates: private keys live in them, so they are the owner's alone,
+ * whatever the umask (which can only take permissions away from this).
+ *
+ * @internal
+ */
+export const folderMode = 0o700
 
 /**
  * `.<file>.tmp-<random>`: the names of temp files and temp symlinks.
@@ -100,7 +107,8 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     fs,
     path,
     optional,
-    ensureDirectory: (directory) => Effect.mapError(fs.makeDirectory(directory, { recursive: true }), storageError(directory)),
+    ensureDirectory: (directory) =>
+      Effect.mapError(fs.makeDirectory(directory, { recursive: true, mode: folderMode }), storageError(directory)),
     syncDirectory,
     removeQuietly,
     writeAtomic,

@@ -9,7 +9,7 @@ import * as Option from "effect/Option"
 import * as CrashPoint from "../../CrashPoint.js"
 import type { StorageError } from "../../StorageError.js"
 import { corrupt, isNotFound, storageError } from "./errors.js"
-import { type Files, privateMode, randomSuffix } from "./files.js"
+import { type Files, folderMode, privateMode, randomSuffix } from "./files.js"
 import type { Layout } from "./layout.js"
 
 /** versions kept per certificate (the live one included) */
@@ -102,7 +102,7 @@ export const makeVersions = (files: Files, layout: Layout): Versions => {
       const source = layout.liveDir(name)
       const version = ((yield* versions(name)).at(-1) ?? 0) + 1
       const target = layout.versionDir(name, version)
-      yield* Effect.mapError(fs.makeDirectory(target), storageError(target))
+      yield* Effect.mapError(fs.makeDirectory(target, { mode: folderMode }), storageError(target))
       const entries = yield* Effect.mapError(fs.readDirectory(source), storageError(source))
       for (const entry of entries) {
         if (entry.startsWith(".")) continue
@@ -156,7 +156,7 @@ export const makeVersions = (files: Files, layout: Layout): Versions => {
         Option.isNone(live) || version <= live.value
       )) + 1
       const target = layout.versionDir(name, next)
-      yield* Effect.mapError(fs.makeDirectory(target), storageError(target))
+      yield* Effect.mapError(fs.makeDirectory(target, { mode: folderMode }), storageError(target))
       yield* Effect.gen(function*() {
         yield* write(target)
         yield* files.syncDirectory(target)

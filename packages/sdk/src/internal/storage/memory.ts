@@ -18,12 +18,19 @@ interface MemoryState {
   }>
   readonly pending: ReadonlyMap<string, string>
   readonly accounts: ReadonlyMap<string, { readonly keyPem: string; readonly info: Option.Option<AccountInfo> }>
+  readonly rolloverKeys: ReadonlyMap<string, string>
   readonly checkpoints: ReadonlyArray<{ readonly runId: string; readonly json: string }>
 }
 
 /** @internal */
 export const makeMemory: Effect.Effect<Service> = Effect.map(
-  Ref.make<MemoryState>({ certificates: new Map(), pending: new Map(), accounts: new Map(), checkpoints: [] }),
+  Ref.make<MemoryState>({
+    certificates: new Map(),
+    pending: new Map(),
+    accounts: new Map(),
+    rolloverKeys: new Map(),
+    checkpoints: []
+  }),
   (ref): Service => {
     const paths = (name: string): CertificatePaths => ({
       directory: `memory:live/${name}`,
@@ -108,6 +115,15 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
               ...state,
               accounts: new Map(state.accounts).set(accountKey(directoryUrl, name), { ...existing, info: Option.some(info) })
             }
+        }),
+      loadRolloverKey: (directoryUrl, name) =>
+        Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.rolloverKeys.get(accountKey(directoryUrl, name)))),
+      saveRolloverKey: (directoryUrl, name, keyPem) =>
+        update((state) => {
+          const rolloverKeys = new Map(state.rolloverKeys)
+          if (Option.isSome(keyPem)) rolloverKeys.set(accountKey(directoryUrl, name), keyPem.value)
+          else rolloverKeys.delete(accountKey(directoryUrl, name))
+          return { ...state, rolloverKeys }
         }),
       saveCheckpoint: (runId, json) =>
         update((state) => ({

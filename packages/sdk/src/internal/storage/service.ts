@@ -6,6 +6,7 @@
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { PendingDeploy } from "../../DeployHook.js"
 import { Identifier } from "../../Identifier.js"
 import type * as ServiceRecords from "../../ServiceRecords.js"
 import type { StorageError } from "../../StorageError.js"
@@ -49,7 +50,9 @@ export const CertificateMetadata = Schema.Struct({
   })),
   /** set by `acme revoke`; a revoked certificate is renewed on the next run */
   revokedAt: Schema.optional(Schema.String),
-  revocationReason: Schema.optional(Schema.String)
+  revocationReason: Schema.optional(Schema.String),
+  /** the deploy hook this certificate is still owed (stored, its hook not yet successful) */
+  pendingDeploy: Schema.optional(PendingDeploy)
 })
 
 /**
@@ -98,7 +101,9 @@ export const AccountInfo = Schema.Struct({
   directoryUrl: Schema.String,
   contact: Schema.Array(Schema.String),
   createdAt: Schema.String,
-  keyThumbprint: Schema.String
+  keyThumbprint: Schema.String,
+  /** when `acme account deactivate` deactivated it at the CA: it cannot be used again */
+  deactivatedAt: Schema.optional(Schema.String)
 })
 
 /**
@@ -157,6 +162,18 @@ export interface Service {
   /** saves (or replaces, on key rollover) the account's private key; mode 0600 */
   readonly saveAccountKey: (directoryUrl: string, name: string, keyPem: string) => Effect.Effect<void, StorageError>
   readonly saveAccountInfo: (directoryUrl: string, name: string, info: AccountInfo) => Effect.Effect<void, StorageError>
+  /**
+   * the new key of an account key rollover in progress, if any: saved (0600) before the CA is asked
+   * to switch, so that a rollover the CA completed is completed here too. It belongs to the
+   * account (`accounts/<ca>/<name>/rollover.key`), never to an account name of its own.
+   */
+  readonly loadRolloverKey: (directoryUrl: string, name: string) => Effect.Effect<Option.Option<string>, StorageError>
+  /** saves the rollover's new key, or removes it (`Option.none()`) once the rollover is recorded */
+  readonly saveRolloverKey: (
+    directoryUrl: string,
+    name: string,
+    keyPem: Option.Option<string>
+  ) => Effect.Effect<void, StorageError>
 
   /** saves a run checkpoint (JSON text) */
   readonly saveCheckpoint: (runId: string, json: string) => Effect.Effect<void, StorageError>
