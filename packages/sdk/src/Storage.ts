@@ -22,6 +22,7 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -29,6 +30,8 @@ import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { Identifier } from "./Identifier.js"
 import * as fileStorage from "./internal/fileStorage.js"
+import * as leasedStorage from "./internal/leasedStorage.js"
+import type { Lease, LeaseError, LeaseHolder, LeaseRequest } from "./Lease.js"
 
 /**
  * @since 0.1.0
@@ -200,17 +203,88 @@ export interface Service {
 
   /** saves a run checkpoint (JSON text) */
   readonly saveCheckpoint: (runId: string, json: string) => Effect.Effect<void, StorageError>
-  /** every checkpoint, oldest first */
-  readonly loadCheckpoints: Effect.Effect<ReadonlyArray<{ readonly runId: string; readonly json: string }>, StorageError>
+  /** every checkpoint, oldest first, with the holder that owns it (when saved by `saveRunCheckpoint`) */
+  readonly loadCheckpoints: Effect.Effect<
+    ReadonlyArray<{ readonly runId: string; readonly json: string; readonly holder?: LeaseHolder }>,
+    StorageError
+  >
   /** removes old checkpoints, keeping the newest `keep` */
   readonly pruneCheckpoints: (keep: number) => Effect.Effect<void, StorageError>
 }
 
 /**
+ * A certificate's files, as a fenced write stores them (the name is the lease's certificate).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CertificateFiles {
+  readonly certPem: string
+  readonly chainPem: string
+  readonly fullchainPem: string
+  readonly keyPem: string
+  readonly metadata: CertificateMetadata
+}
+
+/**
+ * The writes for one certificate, fenced by a lease on it (see the `Lease` module). Each one checks
+ * that the lease is still the current one and writes, in one step; once it is not, the write is
+ * refused with `LeaseError` `Lost` and nothing is written.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FencedWrites {
+  readonly lease: Lease
+  /** as `saveCertificate`, for the lease's certificate */
+  readonly saveCertificate: (files: CertificateFiles) => Effect.Effect<CertificatePaths, StorageError | LeaseError>
+  /** as `updateMetadata` (nothing stored, nothing to update) */
+  readonly updateMetadata: (metadata: CertificateMetadata) => Effect.Effect<void, StorageError | LeaseError>
+  /** as `savePendingKey`, under the holder's run id */
+  readonly savePendingKey: (keyPem: string) => Effect.Effect<string, StorageError | LeaseError>
+  /** as `deletePendingKey`, for a pending key of the lease's certificate (of any run) */
+  readonly deletePendingKey: (reference: string) => Effect.Effect<void, StorageError | LeaseError>
+}
+
+/**
+ * The lease half of the Storage service: leases on certificates with fencing tokens, the writes
+ * they fence, and run checkpoints that name their owner. The rules are in the `Lease` module.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Leasing {
+  /** grants a lease, or fails with `Held` (non-blocking) */
+  readonly acquireLease: (request: LeaseRequest) => Effect.Effect<Lease, LeaseError | StorageError>
+  /** extends the lease to `ttl` from now, or fails with `Lost` */
+  readonly renewLease: (lease: Lease, ttl: Duration.DurationInput) => Effect.Effect<Lease, LeaseError | StorageError>
+  /** ends the lease; does nothing when it is lost or released already */
+  readonly releaseLease: (lease: Lease) => Effect.Effect<void, StorageError>
+  /** the certificate's live lease, if any */
+  readonly loadLease: (certificate: string) => Effect.Effect<Option.Option<Lease>, StorageError>
+  /** every live lease, by certificate name */
+  readonly listLeases: Effect.Effect<ReadonlyArray<Lease>, StorageError>
+  /** the certificate's writes, fenced by `lease` */
+  readonly fenced: (lease: Lease) => FencedWrites
+  /**
+   * Saves the checkpoint of the holder's run (`holder.runId`) and records the holder as its owner.
+   * Refused with `RunOwned` when the run's checkpoint belongs to another holder, and with `Lost`
+   * when `lease` (the lease of the certificate the checkpoint is about) is not current.
+   */
+  readonly saveRunCheckpoint: (checkpoint: {
+    readonly holder: LeaseHolder
+    readonly json: string
+    readonly lease?: Lease | undefined
+  }) => Effect.Effect<void, StorageError | LeaseError>
+}
+
+/**
+ * The service: the records (`Service`) and the leases that fence the writes to them (`Leasing`).
+ *
  * @since 0.1.0
  * @category tags
  */
-export class Storage extends Context.Tag("@acme/sdk/Storage")<Storage, Service>() {}
+export class Storage extends Context.Tag("@acme/sdk/Storage")<Storage, Service & Leasing>() {}
 
 /**
  * Whether a certificate name is safe as a path segment (no separators, no `..`, no control
@@ -237,6 +311,11 @@ export const checkName = (name: string): Effect.Effect<string, StorageError> =>
         description: `"${name}" cannot be a certificate name: use letters, digits, ".", "_" or "-" (no "/", "..", spaces or control characters)`
       })
     )
+
+const names = {
+  check: checkName,
+  invalid: (path: string, description: string) => new StorageError({ reason: "InvalidName", path, description })
+}
 
 /**
  * A folder-safe name for a CA: its host and port, e.g. `acme-v02.api.letsencrypt.org` or
@@ -272,13 +351,7 @@ interface MemoryState {
   readonly checkpoints: ReadonlyArray<{ readonly runId: string; readonly json: string }>
 }
 
-/**
- * Storage in memory, for tests and for programs that keep certificates elsewhere.
- *
- * @since 0.1.0
- * @category constructors
- */
-export const makeMemory: Effect.Effect<Service> = Effect.map(
+const makeMemoryRecords: Effect.Effect<Service> = Effect.map(
   Ref.make<MemoryState>({ certificates: new Map(), pending: new Map(), accounts: new Map(), checkpoints: [] }),
   (ref): Service => {
     const paths = (name: string): CertificatePaths => ({
@@ -384,19 +457,34 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
 )
 
 /**
+ * Storage in memory, for tests and for programs that keep certificates elsewhere. Its leases hold
+ * within this storage value.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory: Effect.Effect<Service & Leasing> = Effect.flatMap(
+  makeMemoryRecords,
+  (records) => leasedStorage.make(records, names)
+)
+
+/**
  * @since 0.1.0
  * @category layers
  */
 export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, makeMemory)
 
 /**
- * Storage in a folder (see {@link layerFileSystem}).
+ * Storage in a folder (see {@link layerFileSystem}). Its leases are kept in this process for now:
+ * two processes on one folder do not see each other's leases yet (lock files are to come).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const makeFileSystem = (root: string): Effect.Effect<Service, never, FileSystem.FileSystem | Path.Path> =>
-  fileStorage.make(root)
+export const makeFileSystem = (
+  root: string
+): Effect.Effect<Service & Leasing, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.flatMap(fileStorage.make(root), (records) => leasedStorage.make(records, names))
 
 /**
  * Storage in a folder, with the layout above, atomic writes and 0600 private keys. Needs the

@@ -18,3 +18,7 @@ export * as PebbleHttpClient from "./PebbleHttpClient.js"
  * @since 0.1.0
  */
 export * as FaultProxy from "./FaultProxy.js"
+/**
+ * @since 0.1.0
+ */
+export * as Postgres from "./Postgres.js"
