@@ -9,7 +9,7 @@
  *
  * The lease tests run on the TestClock: expiry is reached with `TestClock.adjust`, never by waiting.
  */
-import { Lease, Storage } from "@acme/sdk"
+import { Lease, type Storage } from "@acme/sdk"
 import { expect, type Vitest } from "@effect/vitest"
 import { DateTime, Effect, Either, Option, TestClock } from "effect"
 import type * as Scope from "effect/Scope"
@@ -368,18 +368,24 @@ export const storageConformance = <R, E>(
       expect((yield* storage.loadCheckpoints).at(-1)?.json).toBe("{\"step\":2}")
     }))
 
-  test("of holders racing for one certificate, exactly one gets it", (storage) =>
+  test("of holders racing for one certificate, exactly one gets it, also when they race to take it over", (storage) =>
     Effect.gen(function*() {
-      const attempts = yield* Effect.forEach(
-        Array.from({ length: 8 }, (_, i) => holder(i + 1, `host-${i}`)),
-        (who) => Effect.either(acquire(storage, "site", who)),
-        { concurrency: "unbounded" }
-      )
-      const granted = attempts.filter(Either.isRight).map((a) => a.right)
-      expect(granted).toHaveLength(1)
-      expect(granted[0]?.token).toBe(1)
-      for (const attempt of attempts.filter(Either.isLeft)) {
-        expect(attempt.left).toMatchObject({ _tag: "LeaseError", reason: "Held", holder: granted[0]?.holder })
-      }
+      const race = (round: number) =>
+        Effect.gen(function*() {
+          const attempts = yield* Effect.forEach(
+            Array.from({ length: 8 }, (_, i) => holder(10 * round + i, `host-${i}`)),
+            (who) => Effect.either(acquire(storage, "site", who)),
+            { concurrency: "unbounded" }
+          )
+          const granted = attempts.filter(Either.isRight).map((a) => a.right)
+          expect(granted).toHaveLength(1)
+          for (const attempt of attempts.filter(Either.isLeft)) {
+            expect(attempt.left).toMatchObject({ _tag: "LeaseError", reason: "Held", holder: granted[0]?.holder })
+          }
+          return granted[0]?.token
+        })
+      expect(yield* race(1)).toBe(1)
+      yield* TestClock.adjust("31 seconds")
+      expect(yield* race(2)).toBe(2)
     }))
 }
