@@ -163,6 +163,10 @@ export interface StoredAccount {
 }
 
 /**
+ * The records a storage keeps: certificates, keys, accounts, checkpoints. The `Storage` tag gives
+ * them together with `Leasing`; a write through `fenced(lease)` is the one to use for a certificate
+ * that runs may share (the writes here are not checked against leases).
+ *
  * @since 0.1.0
  * @category models
  */
