@@ -145,7 +145,9 @@ export class LeaseError extends Schema.TaggedError<LeaseError>("@acme/sdk/LeaseE
         return `the lease on ${certificate} (token ${this.token ?? "?"}) was lost: ${
           this.holder !== undefined
             ? `${describeHolder(this.holder)} holds it now (token ${this.currentToken ?? "?"})`
-            : this.currentToken !== undefined && this.currentToken !== this.token
+            : this.currentToken === undefined
+            ? "this storage has no lease on it"
+            : this.currentToken !== this.token
             ? `a newer lease (token ${this.currentToken}) was granted since`
             : "it was released"
         }; the write was refused so as not to overwrite the newer holder's work`

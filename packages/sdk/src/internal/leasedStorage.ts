@@ -28,18 +28,18 @@ const isHeld = (entry: Entry, now: DateTime.Utc): boolean => !entry.released && 
 const isCurrent = (entry: Entry | undefined, lease: Lease): boolean =>
   entry !== undefined && !entry.released && entry.lease.token === lease.token
 
-/** `Lost` for `lease`, naming the newer holder when it holds a live lease */
-export const lost = (lease: Lease, current: Option.Option<Lease>, now: DateTime.Utc): LeaseError =>
+/** `Lost` for `lease`: the current token, and the newer holder when it holds a live lease */
+const lost = (lease: Lease, current: Option.Option<Entry>, now: DateTime.Utc): LeaseError =>
   new LeaseError({
     reason: "Lost",
     certificate: lease.certificate,
     token: lease.token,
     ...Option.match(current, {
       onNone: () => ({}),
-      onSome: (current) =>
-        current.token !== lease.token && isLive(current, now)
-          ? { holder: current.holder, currentToken: current.token }
-          : { currentToken: current.token }
+      onSome: (entry) =>
+        entry.lease.token !== lease.token && isHeld(entry, now)
+          ? { holder: entry.lease.holder, currentToken: entry.lease.token }
+          : { currentToken: entry.lease.token }
     })
   })
 
@@ -65,11 +65,7 @@ export const make = (
       Effect.gen(function*() {
         const entry = (yield* Ref.get(state)).leases.get(lease.certificate)
         if (isCurrent(entry, lease)) return
-        return yield* lost(
-          lease,
-          Option.fromNullable(entry).pipe(Option.filter((e) => !e.released), Option.map((e) => e.lease)),
-          yield* DateTime.now
-        )
+        return yield* lost(lease, Option.fromNullable(entry), yield* DateTime.now)
       })
 
     const fence = <A, E>(lease: Lease, write: Effect.Effect<A, E>): Effect.Effect<A, E | LeaseError> =>

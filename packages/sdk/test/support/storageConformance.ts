@@ -228,6 +228,11 @@ export const storageConformance = <R, E>(
       expect(yield* storage.loadCertificate("site")).toEqual(Option.none())
       const second = yield* acquire(storage, "site", holder(2))
       expect(second.token).toBe(2)
+      yield* storage.releaseLease(second)
+      const stale = yield* leaseError(storage.fenced(first).savePendingKey("key\n"))
+      expect(stale).toMatchObject({ reason: "Lost", token: 1, currentToken: 2 })
+      expect(stale.holder).toBeUndefined()
+      expect(stale.message).toMatch(/^the lease on site \(token 1\) was lost: a newer lease \(token 2\) was granted since;/)
     }))
 
   test("tokens grow with every grant of a certificate: after expiry, release, take-over and re-acquire", (storage) =>
