@@ -10,7 +10,7 @@
 # @acme/testing's `ariPebbleBinary` looks for <repo>/.cache/pebble-ari/usr/bin/pebble (or $PEBBLE_ARI_BIN).
 #
 # Always exits 0: when it cannot fetch (no network, not Debian, ...) it prints a one-line notice and
-# the ARI tests skip themselves. Idempotent: does nothing when the binary is already there.
+# the ARI tests skip themselves (under CI=true they fail). Idempotent: does nothing when the binary is already there.
 set -u
 
 suite="trixie"
@@ -31,9 +31,9 @@ if [ -x "$bin" ]; then
 fi
 
 for tool in apt-get dpkg-deb; do
-  command -v "$tool" >/dev/null 2>&1 || notice "skipped: '$tool' not found (needs a Debian-based system); ARI tests will be skipped"
+  command -v "$tool" >/dev/null 2>&1 || notice "skipped: '$tool' not found (needs a Debian-based system); ARI tests will be skipped (under CI=true: fail)"
 done
-[ -r "$keyring" ] || notice "skipped: $keyring not found (apt-get install -y debian-archive-keyring); ARI tests will be skipped"
+[ -r "$keyring" ] || notice "skipped: $keyring not found (apt-get install -y debian-archive-keyring); ARI tests will be skipped (under CI=true: fail)"
 
 tmp="$(mktemp -d)" || notice "skipped: cannot create a temporary directory"
 trap 'rm -rf "$tmp"' EXIT

@@ -16,6 +16,7 @@ import {
   Planner,
   Renewal,
   RenewalConfig,
+  RenewalSettings,
   Reporter,
   Storage
 } from "@acme/sdk"
@@ -49,7 +50,7 @@ const Http01ViaChalltestsrv = Layer.effect(
 )
 
 const Settings = Layer.effect(
-  Renewal.RenewalSettings,
+  RenewalSettings.RenewalSettings,
   Effect.map(Pebble.Pebble, (pebble) => ({
     config: Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
       ca: { directory: pebble.directoryUrl },

@@ -11,7 +11,7 @@
  *
  *   node sdk-run.mjs '{"directoryUrl":...,"caFile":...,"storage":...,"httpPort":...,"names":[...],"mode":"sequential"}'
  */
-import { AcmeProtocol, ChallengeSolver, Planner, Renewal, RenewalConfig, Reporter, Storage } from "@acme/sdk"
+import { AcmeProtocol, ChallengeSolver, Planner, Renewal, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
 import { NodeAcmeHttpClient, NodeHttp01Responder } from "@acme/platform-node"
 import { NodeContext } from "@effect/platform-node"
 import { Effect, Layer, Option, Schema } from "effect"
@@ -28,7 +28,7 @@ const Arguments = Schema.parseJson(Schema.Struct({
 
 const args = Schema.decodeUnknownSync(Arguments)(process.argv[2])
 
-const settings = (names: ReadonlyArray<string>): Renewal.Settings => ({
+const settings = (names: ReadonlyArray<string>): RenewalSettings.Settings => ({
   config: Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
     ca: { directory: args.directoryUrl },
     account: { email: "bench@example.org" },
@@ -56,7 +56,7 @@ const renewal = (names: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const cpu = process.cpuUsage()
     const started = performance.now()
-    const report = yield* Renewal.renew().pipe(Effect.provideService(Renewal.RenewalSettings, settings(names)))
+    const report = yield* Renewal.renew().pipe(Effect.provideService(RenewalSettings.RenewalSettings, settings(names)))
     const used = process.cpuUsage(cpu)
     const failed = report.certificates.filter((c) => c.action !== "renewed")
     if (failed.length > 0) {

@@ -16,6 +16,7 @@ import {
   Planner,
   Renewal,
   RenewalConfig,
+  RenewalSettings,
   Reporter,
   Storage
 } from "@acme/sdk"
@@ -58,7 +59,7 @@ const Http01InTheApp = Layer.effect(
 
 /** The configuration, as a value (the CLI reads the same shape from a file). */
 const Settings = Layer.effect(
-  Renewal.RenewalSettings,
+  RenewalSettings.RenewalSettings,
   Effect.map(Pebble.Pebble, (pebble) => ({
     config: Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
       ca: { directory: pebble.directoryUrl },

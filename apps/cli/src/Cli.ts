@@ -55,11 +55,9 @@ const withoutCliErrorPrinting = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.
 // Ends the process with the command's exit code once stdout and stderr are flushed; something
 // left running (a keep-alive socket) gets a second before the process exits anyway.
 const teardown: Teardown = (exit, onExit) => {
-  if (Exit.isInterrupted(exit)) {
-    // a renewal that was cut short is resumed by the next `acme renew`
-    process.stderr.write("acme: interrupted\n")
-    return onExit(130)
-  }
+  // interrupted: "acme: interrupted" was printed by `main`; a renewal that was cut short is resumed
+  // by the next `acme renew`
+  if (Exit.isInterrupted(exit)) return onExit(130)
   const code = Exit.isSuccess(exit) && typeof exit.value === "number" ? exit.value : 1
   process.exitCode = code
   setTimeout(() => process.exit(code), 1000).unref()
@@ -73,6 +71,11 @@ const teardown: Teardown = (exit, onExit) => {
  * @category running
  */
 export const main = (argv: ReadonlyArray<string>): void => {
+  // Read from the command line, not from the parsed options: @effect/cli 0.77 hands the parsed
+  // options to the handler only when the whole command line parsed. A usage error
+  // (`acme status --json --frobnicate`: "Received unknown argument: '--frobnicate'") fails in
+  // `Command.run` before any option has a value, and its ValidationError holds only a HelpDoc; that
+  // error too must be the one JSON document on stdout.
   const wantsJson = argv.slice(2).includes("--json")
   const program = Effect.suspend(() => run(argv)).pipe(
     withoutCliErrorPrinting,
@@ -90,6 +93,7 @@ export const main = (argv: ReadonlyArray<string>): void => {
         )
       }
     }),
+    Effect.onInterrupt(() => Output.errorLine("acme: interrupted")),
     Effect.provide(Layer.mergeAll(NodeContext.layer, Output.loggerLayer, CliConfig.layer({ showBuiltIns: false })))
   )
   NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true, teardown })

@@ -7,7 +7,6 @@
 import type { RenewalConfig } from "@acme/sdk"
 import { Reporter } from "@acme/sdk"
 import { HelpDoc, Options } from "@effect/cli"
-import type { Terminal } from "@effect/platform"
 import { DateTime, Effect } from "effect"
 import { CertificatesFailed, UsageError } from "./CliError.js"
 import * as Output from "./Output.js"
@@ -106,7 +105,7 @@ export const checkNames = (
 export const finish = (
   report: Reporter.RunReport,
   asJson: boolean
-): Effect.Effect<void, CertificatesFailed, Terminal.Terminal> =>
+): Effect.Effect<void, CertificatesFailed> =>
   Effect.gen(function*() {
     if (asJson) yield* Output.json(report)
     else yield* Output.lines(Output.reportLines(report, yield* DateTime.now))

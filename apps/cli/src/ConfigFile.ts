@@ -12,7 +12,7 @@
  *
  * @since 0.1.0
  */
-import { CaPreset, type Renewal, RenewalConfig } from "@acme/sdk"
+import { CaPreset, RenewalConfig, type RenewalSettings } from "@acme/sdk"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Array as Arr, Config, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
@@ -53,7 +53,7 @@ export interface Loaded {
    * The pipeline's settings: the decoded config with `storage.path` and every `webroot` made
    * absolute, `ca.trust` replaced by the PEM text of each entry, and the EAB secrets resolved.
    */
-  readonly settings: Renewal.Settings
+  readonly settings: RenewalSettings.Settings
   /** PEM text of each `ca.trust` entry */
   readonly trust: ReadonlyArray<string>
   /** the absolute storage folder (of `type: file` storage) */
@@ -248,7 +248,7 @@ const optionalVariable = (name: string): Effect.Effect<Option.Option<string>> =>
 const resolveEab = (
   file: string,
   eab: RenewalConfig.RenewalConfig["ca"]["eab"]
-): Effect.Effect<Renewal.Settings["eab"], ConfigFileError> =>
+): Effect.Effect<RenewalSettings.Settings["eab"], ConfigFileError> =>
   Effect.gen(function*() {
     if (eab !== undefined) {
       return Option.some({

@@ -10,8 +10,9 @@ import {
   type DeployHook,
   Planner,
   type Plugin,
-  Renewal,
+  type Renewal,
   RenewalConfig,
+  RenewalSettings,
   Reporter,
   Storage
 } from "@acme/sdk"
@@ -62,23 +63,16 @@ export const crashPoint: Layer.Layer<never> = Layer.unwrapEffect(
   )
 )
 
-const httpClients = new WeakMap<ConfigFile.Loaded, Layer.Layer<HttpClient.HttpClient>>()
-
 /**
- * The HTTP client (trusting `ca.trust`) of a loaded configuration: one Layer value per
- * configuration, so that the protocol client, the providers and the dns-01 responder of one
- * command share one client (a Layer is built once per reference).
+ * The HTTP client (trusting `ca.trust`) of a loaded configuration. {@link protocol} and
+ * {@link pipeline} build it once and provide it to everything in them that talks HTTP (the protocol
+ * client, the providers, the dns-01 responder), so that one command uses one client.
  *
  * @since 0.1.0
  * @category layers
  */
-export const httpClient = (loaded: ConfigFile.Loaded): Layer.Layer<HttpClient.HttpClient> => {
-  const known = httpClients.get(loaded)
-  if (known !== undefined) return known
-  const layer = NodeAcmeHttpClient.layer({ trust: loaded.trust })
-  httpClients.set(loaded, layer)
-  return layer
-}
+export const httpClient = (loaded: ConfigFile.Loaded): Layer.Layer<HttpClient.HttpClient> =>
+  NodeAcmeHttpClient.layer({ trust: loaded.trust })
 
 /**
  * @since 0.1.0
@@ -101,7 +95,7 @@ export interface ProviderOptions {
 export const providers = (
   loaded: ConfigFile.Loaded,
   options: ProviderOptions = {}
-): Layer.Layer<Storage.Storage | Planner.Planner | Reporter.Reporter, Plugin.PluginError> =>
+): Layer.Layer<Storage.Storage | Planner.Planner | Reporter.Reporter, Plugin.PluginError, HttpClient.HttpClient> =>
   Layer.scopedContext(
     Effect.gen(function*() {
       const context = makeContext(loaded)
@@ -114,13 +108,32 @@ export const providers = (
         Context.add(Reporter.Reporter, reporter)
       )
     })
-  ).pipe(Layer.provide(Layer.merge(httpClient(loaded), NodeContext.layer)))
+  ).pipe(Layer.provide(NodeContext.layer))
 
 const makeContext = (loaded: ConfigFile.Loaded): Plugin.MakeContext =>
   Registry.makeContext({
     configDirectory: loaded.directory,
     daysBefore: loaded.settings.config.renewal.daysBefore
   })
+
+/** {@link protocol}, still needing its HTTP client. */
+const protocolWithoutHttp = (
+  loaded: ConfigFile.Loaded,
+  options: ProviderOptions
+): Layer.Layer<
+  AcmeProtocol.AcmeProtocol | Storage.Storage | Planner.Planner | Reporter.Reporter | RenewalSettings.RenewalSettings,
+  Plugin.PluginError,
+  HttpClient.HttpClient
+> =>
+  Layer.mergeAll(
+    AcmeProtocol.layer({
+      directoryUrl: RenewalConfig.directoryUrl(loaded.settings.config.ca),
+      userAgent: `acme-effect/${version} (cli)`
+    }),
+    providers(loaded, options),
+    RenewalSettings.layer(loaded.settings),
+    crashPoint
+  ).pipe(Layer.provide(NodeContext.layer))
 
 /**
  * What every command that talks to the CA needs: the protocol client (trusting `ca.trust`), the
@@ -133,21 +146,9 @@ export const protocol = (
   loaded: ConfigFile.Loaded,
   options: ProviderOptions = {}
 ): Layer.Layer<
-  AcmeProtocol.AcmeProtocol | Storage.Storage | Planner.Planner | Reporter.Reporter | Renewal.RenewalSettings,
+  AcmeProtocol.AcmeProtocol | Storage.Storage | Planner.Planner | Reporter.Reporter | RenewalSettings.RenewalSettings,
   Plugin.PluginError
-> => {
-  const config = loaded.settings.config
-  const http = httpClient(loaded)
-  return Layer.mergeAll(
-    AcmeProtocol.layer({
-      directoryUrl: RenewalConfig.directoryUrl(config.ca),
-      userAgent: `acme-effect/${version} (cli)`
-    }).pipe(Layer.provide(http)),
-    providers(loaded, options),
-    Layer.succeed(Renewal.RenewalSettings, loaded.settings),
-    crashPoint
-  ).pipe(Layer.provide(NodeContext.layer))
-}
+> => protocolWithoutHttp(loaded, options).pipe(Layer.provide(httpClient(loaded)))
 
 /**
  * Answers dns-01 through the DNS provider each certificate names (`@acme/dns`'s responder: CNAME
@@ -156,7 +157,9 @@ export const protocol = (
  * @since 0.1.0
  * @category layers
  */
-export const dns01 = (loaded: ConfigFile.Loaded): Layer.Layer<ChallengeSolver.Dns01Responder, Plugin.PluginError> =>
+export const dns01 = (
+  loaded: ConfigFile.Loaded
+): Layer.Layer<ChallengeSolver.Dns01Responder, Plugin.PluginError, HttpClient.HttpClient> =>
   Layer.unwrapScoped(
     Effect.gen(function*() {
       const context = makeContext(loaded)
@@ -180,7 +183,7 @@ export const dns01 = (loaded: ConfigFile.Loaded): Layer.Layer<ChallengeSolver.Dn
       )
     })
   ).pipe(
-    Layer.provide(Layer.mergeAll(httpClient(loaded), NodeContext.layer, DnsResolver.layer()))
+    Layer.provide(Layer.mergeAll(NodeContext.layer, DnsResolver.layer()))
   )
 
 /**
@@ -200,9 +203,9 @@ export const pipeline = (
     dns01(loaded)
   ).pipe(Layer.provide(NodeContext.layer))
   return Layer.mergeAll(
-    protocol(loaded, { advisory: true }),
+    protocolWithoutHttp(loaded, { advisory: true }),
     ChallengeSolver.layer.pipe(Layer.provide(responders)),
     NodeDeployHook.layer,
     progressLayer
-  )
+  ).pipe(Layer.provide(httpClient(loaded)))
 }

@@ -11,50 +11,92 @@
  */
 import type { Accounts, Reporter, Status } from "@acme/sdk"
 import { Renewal } from "@acme/sdk"
-import { Terminal } from "@effect/platform"
-import { Cause, type Context, DateTime, Effect, Inspectable, Layer, Logger, LogLevel, Option } from "effect"
+import { Cause, Context, DateTime, Effect, FiberRef, FiberRefs, Inspectable, Layer, Logger, LogLevel, Option } from "effect"
 
-// -- stderr: log lines and the status line share it ---------------------------------------------
+// -- where the text goes: one service for stdout and stderr ----------------------------------------
 
-interface StderrSink {
+/**
+ * A stream the command writes to: what `process.stdout` and `process.stderr` have, and all a test
+ * double needs.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stream {
+  readonly isTTY?: boolean | undefined
+  readonly columns?: number | undefined
+  readonly write: (text: string, callback?: (error?: Error | null) => void) => unknown
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service {
+  /** writes to stdout; a closed stdout (`acme status | head -1`) is not an error */
+  readonly stdout: (text: string) => void
+  /** whether stderr is a terminal (a status line that updates in place) or a pipe (timestamped lines) */
   readonly isTTY: boolean
-  /** a permanent line (the status line, if any, is redrawn below it) */
+  /** a permanent line on stderr (the status line, if any, is redrawn below it) */
   readonly line: (text: string) => void
-  /** sets (or, with undefined, clears) the line that updates in place; a no-op off a terminal */
+  /** sets (or, with undefined, clears) the line on stderr that updates in place; a no-op off a terminal */
   readonly status: (text: string | undefined) => void
 }
 
-const makeSink = (stream: NodeJS.WriteStream): StderrSink => {
-  const isTTY = stream.isTTY === true
+/**
+ * Builds the service over two streams. The status line shown on stderr is its state.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (streams: { readonly stdout: Stream; readonly stderr: Stream }): Service => {
+  const { stderr } = streams
+  const isTTY = stderr.isTTY === true
   let current: string | undefined = undefined
   const fit = (text: string) => {
-    const width = stream.columns !== undefined && stream.columns > 0 ? stream.columns : 80
+    const width = stderr.columns !== undefined && stderr.columns > 0 ? stderr.columns : 80
     return text.length >= width ? `${text.slice(0, Math.max(0, width - 2))}…` : text
   }
   const clear = () => {
-    if (current !== undefined) stream.write("\r\u001b[2K")
+    if (current !== undefined) stderr.write("\r\u001b[2K")
   }
   return {
+    stdout: (text) => {
+      // the error (EPIPE) reaches the callback: ignored, the reader is gone
+      streams.stdout.write(text, () => {})
+    },
     isTTY,
     line: (text) => {
       if (!isTTY) {
-        stream.write(`${text}\n`)
+        stderr.write(`${text}\n`)
         return
       }
       clear()
-      stream.write(`${text}\n`)
-      if (current !== undefined) stream.write(fit(current))
+      stderr.write(`${text}\n`)
+      if (current !== undefined) stderr.write(fit(current))
     },
     status: (text) => {
       if (!isTTY) return
       clear()
       current = text
-      if (text !== undefined) stream.write(fit(text))
+      if (text !== undefined) stderr.write(fit(text))
     }
   }
 }
 
-const stderr: StderrSink = makeSink(process.stderr)
+/**
+ * Where everything `acme` prints goes: by default the process's stdout and stderr; a test provides
+ * its own (`Effect.provideService(Output.Output, Output.make({ stdout, stderr }))`).
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class Output extends Context.Reference<Output>()("@acme/cli/Output", {
+  defaultValue: (): Service => make({ stdout: process.stdout, stderr: process.stderr })
+}) {}
+
+const withOutput = (f: (output: Service) => void): Effect.Effect<void> =>
+  Effect.flatMap(Output, (output) => Effect.sync(() => f(output)))
 
 /**
  * Writes one line to stderr (above the status line on a terminal).
@@ -62,7 +104,7 @@ const stderr: StderrSink = makeSink(process.stderr)
  * @since 0.1.0
  * @category stderr
  */
-export const errorLine = (text: string): Effect.Effect<void> => Effect.sync(() => stderr.line(text))
+export const errorLine = (text: string): Effect.Effect<void> => withOutput((output) => output.line(text))
 
 /** `2026-11-23T14:00:00Z`: ISO 8601 in UTC, to the second. */
 const timestamp = (time: DateTime.DateTime): string => DateTime.formatIso(time).replace(/\.\d+Z$/, "Z")
@@ -83,11 +125,13 @@ const levelLabel = (level: LogLevel.LogLevel): string =>
  * @since 0.1.0
  * @category logging
  */
-export const logger: Logger.Logger<unknown, void> = Logger.make(({ cause, date, logLevel, message }) => {
+export const logger: Logger.Logger<unknown, void> = Logger.make(({ cause, context, date, logLevel, message }) => {
+  // a logger is synchronous: the service comes from the logging fiber's context
+  const output = Context.get(FiberRefs.getOrDefault(context, FiberRef.currentContext), Output)
   const squashed: unknown = Cause.isEmpty(cause) ? undefined : Cause.squash(cause)
   const failure = squashed === undefined ? "" : ` (${squashed instanceof Error ? text(squashed.message) : text(squashed)})`
   const body = `${levelLabel(logLevel)}${text(message)}${failure}`
-  stderr.line(stderr.isTTY ? body : `${timestamp(DateTime.unsafeMake(date))} ${body}`)
+  output.line(output.isTTY ? body : `${timestamp(DateTime.unsafeMake(date))} ${body}`)
 })
 
 /**
@@ -127,7 +171,7 @@ const subject = (certificate: string) => certificate === "*" ? "run" : certifica
 export const progress: Context.Tag.Service<typeof Renewal.Progress> = {
   emit: (event: Renewal.ProgressEvent) =>
     Effect.flatMap(DateTime.now, (now) =>
-      Effect.sync(() => {
+      withOutput((stderr) => {
         const at = timestamp(now)
         switch (event._tag) {
           case "RunStarted": {
@@ -168,7 +212,7 @@ export const progress: Context.Tag.Service<typeof Renewal.Progress> = {
  * @category progress
  */
 export const progressLayer: Layer.Layer<never> = Layer.scopedDiscard(
-  Effect.acquireRelease(Effect.void, () => Effect.sync(() => stderr.status(undefined)))
+  Effect.acquireRelease(Effect.void, () => withOutput((output) => output.status(undefined)))
 ).pipe(Layer.merge(Layer.succeed(Renewal.Progress, progress)))
 
 /**
@@ -179,22 +223,20 @@ export const progressLayer: Layer.Layer<never> = Layer.scopedDiscard(
  */
 export const withStatus = (status: string) => <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.acquireUseRelease(
-    Effect.sync(() => stderr.status(status)),
+    withOutput((output) => output.status(status)),
     () => self,
-    () => Effect.sync(() => stderr.status(undefined))
+    () => withOutput((output) => output.status(undefined))
   )
 
 // -- stdout ----------------------------------------------------------------------------------------
 
 /**
- * Writes text to stdout through the platform's `Terminal`. A closed stdout (`acme status | head -1`)
- * is not an error.
+ * Writes text to stdout. A closed stdout (`acme status | head -1`) is not an error.
  *
  * @since 0.1.0
  * @category stdout
  */
-export const stdout = (content: string): Effect.Effect<void, never, Terminal.Terminal> =>
-  Effect.flatMap(Terminal.Terminal, (terminal) => Effect.ignore(terminal.display(content)))
+export const stdout = (content: string): Effect.Effect<void> => withOutput((output) => output.stdout(content))
 
 /**
  * Exactly one JSON document on stdout.
@@ -202,7 +244,7 @@ export const stdout = (content: string): Effect.Effect<void, never, Terminal.Ter
  * @since 0.1.0
  * @category stdout
  */
-export const json = (value: unknown): Effect.Effect<void, never, Terminal.Terminal> =>
+export const json = (value: unknown): Effect.Effect<void> =>
   stdout(`${JSON.stringify(value, null, 2)}\n`)
 
 /**
@@ -211,7 +253,7 @@ export const json = (value: unknown): Effect.Effect<void, never, Terminal.Termin
  * @since 0.1.0
  * @category stdout
  */
-export const lines = (content: ReadonlyArray<string>): Effect.Effect<void, never, Terminal.Terminal> =>
+export const lines = (content: ReadonlyArray<string>): Effect.Effect<void> =>
   content.length === 0 ? Effect.void : stdout(`${content.join("\n")}\n`)
 
 // -- summaries for people --------------------------------------------------------------------------

@@ -1,10 +1,56 @@
 /**
- * The text summary of a run, in process: the planner's line and the prose summary.
+ * In process: where each kind of text goes (through a replaced Output service), and the text
+ * summary of a run (the planner's line and the prose summary).
  */
 import type { Reporter } from "@acme/sdk"
-import { DateTime } from "effect"
+import { it as effectIt } from "@effect/vitest"
+import { DateTime, Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import * as Output from "../src/Output.js"
+
+/** an Output over two recording streams; `stderr` is a terminal when `isTTY` */
+const recording = (isTTY: boolean) => {
+  const written = { stdout: "", stderr: "" }
+  const service = Output.make({
+    stdout: { write: (text) => (written.stdout += text) },
+    stderr: { isTTY, columns: 30, write: (text) => (written.stderr += text) }
+  })
+  return { written, provide: Effect.provideService(Output.Output, service) }
+}
+
+describe("Output: stdout holds the result, stderr everything else", () => {
+  effectIt.effect("off a terminal: progress and logs are timestamped lines on stderr; JSON alone on stdout", () =>
+    Effect.gen(function*() {
+      const { provide, written } = recording(false)
+      yield* Effect.gen(function*() {
+        yield* Output.progress.emit({ _tag: "RunStarted", runId: "run-1", resumed: false })
+        yield* Output.progress.emit({ _tag: "StageStarted", certificate: "web", stage: "order" })
+        yield* Effect.logWarning("rate limited")
+        yield* Output.json({ ok: true }).pipe(Output.withStatus("not shown off a terminal"))
+      }).pipe(Effect.provide(Output.loggerLayer), provide)
+      expect(written.stdout).toBe(`{\n  "ok": true\n}\n`)
+      expect(written.stderr).toBe(
+        "1970-01-01T00:00:00Z run run-1 started\n" +
+          "1970-01-01T00:00:00Z web: stage order started\n" +
+          "1970-01-01T00:00:00Z warning: rate limited\n"
+      )
+    }))
+
+  effectIt.effect("on a terminal: one status line, redrawn below each log line, cleared at the end", () =>
+    Effect.gen(function*() {
+      const { provide, written } = recording(true)
+      yield* Effect.gen(function*() {
+        yield* Output.progress.emit({ _tag: "StageStarted", certificate: "web", stage: "a-very-long-stage-name-indeed" })
+        yield* Effect.logInfo("hello")
+        yield* Output.lines(["done"])
+      }).pipe(Output.withStatus("starting…"), Effect.provide(Output.loggerLayer), provide)
+      const clear = "\r\u001b[2K"
+      // the status line is fitted to the terminal's 30 columns
+      const status = "web: a-very-long-stage-name-…"
+      expect(written.stderr).toBe(`starting…${clear}${status}${clear}hello\n${status}${clear}`)
+      expect(written.stdout).toBe("done\n")
+    }))
+})
 
 const NOW = DateTime.unsafeMake("2026-11-23T12:00:00Z")
 

@@ -10,15 +10,16 @@
  * disk: the previous certificate, byte for byte, still live, and no temp file. Once the disk has
  * room again, or is writable again, `acme renew` converges.
  *
- * Mounting needs root with CAP_SYS_ADMIN. Without it these tests are skipped, saying why; the same
- * conditions are then still covered at the FileSystem level by packages/sdk/test/faults.storage.test.ts.
+ * Mounting needs root with CAP_SYS_ADMIN. Without it these tests are skipped, saying why (the same
+ * conditions are then still covered at the FileSystem level by packages/sdk/test/faults.storage.test.ts);
+ * under CI=true they fail instead (`Requirement` of @acme/testing): CI runs as root and must run them.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Pebble } from "@acme/testing"
-import { describe, expect, layer } from "@effect/vitest"
+import { Pebble, Requirement } from "@acme/testing"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Reporter } from "@acme/sdk"
 import { Effect, Schema } from "effect"
 import { assertComplete, contents, liveSerial, reportOf, temporaryFiles } from "./support/checks.js"
@@ -42,10 +43,18 @@ const cannotMount = ((): string | undefined => {
   }
 })()
 
-if (cannotMount !== undefined) {
+const requirement = Requirement.decide({ what: "permission to mount (root with CAP_SYS_ADMIN)", missing: cannotMount })
+
+if (requirement._tag === "Skip") {
   console.warn(
     `faults.storage.test.ts: the tests on mounted storage are skipped: ${cannotMount}; packages/sdk/test/faults.storage.test.ts covers the same conditions at the FileSystem level`
   )
+}
+
+if (requirement._tag === "Fail") {
+  it("storage can be mounted here", () => {
+    expect.fail(Requirement.message(requirement))
+  })
 }
 
 /** A mount at `target`, undone (lazily, if busy) when the scope closes. */
@@ -157,7 +166,7 @@ const expectRecovers = (cwd: string, storage: string, name: string, domain: stri
     expect((yield* pebble.certificateStatus(liveSerial(storage, name, domain))).status).toBe("Valid")
   })
 
-describe.skipIf(cannotMount !== undefined)("mounted storage", () => {
+describe.skipIf(requirement._tag !== "Run")(`mounted storage${Requirement.note(requirement)}`, () => {
   layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: true, timeout: 90_000 })(
     "storage that turns full or read-only during acme renew",
     (it) => {

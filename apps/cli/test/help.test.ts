@@ -46,6 +46,7 @@ describe("a bad command line: exit code 2, one line", () => {
   const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
     [["renew", "--frobnicate"], "--frobnicate"],
     [["renew", "--only"], "--only needs a certificate name"],
+    [["renew", "--only", "--force"], "--only needs a certificate name"],
     [["frobnicate"], "Invalid subcommand"],
     [["revoke"], "--name"],
     [["revoke", "--name", "web", "--reason", "boredom"], "keyCompromise"],

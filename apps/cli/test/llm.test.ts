@@ -6,10 +6,10 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Pebble } from "@acme/testing"
+import { HttpStub, Pebble } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import * as VendorServer from "../../../packages/ai/test/support/vendorServer.js"
+import * as VendorReplies from "../../../packages/ai/test/support/vendorReplies.js"
 import { acme, temporaryFolder } from "./support/cli.js"
 
 const Report = Schema.parseJson(Schema.Struct({
@@ -28,9 +28,9 @@ layer(Pebble.layer(), { excludeTestServices: true })("an LLM planner in the conf
   it.scoped("renews exactly the due certificates, whatever the model says, and reports dropped and restored", () =>
     Effect.gen(function*() {
       const pebble = yield* Pebble.Pebble
-      const model = yield* VendorServer.start((request) =>
-        request.path === "/v1/responses"
-          ? VendorServer.openAiResponse(
+      const model = yield* HttpStub.make((request) =>
+        request.url === "/v1/responses"
+          ? VendorReplies.openAiResponse(
             request,
             JSON.stringify({
               certificates: [
@@ -41,7 +41,7 @@ layer(Pebble.layer(), { excludeTestServices: true })("an LLM planner in the conf
               ]
             })
           )
-          : { status: 404, body: { error: { message: "not found" } } }
+          : { status: 404, json: { error: { message: "not found" } } }
       )
       const folder = yield* Effect.acquireRelease(Effect.sync(() => temporaryFolder("acme-llm-")), (f) => Effect.sync(f.remove))
       const write = (names: ReadonlyArray<string>, planner: Record<string, unknown> | undefined) =>

@@ -6,10 +6,8 @@
  */
 import { X509Certificate } from "node:crypto"
 import * as fs from "node:fs"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
 import * as path from "node:path"
-import { Pebble } from "@acme/testing"
+import { HttpStub, Pebble } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
 import { acme, type Options, temporaryFolder } from "./support/cli.js"
@@ -17,42 +15,37 @@ import { acme, type Options, temporaryFolder } from "./support/cli.js"
 const pluginPackage = path.resolve(import.meta.dirname, "../../../examples/plugin-httpreq")
 const password = "httpreq-test-password"
 
-interface Call {
-  readonly action: string
-  readonly fqdn: string
-  readonly value: string
-  readonly authorization: string | undefined
-}
-
 const Body = Schema.parseJson(Schema.Struct({ fqdn: Schema.String, value: Schema.String }))
 
-/** The user's own endpoint: records the calls and puts the TXT records into challtestsrv. */
+/** The user's own endpoint (lego's httpreq format): puts the TXT records into challtestsrv. */
 const endpoint = (challtestsrvUrl: string) =>
-  Effect.acquireRelease(
-    Effect.promise(() =>
-      new Promise<{ readonly url: string; readonly calls: Array<Call>; readonly server: http.Server }>((resolve) => {
-        const calls: Array<Call> = []
-        const server = http.createServer((request, response) => {
-          let text = ""
-          request.setEncoding("utf8").on("data", (chunk: string) => (text += chunk)).on("end", () => {
-            const body = Schema.decodeUnknownSync(Body)(text)
-            const action = (request.url ?? "").replace(/^\/acme\//, "")
-            calls.push({ action, ...body, authorization: request.headers.authorization })
-            const target = action === "present" ? "/set-txt" : "/clear-txt"
+  Effect.gen(function*() {
+    const stub = yield* HttpStub.make(HttpStub.routes({
+      "POST /acme/present": (request) => forward(request, "/set-txt"),
+      "POST /acme/cleanup": (request) => forward(request, "/clear-txt")
+    }))
+    const forward = (request: HttpStub.Request, target: "/set-txt" | "/clear-txt") =>
+      Schema.decodeUnknown(Body)(request.text).pipe(
+        Effect.flatMap((body) =>
+          Effect.tryPromise(() =>
             fetch(new URL(target, challtestsrvUrl), {
               method: "POST",
-              body: JSON.stringify(action === "present" ? { host: body.fqdn, value: body.value } : { host: body.fqdn })
-            }).then((answer) => {
-              response.writeHead(answer.ok ? 200 : 502).end()
-            }, () => response.writeHead(502).end())
-          })
-        })
-        server.listen(0, "127.0.0.1", () =>
-          resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/acme`, calls, server }))
-      })
-    ),
-    ({ server }) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  )
+              body: JSON.stringify(target === "/set-txt" ? { host: body.fqdn, value: body.value } : { host: body.fqdn })
+            })
+          )
+        ),
+        Effect.map((answer): HttpStub.Reply => ({ status: answer.ok ? 200 : 502, text: "" })),
+        Effect.orElseSucceed((): HttpStub.Reply => ({ status: 502, text: "" }))
+      )
+    /** the calls the plugin made: action, record, and its Authorization header */
+    const calls = Effect.map(stub.requests, (requests) =>
+      requests.map((request) => ({
+        action: request.path.replace(/^\/acme\//, ""),
+        ...Schema.decodeUnknownSync(Body)(request.text),
+        authorization: request.headers.authorization
+      })))
+    return { url: `${stub.url}/acme`, calls }
+  })
 
 /** A folder with the plugin "installed" (node_modules/acme-plugin-httpreq) and acme.json in it. */
 const withConfig = (challenge: Record<string, unknown>, pebble: Pebble.Service, domain: string, options: Options = {}) =>
@@ -110,13 +103,14 @@ layer(Pebble.layer(), { excludeTestServices: true })("a plugin package named in 
         "DNS:plugin.example.test"
       ])
       // one TXT name for both (the wildcard's is its base name's), two values; each put in place and removed
-      expect(api.calls.filter((call) => call.action === "present").map((call) => call.fqdn)).toEqual([
+      const calls = yield* api.calls
+      expect(calls.filter((call) => call.action === "present").map((call) => call.fqdn)).toEqual([
         "_acme-challenge.plugin.example.test.",
         "_acme-challenge.plugin.example.test."
       ])
-      expect(api.calls.filter((call) => call.action === "cleanup")).toHaveLength(2)
+      expect(calls.filter((call) => call.action === "cleanup")).toHaveLength(2)
       const basic = `Basic ${Buffer.from(`acme:${password}`).toString("base64")}`
-      expect(api.calls.every((call) => call.authorization === basic)).toBe(true)
+      expect(calls.every((call) => call.authorization === basic)).toBe(true)
       expect(result.stdout).not.toContain(password)
     }))
 

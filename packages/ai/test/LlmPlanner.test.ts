@@ -6,9 +6,10 @@
 import { type Planner, RenewalState } from "@acme/sdk"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
+import { HttpStub } from "@acme/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Fiber, Layer, Logger, Option, Ref, TestClock } from "effect"
-import * as VendorServer from "./support/vendorServer.js"
+
 import * as Vendors from "./support/vendors.js"
 
 const DAY = 86_400_000
@@ -73,14 +74,14 @@ const entry = (name: string, action: "renew" | "skip", explanation = `${name}: $
 /** A planner built by the vendor's plugin, pointed at a stub that answers with `script`. */
 const withPlanner = (
   vendor: Vendors.Vendor,
-  script: (request: VendorServer.Recorded) => VendorServer.Reply,
+  script: (request: HttpStub.Request) => HttpStub.Reply,
   extra: Record<string, unknown> = {}
 ) =>
   Effect.gen(function*() {
     yield* TestClock.setTime(DateTime.toEpochMillis(NOW))
     // like the real APIs: another path is a 404
-    const server = yield* VendorServer.start((request) =>
-      request.path === vendor.path ? script(request) : { status: 404, body: { error: { message: "not found" } } }
+    const server = yield* HttpStub.make((request) =>
+      request.url === vendor.path ? script(request) : { status: 404, json: { error: { message: "not found" } } }
     )
     const planner = yield* Vendors.build(vendor.planner, { ...vendor.options(server.url), ...extra })
     return { server, planner }
@@ -136,10 +137,10 @@ for (const vendor of Vendors.all) {
         const { planner, server } = yield* withPlanner(vendor, (request) =>
           vendor.object(request, { certificates: [entry("web", "renew"), entry("mail", "skip"), entry("api", "renew")] }))
         yield* planner.plan(inputs)
-        const [request] = yield* server.requests
-        expect(request?.method).toBe("POST")
-        expect(request?.path).toBe(vendor.path)
-        const body = VendorServer.asRecord(request?.body)
+        const [request = expect.fail("no request reached the stub")] = yield* server.requests
+        expect(request.method).toBe("POST")
+        expect(request.url).toBe(vendor.path)
+        const body = HttpStub.record(request.json)
         expect(body.model).toBe(vendor.model)
         // structured output: OpenAI's json_schema text format, Anthropic's forced tool call
         if (vendor.provider === "anthropic") {
@@ -147,7 +148,7 @@ for (const vendor of Vendors.all) {
         } else {
           expect(body.text).toMatchObject({ format: { type: "json_schema", name: "renewal_plan", strict: true } })
         }
-        const scan = JSON.parse(vendor.userText(request ?? { method: "", path: "", headers: {}, raw: "", body: {} }))
+        const scan = JSON.parse(vendor.userText(request))
         expect(scan.now).toBe("2026-11-23T12:00:00.000Z")
         expect(scan.certificates.map((c: { name: string }) => c.name)).toEqual(["web", "mail", "api"])
         expect(scan.certificates.map((c: { decision: string }) => c.decision)).toEqual(DETERMINISTIC)
@@ -164,12 +165,12 @@ for (const vendor of Vendors.all) {
         )
         // nothing secret, and nothing the scan does not list (serials, CertIDs, the CA's URL)
         for (const secret of ["PRIVATE KEY", "BEGIN", PEM_BODY, JWK_D, ACCOUNT_URL, "8675309", Vendors.API_KEY, CERT_ID, CA, "03a1f0c2b4d6e8"]) {
-          expect(request?.raw).not.toContain(secret)
+          expect(request.text).not.toContain(secret)
         }
         // the key travels only in its header
-        if (vendor.provider === "anthropic") expect(request?.headers["x-api-key"]).toBe(Vendors.API_KEY)
-        else if (vendor.provider === "openai") expect(request?.headers.authorization).toBe(`Bearer ${Vendors.API_KEY}`)
-        else expect(request?.headers.authorization).toBeUndefined()
+        if (vendor.provider === "anthropic") expect(request.headers["x-api-key"]).toBe(Vendors.API_KEY)
+        else if (vendor.provider === "openai") expect(request.headers.authorization).toBe(`Bearer ${Vendors.API_KEY}`)
+        else expect(request.headers.authorization).toBeUndefined()
       }))
 
     it.scoped("a hallucinating answer: invented certificates are dropped and reported", () =>
@@ -250,7 +251,11 @@ for (const vendor of Vendors.all) {
 
     it.scoped("a 503 with an HTML body: the deterministic plan", () =>
       Effect.gen(function*() {
-        const { planner } = yield* withPlanner(vendor, () => ({ status: 503, text: "<html><h1>503 Service Unavailable</h1></html>" }))
+        const { planner } = yield* withPlanner(vendor, () => ({
+          status: 503,
+          text: "<html><h1>503 Service Unavailable</h1></html>",
+          contentType: "text/html"
+        }))
         const plan = yield* planner.plan(inputs)
         expect(actions(plan)).toEqual(DETERMINISTIC)
         expect(plan.outcome).toMatchObject({
@@ -262,7 +267,7 @@ for (const vendor of Vendors.all) {
 }
 
 /** Waits (for real, briefly) until the stub has received `n` requests: the model call is in flight. */
-const untilRequests = (server: VendorServer.Server, n: number) =>
+const untilRequests = (server: HttpStub.HttpStub, n: number) =>
   Effect.gen(function*() {
     while ((yield* server.requests).length < n) {
       yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 5)))
@@ -322,7 +327,7 @@ describe("LlmPlanner: a server without the Responses API", () => {
       expect(plan.outcome.fallbackReason).toBe(
         "openai-compatible answered HTTP 404 (check baseUrl and the model's name; an OpenAI-compatible server must offer the Responses API)"
       )
-      expect((yield* server.requests).map((r) => r.path)).toEqual(["/responses"])
+      expect((yield* server.requests).map((r) => r.url)).toEqual(["/responses"])
     }))
 })
 

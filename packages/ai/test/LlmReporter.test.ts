@@ -6,9 +6,10 @@
 import { Reporter, type RenewalState } from "@acme/sdk"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
+import { HttpStub } from "@acme/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, TestClock } from "effect"
-import * as VendorServer from "./support/vendorServer.js"
+
 import * as Vendors from "./support/vendors.js"
 
 const state: RenewalState.State = {
@@ -61,10 +62,10 @@ const deterministic = Reporter.fromState(state)
 const PROSE = "One certificate, web, was renewed.\n\nThe api certificate failed: the CA says the account is deactivated; " +
   "create a new account before the next run."
 
-const withReporter = (vendor: Vendors.Vendor, script: (request: VendorServer.Recorded) => VendorServer.Reply) =>
+const withReporter = (vendor: Vendors.Vendor, script: (request: HttpStub.Request) => HttpStub.Reply) =>
   Effect.gen(function*() {
-    const server = yield* VendorServer.start((request) =>
-      request.path === vendor.path ? script(request) : { status: 404, body: { error: { message: "not found" } } }
+    const server = yield* HttpStub.make((request) =>
+      request.url === vendor.path ? script(request) : { status: 404, json: { error: { message: "not found" } } }
     )
     const reporter = yield* Vendors.build(vendor.reporter, vendor.options(server.url))
     return { server, reporter }
@@ -79,12 +80,12 @@ for (const vendor of Vendors.all) {
         const { summary, ...rest } = report
         expect(summary).toBe(PROSE)
         expect(rest).toEqual(deterministic)
-        const [request] = yield* server.requests
-        expect(VendorServer.asRecord(request?.body).model).toBe(vendor.model)
+        const [request = expect.fail("no request reached the stub")] = yield* server.requests
+        expect(HttpStub.record(request.json).model).toBe(vendor.model)
         // plain text: no structured output format, no forced tool
-        expect(request?.raw).not.toContain("json_schema")
-        expect(request?.raw).not.toContain("tool_choice\":{\"type\":\"tool\"")
-        const shown = JSON.parse(vendor.userText(request ?? { method: "", path: "", headers: {}, raw: "", body: {} }))
+        expect(request.text).not.toContain("json_schema")
+        expect(request.text).not.toContain("tool_choice\":{\"type\":\"tool\"")
+        const shown = JSON.parse(vendor.userText(request))
         expect(shown.certificates.map((c: { name: string; action: string }) => [c.name, c.action])).toEqual([
           ["web", "renewed"],
           ["api", "failed"]
@@ -96,7 +97,7 @@ for (const vendor of Vendors.all) {
         })
         expect(shown.planner).toEqual({ provider: "openai", fallback: false, dropped: ["ghost"], restored: [] })
         for (const hidden of ["PRIVATE KEY", "MHcCAQEEIBkq", "8675309", "/var/lib/acme", "03a1f0c2b4d6e8", state.runId, state.directoryUrl]) {
-          expect(request?.raw).not.toContain(hidden)
+          expect(request.text).not.toContain(hidden)
         }
       }))
 

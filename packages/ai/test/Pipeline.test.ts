@@ -12,14 +12,15 @@ import {
   Plugin,
   Renewal,
   RenewalConfig,
+  RenewalSettings,
   Reporter,
   Storage
 } from "@acme/sdk"
-import { Pebble, PebbleHttpClient } from "@acme/testing"
+import { HttpStub, Pebble, PebbleHttpClient } from "@acme/testing"
 import { NodeContext } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Schema } from "effect"
-import * as VendorServer from "./support/vendorServer.js"
+import * as VendorReplies from "./support/vendorReplies.js"
 import * as Vendors from "./support/vendors.js"
 
 /** http-01 answered through challtestsrv, which Pebble validates against. */
@@ -43,7 +44,7 @@ const services = Layer.mergeAll(
 
 const settingsFor = (names: ReadonlyArray<string>) =>
   Layer.effect(
-    Renewal.RenewalSettings,
+    RenewalSettings.RenewalSettings,
     Effect.map(Pebble.Pebble, (pebble) => ({
       config: Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
         ca: { directory: pebble.directoryUrl },
@@ -65,9 +66,9 @@ layer(services, { excludeTestServices: true })("the pipeline with an LLM planner
       const pebble = yield* Pebble.Pebble
       const storage = yield* Storage.Storage
       // a Responses API stub: invents two certificates, wants to renew alpha (not due), leaves out beta (due)
-      const stub = yield* VendorServer.start((request) =>
-        request.path === "/v1/responses"
-          ? VendorServer.openAiResponse(
+      const stub = yield* HttpStub.make((request) =>
+        request.url === "/v1/responses"
+          ? VendorReplies.openAiResponse(
             request,
             JSON.stringify({
               certificates: [
@@ -78,7 +79,7 @@ layer(services, { excludeTestServices: true })("the pipeline with an LLM planner
               ]
             })
           )
-          : { status: 404, body: { error: { message: "not found" } } }
+          : { status: 404, json: { error: { message: "not found" } } }
       )
 
       // run 1, no LLM at all: the deterministic planner and reporter
@@ -131,7 +132,7 @@ layer(services, { excludeTestServices: true })("the pipeline with an LLM planner
       ])
       const requests = yield* stub.requests
       expect(requests).toHaveLength(1)
-      const scan = JSON.parse(VendorServer.openAiUserText(requests[0] ?? { method: "", path: "", headers: {}, raw: "", body: {} }))
+      const scan = JSON.parse(VendorReplies.openAiUserText(requests[0] ?? expect.fail("no request reached the stub")))
       expect(scan.certificates.map((c: { name: string; decision: string }) => [c.name, c.decision])).toEqual([
         ["alpha", "skip"],
         ["beta", "renew"],

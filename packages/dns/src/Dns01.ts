@@ -6,7 +6,7 @@
  * 2. follows a CNAME there (delegation, e.g. to an acme-dns server or a zone the DNS provider can
  *    update), up to 8 hops, failing on a loop;
  * 3. asks the certificate's DNS provider to add the TXT value at the final name;
- * 4. waits, with a bounded Schedule (`propagation`: 2 minutes, every 2 seconds by default), until
+ * 4. waits, with a bounded Schedule (`Waits.propagation` from `@acme/sdk`: 2 minutes, every 2 seconds by default), until
  *    every authoritative server of the zone answers with the value: the zone is found by SOA
  *    lookups up the name, its servers by NS and address lookups (or they are the configured
  *    `nameservers`);
@@ -25,11 +25,11 @@ import * as ChallengeResponse from "@acme/sdk/ChallengeResponse"
 import * as ChallengeSolver from "@acme/sdk/ChallengeSolver"
 import type * as DnsProvider from "@acme/sdk/DnsProvider"
 import * as RenewalConfig from "@acme/sdk/RenewalConfig"
+import * as Waits from "@acme/sdk/Waits"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as DnsResolver from "./DnsResolver.js"
 import { normalise, parseHostPort, suffixes } from "./internal/names.js"
@@ -53,10 +53,10 @@ export const Propagation = Schema.Struct({
    * split-horizon setups, hidden primaries, test servers on other ports
    */
   nameservers: Schema.optional(Schema.Array(Nameserver).pipe(Schema.minItems(1))),
-  /** give up after this long; default 2 minutes */
-  timeout: Schema.optionalWith(RenewalConfig.DurationText, { default: () => Duration.minutes(2) }),
-  /** ask again after this long; default 2 seconds */
-  interval: Schema.optionalWith(RenewalConfig.DurationText, { default: () => Duration.seconds(2) }),
+  /** give up after this long; default 2 minutes (`Waits.defaultPropagationTimeout`) */
+  timeout: Schema.optionalWith(RenewalConfig.DurationText, { default: () => Waits.defaultPropagationTimeout }),
+  /** ask again after this long; default 2 seconds (`Waits.defaultPropagationInterval`) */
+  interval: Schema.optionalWith(RenewalConfig.DurationText, { default: () => Waits.defaultPropagationInterval }),
   /** `false`: answer the challenge right after the provider accepted the record (no check) */
   check: Schema.optionalWith(Schema.Boolean, { default: () => true })
 })
@@ -274,7 +274,7 @@ export const waitVisible = (
     })
     const timeout = Duration.decode(options.timeout)
     yield* check.pipe(
-      Effect.retry(Schedule.spaced(options.interval).pipe(Schedule.upTo(timeout))),
+      Effect.retry(Waits.propagation({ interval: options.interval, timeout })),
       Effect.mapError((labels) => {
         const errors = labels.flatMap((label) => {
           const error = lastErrors.get(label)

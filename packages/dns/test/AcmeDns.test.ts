@@ -1,9 +1,9 @@
 import { AcmeDns } from "@acme/dns"
 import { Plugin } from "@acme/sdk"
+import { HttpStub } from "@acme/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Redacted } from "effect"
 import { makeContext, platform } from "./support/context.js"
-import { stubServer } from "./support/stub.js"
 
 const subdomain = "8e5700ea-a4bf-41c7-8a77-e990661dcc6a"
 const fulldomain = `${subdomain}.auth.example.test`
@@ -11,18 +11,20 @@ const fulldomain = `${subdomain}.auth.example.test`
 /** acme-dns's API as a stub: POST /update with X-Api-User / X-Api-Key; keeps the two newest values */
 const acmeDnsStub = Effect.gen(function*() {
   const values: Array<string> = []
-  const stub = yield* stubServer((request) => {
-    if (request.method !== "POST" || request.url !== "/update") return { status: 404, body: "404 page not found" }
-    if (request.headers["x-api-user"] !== "user-1" || request.headers["x-api-key"] !== "key-1") {
-      return { status: 401, body: JSON.stringify({ error: "forbidden" }) }
+  const stub = yield* HttpStub.make(HttpStub.routes({
+    "POST /update": (request) => {
+      if (request.headers["x-api-user"] !== "user-1" || request.headers["x-api-key"] !== "key-1") {
+        return { status: 401, json: { error: "forbidden" } }
+      }
+      const body = HttpStub.record(request.json)
+      if (body["subdomain"] !== subdomain) return { status: 401, json: { error: "forbidden" } }
+      const txt = String(body["txt"])
+      if (txt.length !== 43) return { status: 400, json: { error: "bad_txt" } }
+      values.push(txt)
+      if (values.length > 2) values.shift()
+      return { status: 200, json: { txt } }
     }
-    const body = JSON.parse(request.body) as { subdomain: string; txt: string }
-    if (body.subdomain !== subdomain) return { status: 401, body: JSON.stringify({ error: "forbidden" }) }
-    if (body.txt.length !== 43) return { status: 400, body: JSON.stringify({ error: "bad_txt" }) }
-    values.push(body.txt)
-    if (values.length > 2) values.shift()
-    return { status: 200, body: JSON.stringify({ txt: body.txt }) }
-  })
+  }))
   return { ...stub, values }
 })
 
@@ -42,10 +44,11 @@ describe("acme-dns against a stub of its API", () => {
       yield* provider.present({ name: fulldomain, value: value("a") })
       yield* provider.present({ name: fulldomain, value: value("b") })
       expect(stub.values).toEqual([value("a"), value("b")])
-      expect(JSON.parse(stub.requests[0]?.body ?? "")).toEqual({ subdomain, txt: value("a") })
-      expect(stub.requests[0]?.headers["content-type"]).toBe("application/json")
+      const [first] = yield* stub.requests
+      expect(first?.json).toEqual({ subdomain, txt: value("a") })
+      expect(first?.headers["content-type"]).toBe("application/json")
       yield* provider.cleanup({ name: fulldomain, value: value("a") })
-      expect(stub.requests).toHaveLength(2)
+      expect(yield* stub.requests).toHaveLength(2)
     }).pipe(Effect.provide(platform)))
 
   it.scoped("wrong credentials are Unauthorized; a bad value is Refused with acme-dns's error", () =>
@@ -93,7 +96,7 @@ describe("acme-dns against a stub of its API", () => {
         `DNS provider acme-dns: the record goes to _acme-challenge.www.example.test, not to acme-dns's ${fulldomain}; ` +
           `add the CNAME: _acme-challenge.<your name> CNAME ${fulldomain}.`
       )
-      expect(stub.requests).toHaveLength(0)
+      expect(yield* stub.requests).toHaveLength(0)
       // through the plugin, with the credentials from the environment, it works
       yield* provider.present({ name: fulldomain, value: value("c") })
       expect(stub.values).toEqual([value("c")])

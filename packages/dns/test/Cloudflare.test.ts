@@ -1,9 +1,9 @@
 import { Cloudflare } from "@acme/dns"
 import { Plugin } from "@acme/sdk"
+import { HttpStub } from "@acme/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Redacted } from "effect"
 import { makeContext, platform } from "./support/context.js"
-import { stubServer } from "./support/stub.js"
 
 /**
  * Cloudflare's API v4 as a local stub: one zone `example.test` (id `zone-1`), the bearer token
@@ -14,9 +14,9 @@ const cloudflareStub = Effect.gen(function*() {
   let nextId = 1
   const envelope = (status: number, result: unknown, errors: ReadonlyArray<{ code: number; message: string }> = []) => ({
     status,
-    body: JSON.stringify({ success: errors.length === 0, errors, messages: [], result })
+    json: { success: errors.length === 0, errors, messages: [], result }
   })
-  const stub = yield* stubServer((request) => {
+  const stub = yield* HttpStub.make((request) => {
     if (request.headers.authorization !== "Bearer good-token") {
       return envelope(403, null, [{ code: 10000, message: "Authentication error" }])
     }
@@ -31,7 +31,7 @@ const cloudflareStub = Effect.gen(function*() {
       return envelope(404, null, [{ code: 7003, message: "Could not route to /zones/..., perhaps your object identifier is invalid?" }])
     }
     if (request.method === "POST") {
-      const body = JSON.parse(request.body) as { type: string; name: string; content: string; ttl: number }
+      const body = request.json as { type: string; name: string; content: string; ttl: number }
       if ([...records.values()].some((r) => r.name === body.name && r.type === body.type && r.content === body.content)) {
         return envelope(400, null, [{ code: 81058, message: "An identical record already exists." }])
       }
@@ -69,14 +69,14 @@ describe("Cloudflare against a stub of API v4", () => {
       expect(contents(stub.records)).toEqual([`${name} base-value`, `${name} wildcard-value`])
       expect([...stub.records.values()].every((r) => r.ttl === 120 && r.type === "TXT")).toBe(true)
       // the zone was found by asking for the name, then its parent
-      const zoneLookups = stub.requests.filter((r) => r.url.startsWith("/client/v4/zones?")).map((r) => r.url)
+      const zoneLookups = (yield* stub.requests).filter((r) => r.url.startsWith("/client/v4/zones?")).map((r) => r.url)
       expect(zoneLookups.slice(0, 2)).toEqual([
         "/client/v4/zones?name=_acme-challenge.example.test",
         "/client/v4/zones?name=example.test"
       ])
       yield* provider.cleanup({ name, value: "wildcard-value" })
       expect(contents(stub.records)).toEqual([`${name} base-value`])
-      expect(stub.requests.filter((r) => r.method === "DELETE")).toHaveLength(1)
+      expect((yield* stub.requests).filter((r) => r.method === "DELETE")).toHaveLength(1)
     }).pipe(Effect.provide(platform)))
 
   it.scoped("a rejected token is Unauthorized, with Cloudflare's words and what to grant", () =>
@@ -116,7 +116,7 @@ describe("Cloudflare against a stub of API v4", () => {
       const error = yield* Effect.flip(provider.present({ name: "_acme-challenge.example.test", value: "v" }))
       expect(error.reason).toBe("Refused")
       expect(error.message).toContain("POST /zones/zone-9/dns_records (TXT _acme-challenge.example.test): HTTP 404: Could not route")
-      expect(stub.requests.some((r) => r.url.startsWith("/client/v4/zones?"))).toBe(false)
+      expect((yield* stub.requests).some((r) => r.url.startsWith("/client/v4/zones?"))).toBe(false)
     }).pipe(Effect.provide(platform)))
 
   it.scoped("the plugin reads the token from the environment ({ env: NAME }) and rejects unknown keys", () =>

@@ -1,11 +1,11 @@
 import { Route53 } from "@acme/dns"
 import { Plugin } from "@acme/sdk"
+import { HttpStub } from "@acme/testing"
 import { describe, expect, it } from "@effect/vitest"
 import aws4 from "aws4"
 import { Effect, Either, Redacted } from "effect"
 import { XMLParser } from "fast-xml-parser"
 import { makeContext, platform } from "./support/context.js"
-import { type StubRequest, stubServer } from "./support/stub.js"
 
 const accessKeyId = "AKIDEXAMPLE"
 const secretAccessKey = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -14,7 +14,7 @@ const ns = "https://route53.amazonaws.com/doc/2013-04-01/"
 const xml = (status: number, body: string) => ({
   status,
   contentType: "text/xml",
-  body: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`
+  text: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`
 })
 const errorXml = (status: number, code: string, message: string) =>
   xml(
@@ -27,7 +27,7 @@ const SIGV4 =
   /^AWS4-HMAC-SHA256 Credential=([A-Z0-9]+)\/(\d{8})\/us-east-1\/route53\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/
 
 /** whether the request carries a valid SigV4 signature for `secret`: recomputed here with aws4 */
-const signatureValid = (request: StubRequest, host: string) => {
+const signatureValid = (request: HttpStub.Request, host: string) => {
   const date = request.headers["x-amz-date"]
   const contentType = request.headers["content-type"]
   if (typeof date !== "string") return false
@@ -38,7 +38,7 @@ const signatureValid = (request: StubRequest, host: string) => {
     service: "route53",
     region: "us-east-1",
     headers: { "X-Amz-Date": date, ...(typeof contentType === "string" ? { "Content-Type": contentType } : {}) },
-    ...(request.body.length > 0 ? { body: request.body } : {})
+    ...(request.text.length > 0 ? { body: request.text } : {})
   }, { accessKeyId, secretAccessKey })
   return expected.headers?.["Authorization"] === request.headers.authorization
 }
@@ -57,7 +57,7 @@ const route53Stub = Effect.gen(function*() {
   const changes: Array<{ action: string; name: string; ttl: number; values: Array<string> }> = []
   const parser = new XMLParser({ isArray: (tag) => ["Change", "ResourceRecord"].includes(tag), parseTagValue: false })
   let host = ""
-  const stub = yield* stubServer((request) => {
+  const stub = yield* HttpStub.make((request) => {
     const match = SIGV4.exec(request.headers.authorization ?? "")
     if (match === null) return errorXml(403, "MissingAuthenticationToken", "Missing Authentication Token")
     if (match[1] !== accessKeyId) {
@@ -102,7 +102,7 @@ const route53Stub = Effect.gen(function*() {
         }</ResourceRecordSets><IsTruncated>false</IsTruncated><MaxItems>1</MaxItems></ListResourceRecordSetsResponse>`
       )
     }
-    const body = parser.parse(request.body) as {
+    const body = parser.parse(request.text) as {
       ChangeResourceRecordSetsRequest: {
         ChangeBatch: {
           Changes: {
@@ -158,12 +158,12 @@ describe("Route53 against a stub of its REST API (XML, SigV4)", () => {
       yield* provider.present({ name, value: "base-value" })
       expect(stub.sets.get(`${name}.`)).toEqual({ ttl: 60, values: ["\"wildcard-value\"", "\"base-value\""] })
       // the hosted zone was found by name: the record's name listed zzz.test. first, then example.test.
-      expect(stub.requests.filter((r) => r.url.includes("hostedzonesbyname")).map((r) => r.url).slice(0, 2)).toEqual([
+      expect((yield* stub.requests).filter((r) => r.url.includes("hostedzonesbyname")).map((r) => r.url).slice(0, 2)).toEqual([
         "/2013-04-01/hostedzonesbyname?dnsname=_acme-challenge.example.test.&maxitems=1",
         "/2013-04-01/hostedzonesbyname?dnsname=example.test.&maxitems=1"
       ])
       // every request was signed: SigV4 for route53 in us-east-1, with the access key id
-      for (const request of stub.requests) {
+      for (const request of yield* stub.requests) {
         expect(request.headers.authorization).toMatch(SIGV4)
         expect(request.headers["x-amz-date"]).toMatch(/^\d{8}T\d{6}Z$/)
         expect(request.headers.authorization).not.toContain(secretAccessKey)

@@ -14,6 +14,7 @@ import {
   Planner,
   Renewal,
   RenewalConfig,
+  RenewalSettings,
   Reporter,
   Storage
 } from "@acme/sdk"
@@ -75,7 +76,7 @@ layer(pipeline, { excludeTestServices: true, timeout: 60_000 })("dns-01 end to e
         }]
       })
       const report = yield* Renewal.renew().pipe(
-        Effect.provideService(Renewal.RenewalSettings, { config, eab: Option.none() })
+        Effect.provideService(RenewalSettings.RenewalSettings, { config, eab: Option.none() })
       )
       const result = report.certificates[0]
       expect(result?.action, result?.error?.message).toBe("renewed")

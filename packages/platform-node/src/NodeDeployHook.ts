@@ -1,19 +1,33 @@
 /**
- * Runs deploy hooks on Node: `/bin/sh -c <command>` in its own process group, with the process
- * environment plus the hook's variables (`ACME_CERT_NAME`, `ACME_FULLCHAIN_PATH`, ...). The last
- * 20 lines of its output (stdout and stderr together) go into the error when it fails. A hook
+ * Runs deploy hooks on Node: `/bin/sh -c <command>` through `@effect/platform`'s `Command`, with the
+ * process environment plus the hook's variables (`ACME_CERT_NAME`, `ACME_FULLCHAIN_PATH`, ...). The
+ * last 20 lines of its output (stdout and stderr together) go into the error when it fails. A hook
  * that outlives its timeout is stopped with its whole process group (SIGTERM, then SIGKILL).
+ *
+ * What `NodeCommandExecutor` (from `@effect/platform-node-shared` 0.61) does, which this relies on:
+ * - it spawns with `detached: true` (not on Windows), so the shell leads its own process group;
+ * - `Process.kill(signal)` sends the signal to the group (`process.kill(-pid, signal)`; the child
+ *   alone if that fails) and then waits for the shell to exit;
+ * - closing the scope of `start` sends SIGTERM to the group if the shell is still running, or if it
+ *   exited with a non-zero code (so a failed hook's background children are stopped too; after a
+ *   zero exit they are left alone, as a hook that starts a daemon expects);
+ * - `exitCode` fails when the shell was killed by a signal, with the signal's name in the
+ *   description only: that is where the shell-style exit code (128 + signal) is read from.
  *
  * @since 0.1.0
  */
 import * as DeployHook from "@acme/sdk/DeployHook"
-import * as Deferred from "effect/Deferred"
+import * as Command from "@effect/platform/Command"
+import * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type * as PlatformError from "@effect/platform/Error"
+import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as child_process from "node:child_process"
+import * as Stream from "effect/Stream"
 import * as os from "node:os"
 
 /**
@@ -46,33 +60,34 @@ const makeTail = () => {
   }
 }
 
-interface Finished {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-}
-
-const killGroup = (child: child_process.ChildProcess, signal: NodeJS.Signals) =>
-  Effect.sync(() => {
-    if (child.pid === undefined) return
-    try {
-      // a negative pid is the process group (the child leads its own: detached)
-      process.kill(-child.pid, signal)
-    } catch {
-      // already gone
-    }
-  })
+/**
+ * The exit code a shell would report: the code, or 128 + the signal that killed the shell (which
+ * `NodeCommandExecutor` reports only as "Process interrupted due to receipt of signal: SIGTERM").
+ */
+const exitCodeOf = (process: CommandExecutor.Process): Effect.Effect<number> =>
+  process.exitCode.pipe(
+    Effect.map(Number),
+    Effect.catchAll((error: PlatformError.PlatformError) => {
+      const name = /\b(SIG[A-Z0-9]+)\b/.exec(error.message)?.[1]
+      const signals: Readonly<Record<string, number>> = os.constants.signals
+      return Effect.succeed(128 + (name === undefined ? 0 : signals[name] ?? 0))
+    })
+  )
 
 /**
- * A DeployHook runner.
+ * A DeployHook runner over a `CommandExecutor`.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): DeployHook.Service => {
-  const timeout = Duration.decode(options.timeout ?? Duration.minutes(5))
-  return {
-    run: ({ certificate, command, environment }) =>
-      Effect.gen(function*() {
+export const make = (
+  options: Options = {}
+): Effect.Effect<DeployHook.Service, never, CommandExecutor.CommandExecutor> =>
+  Effect.gen(function*() {
+    const executor = yield* CommandExecutor.CommandExecutor
+    const timeout = Duration.decode(options.timeout ?? Duration.minutes(5))
+    return DeployHook.DeployHook.of({
+      run: ({ certificate, command, environment }) => {
         const tail = makeTail()
         const failure = (reason: DeployHook.DeployHookError["reason"], exitCode?: number) =>
           new DeployHook.DeployHookError({
@@ -82,59 +97,66 @@ export const make = (options: Options = {}): DeployHook.Service => {
             ...(exitCode === undefined ? {} : { exitCode }),
             output: tail.lines()
           })
-
-        const child = yield* Effect.try({
-          try: () =>
-            child_process.spawn("/bin/sh", ["-c", command], {
-              env: { ...process.env, ...environment },
-              detached: true,
-              stdio: ["ignore", "pipe", "pipe"]
-            }),
-          catch: (error) => {
-            tail.push(String(error))
-            return failure("Spawn")
-          }
-        })
-        child.stdout?.setEncoding("utf8").on("data", tail.push)
-        child.stderr?.setEncoding("utf8").on("data", tail.push)
-        const started = yield* Deferred.make<void, DeployHook.DeployHookError>()
-        const exited = yield* Deferred.make<Finished>()
-        const closed = yield* Deferred.make<void>()
-        child.once("spawn", () => Deferred.unsafeDone(started, Exit.void))
-        child.once("error", (error) => {
-          tail.push(error.message)
-          Deferred.unsafeDone(started, Exit.fail(failure("Spawn")))
-        })
-        child.once("exit", (code, signal) => Deferred.unsafeDone(exited, Exit.succeed({ code, signal })))
-        child.once("close", () => Deferred.unsafeDone(closed, Exit.void))
-
-        return yield* Effect.gen(function*() {
-          yield* Deferred.await(started)
-          yield* Effect.logDebug(`deploy hook of ${certificate} started (pid ${child.pid ?? "?"})`)
-          const finished = yield* Effect.timeoutOption(Deferred.await(exited), timeout)
-          if (Option.isNone(finished)) {
-            // SIGTERM to the group; what is still there when the output closes (or after the
-            // grace period) gets SIGKILL
-            yield* killGroup(child, "SIGTERM")
-            yield* Effect.timeoutOption(Deferred.await(closed), killGrace)
-            yield* killGroup(child, "SIGKILL")
-            return yield* failure("Timeout")
-          }
-          yield* Effect.timeoutOption(Deferred.await(closed), outputGrace)
-          const { code, signal } = finished.value
-          if (code === 0) return
-          // killed by a signal: the exit code a shell would report
-          const exitCode = code ?? 128 + (signal === null ? 0 : os.constants.signals[signal])
-          return yield* failure("ExitCode", exitCode)
-        }).pipe(
-          // interrupted (the run was stopped): the hook goes with it
-          Effect.onInterrupt(() => killGroup(child, "SIGKILL"))
+        const hook = Command.make("/bin/sh", "-c", command).pipe(
+          Command.env(environment),
+          // stdin at end of file at once (as "ignore" would give): a hook that reads it does not hang
+          Command.stdin(Stream.empty)
         )
-      }).pipe(
-        Effect.withSpan("DeployHook.run", { attributes: { certificate, command } })
-      )
-  }
-}
+        const kill = (process: CommandExecutor.Process, signal: NodeJS.Signals) =>
+          process.kill(signal).pipe(Effect.ignore)
+        return Effect.gen(function*() {
+          const process = yield* executor.start(hook).pipe(
+            // Node throws on some bad input (a NUL byte in the command) instead of emitting "error"
+            Effect.catchAllDefect((defect) => Effect.fail(defect instanceof Error ? defect : new Error(String(defect)))),
+            Effect.mapError((error) => {
+              tail.push(error.message)
+              return failure("Spawn")
+            })
+          )
+          yield* Effect.logDebug(`deploy hook of ${certificate} started (pid ${process.pid})`)
+          const output = yield* Stream.merge(
+            Stream.decodeText(process.stdout),
+            Stream.decodeText(process.stderr)
+          ).pipe(
+            Stream.runForEach((chunk) => Effect.sync(() => tail.push(chunk))),
+            Effect.ignore,
+            Effect.fork
+          )
+          return yield* Effect.gen(function*() {
+            const exitCode = yield* Effect.timeoutOption(exitCodeOf(process), timeout)
+            if (Option.isNone(exitCode)) {
+              // SIGTERM to the group; what is still there when the output closes (or after the
+              // grace period) gets SIGKILL
+              yield* Effect.timeoutOption(Effect.zipRight(kill(process, "SIGTERM"), Fiber.await(output)), killGrace)
+              yield* kill(process, "SIGKILL")
+              return yield* failure("Timeout")
+            }
+            yield* Effect.timeoutOption(Fiber.await(output), outputGrace)
+            if (exitCode.value === 0) return
+            return yield* failure("ExitCode", exitCode.value)
+          }).pipe(
+            // interrupted (the run was stopped): the hook goes with it
+            Effect.onInterrupt(() => kill(process, "SIGKILL"))
+          )
+        }).pipe(
+          Effect.scoped,
+          Effect.withSpan("DeployHook.run", { attributes: { certificate, command } })
+        )
+      }
+    })
+  })
+
+/**
+ * Deploy hooks through `/bin/sh -c`, with options (`timeout`), over Node's `CommandExecutor`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: Options): Layer.Layer<DeployHook.DeployHook> =>
+  Layer.effect(DeployHook.DeployHook, make(options)).pipe(
+    Layer.provide(NodeCommandExecutor.layer),
+    Layer.provide(NodeFileSystem.layer)
+  )
 
 /**
  * Deploy hooks through `/bin/sh -c`, with a 5 minute timeout.
@@ -142,13 +164,4 @@ export const make = (options: Options = {}): DeployHook.Service => {
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<DeployHook.DeployHook> = Layer.succeed(DeployHook.DeployHook, make())
-
-/**
- * Deploy hooks through `/bin/sh -c`, with options (`timeout`).
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerWith = (options: Options): Layer.Layer<DeployHook.DeployHook> =>
-  Layer.succeed(DeployHook.DeployHook, make(options))
+export const layer: Layer.Layer<DeployHook.DeployHook> = layerWith({})

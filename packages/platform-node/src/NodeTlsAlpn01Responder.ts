@@ -6,7 +6,16 @@
  * the `acme-tls/1` ALPN protocol, or names no host (SNI), is disconnected without seeing a
  * certificate. The others get, through the TLS server's `SNICallback`, the self-signed validation
  * certificate of the registered host (`ChallengeResponse.tlsAlpn01Certificate`); for an IP
- * identifier the host is its reverse-DNS name, e.g. `1.0.0.127.in-addr.arpa`. One server per
+ * identifier the host is its reverse-DNS name, e.g. `1.0.0.127.in-addr.arpa`.
+ *
+ * Why the ClientHello is read here and not left to `tls.createServer({ ALPNCallback, SNICallback })`:
+ * on Node 20.20 (OpenSSL 3) `ALPNCallback` is called only when the ClientHello carries an ALPN
+ * extension, and `SNICallback` gets the server name alone. A client that offers no ALPN at all
+ * (`tls.connect({ servername: "example.org" })`) therefore completes the handshake and receives the
+ * validation certificate before any callback could refuse it; `secureConnection` comes too late.
+ * (The order of the two callbacks differs too: SNI first in TLS 1.2, ALPN first in TLS 1.3.) The
+ * test "Node's ALPNCallback is not called for a ClientHello without ALPN" shows it with the bytes the
+ * server sent; when it fails on a newer Node, the callbacks can do this job. One server per
  * address and port, started by the first `present` for it and stopped when its last challenge is
  * cleaned up, or when the Layer's scope closes.
  *

@@ -3,7 +3,7 @@ import { DeployHook } from "@acme/sdk"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Fiber, Schedule } from "effect"
 import * as nodeFs from "node:fs"
 
 const environment = {
@@ -107,6 +107,37 @@ describe("NodeDeployHook", () => {
       expect(Duration.toMillis(elapsed)).toBeGreaterThanOrEqual(2_000)
       expect(Duration.toMillis(elapsed)).toBeLessThan(6_000)
     }).pipe(Effect.provide(NodeDeployHook.layerWith({ timeout: "300 millis" }))))
+
+  it.live("an interrupted run stops the hook's whole process group", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const folder = yield* fs.makeTempDirectoryScoped({ prefix: "acme-hook-" })
+      const pidFile = path.join(folder, "pid")
+      const hook = yield* DeployHook.DeployHook
+      const fiber = yield* Effect.fork(hook.run({
+        certificate: "example",
+        command: `sleep 30 & echo $! > '${pidFile}'; wait`,
+        environment
+      }))
+      const pid = yield* fs.readFileString(pidFile).pipe(
+        Effect.map((text) => Number(text.trim())),
+        Effect.filterOrFail((pid) => pid > 0),
+        Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 100 })
+      )
+      expect(isAlive(pid)).toBe(true)
+      yield* Fiber.interrupt(fiber)
+      yield* Effect.sleep("50 millis")
+      expect(isAlive(pid)).toBe(false)
+    }).pipe(Effect.provide(NodeDeployHook.layer), Effect.provide(NodeContext.layer), Effect.scoped))
+
+  it.live("the hook's stdin is at end of file (a hook that reads it does not wait for input)", () =>
+    Effect.gen(function*() {
+      const hook = yield* DeployHook.DeployHook
+      const error = yield* Effect.flip(hook.run({ certificate: "example", command: "cat; echo read-done; exit 4", environment }))
+      expect(error.exitCode).toBe(4)
+      expect(error.output).toBe("read-done")
+    }).pipe(Effect.provide(NodeDeployHook.layerWith({ timeout: "5 seconds" }))))
 
   it.live("a command that cannot be started is Spawn", () =>
     Effect.gen(function*() {

@@ -1,9 +1,10 @@
 import { NodeTlsAlpn01Responder } from "@acme/platform-node"
-import { ChallengeSolver, Identifier } from "@acme/sdk"
+import { ChallengeResponse, ChallengeSolver, Identifier } from "@acme/sdk"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { createHash, X509Certificate } from "node:crypto"
-import { freePort, handshake, occupy, task } from "./support.js"
+import * as tls from "node:tls"
+import { freePort, handshake, occupy, recordedHandshake, task } from "./support.js"
 
 const Responder = NodeTlsAlpn01Responder.layer
 
@@ -75,6 +76,12 @@ describe("NodeTlsAlpn01Responder", () => {
       const responder = yield* ChallengeSolver.TlsAlpn01Responder
       const port = yield* freePort
       yield* responder.present(tlsTask(port, Identifier.dns("example.org")))
+      // the control: over TLS 1.2 the certificate the CA gets is in the bytes the server sent
+      const served = yield* recordedHandshake({ port, servername: "example.org", ALPNProtocols: ["acme-tls/1"] })
+      if (served.result instanceof Error) return expect.fail(served.result.message)
+      expect(served.result.alpnProtocol).toBe("acme-tls/1")
+      const certificate = served.result.certificate
+      expect(served.serverBytes.includes(certificate)).toBe(true)
       for (
         const attempt of [
           { servername: "example.org" }, // no ALPN at all
@@ -83,14 +90,62 @@ describe("NodeTlsAlpn01Responder", () => {
           { servername: undefined, ALPNProtocols: ["acme-tls/1"] } // to an IP address: no SNI
         ]
       ) {
-        const error = yield* Effect.flip(handshake({ port, ...attempt }))
-        expect(error).toBeInstanceOf(Error)
+        const refused = yield* recordedHandshake({ port, ...attempt })
+        expect(refused.result).toBeInstanceOf(Error)
+        expect(refused.serverBytes.includes(certificate)).toBe(false)
+        const tls13 = yield* Effect.flip(handshake({ port, ...attempt }))
+        expect(tls13).toBeInstanceOf(Error)
       }
       // and still answers the CA afterwards
       expect((yield* handshake({ port, servername: "example.org", ALPNProtocols: ["acme-tls/1"] })).alpnProtocol).toBe(
         "acme-tls/1"
       )
     }).pipe(Effect.provide(Responder)))
+
+  // Why the responder reads the ClientHello itself instead of relying on Node's ALPNCallback: on
+  // Node 20 (OpenSSL 3) the ALPN callback runs only when the ClientHello carries an ALPN extension,
+  // and SNICallback sees the server name alone, so a client that offers no ALPN at all completes the
+  // handshake and is shown the validation certificate. If this test fails on a newer Node, the
+  // callbacks can refuse that client and the hand-written reader can go.
+  it.live("Node's ALPNCallback is not called for a ClientHello without ALPN (the certificate is shown)", () =>
+    Effect.gen(function*() {
+      const pem = yield* ChallengeResponse.tlsAlpn01Certificate({
+        identifier: Identifier.dns("example.org"),
+        keyAuthorization: "token.thumbprint"
+      })
+      const context = tls.createSecureContext({ cert: pem.certificatePem, key: pem.privateKeyPem })
+      const alpnCalls: Array<ReadonlyArray<string>> = []
+      const server = yield* Effect.acquireRelease(
+        Effect.async<tls.Server>((resume) => {
+          const server = tls.createServer({
+            SNICallback: (_name, callback) => callback(null, context),
+            ALPNCallback: ({ protocols }) => {
+              alpnCalls.push(protocols)
+              return protocols.includes("acme-tls/1") ? "acme-tls/1" : undefined
+            }
+          })
+          server.on("secureConnection", (socket: tls.TLSSocket) => socket.end())
+          server.on("tlsClientError", () => {})
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+      )
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : 0
+      const certificate = new X509Certificate(pem.certificatePem).raw
+
+      // offered other protocols: ALPNCallback refuses before any certificate is sent
+      const other = yield* recordedHandshake({ port, servername: "example.org", ALPNProtocols: ["http/1.1"] })
+      expect(other.result).toBeInstanceOf(Error)
+      expect(other.serverBytes.includes(certificate)).toBe(false)
+      expect(alpnCalls).toEqual([["http/1.1"]])
+
+      // offered nothing: ALPNCallback is never asked, and the client gets the certificate
+      const none = yield* recordedHandshake({ port, servername: "example.org" })
+      expect(alpnCalls).toHaveLength(1)
+      expect(none.result).not.toBeInstanceOf(Error)
+      expect(none.serverBytes.includes(certificate)).toBe(true)
+    }).pipe(Effect.scoped))
 
   it.live("a port in use is PortInUse", () =>
     Effect.gen(function*() {

@@ -63,6 +63,7 @@ export const handshake = (options: {
   readonly host?: string
   readonly servername?: string | undefined
   readonly ALPNProtocols?: Array<string> | undefined
+  readonly maxVersion?: tls.SecureVersion | undefined
 }): Effect.Effect<Handshake, Error> =>
   Effect.async<Handshake, Error>((resume_) => {
     let done = false
@@ -75,7 +76,8 @@ export const handshake = (options: {
       host: options.host ?? "127.0.0.1",
       rejectUnauthorized: false,
       ...(options.servername === undefined ? {} : { servername: options.servername }),
-      ...(options.ALPNProtocols === undefined ? {} : { ALPNProtocols: options.ALPNProtocols })
+      ...(options.ALPNProtocols === undefined ? {} : { ALPNProtocols: options.ALPNProtocols }),
+      ...(options.maxVersion === undefined ? {} : { maxVersion: options.maxVersion })
     }, () => {
       const certificate = socket.getPeerCertificate()
       resume(Effect.succeed({ alpnProtocol: socket.alpnProtocol ?? null, certificate: certificate.raw }))
@@ -85,3 +87,38 @@ export const handshake = (options: {
     socket.once("close", () => resume(Effect.fail(new Error("closed before the handshake"))))
     return Effect.sync(() => socket.destroy())
   })
+
+/**
+ * A TLS 1.2 handshake through a loopback relay that records every byte the server sent: in TLS 1.2
+ * the server's Certificate message is in clear, so `serverBytes` shows whether the client was
+ * shown a certificate even when the handshake then failed.
+ */
+export const recordedHandshake = (options: {
+  readonly port: number
+  readonly servername?: string | undefined
+  readonly ALPNProtocols?: Array<string> | undefined
+}): Effect.Effect<{ readonly result: Handshake | Error; readonly serverBytes: Buffer }> =>
+  Effect.gen(function*() {
+    const received: Array<Buffer> = []
+    const relay = yield* Effect.acquireRelease(
+      Effect.async<net.Server>((resume) => {
+        const server = net.createServer((client) => {
+          const upstream = net.connect(options.port, "127.0.0.1")
+          upstream.on("data", (chunk: Buffer) => received.push(chunk))
+          client.pipe(upstream).pipe(client)
+          const close = () => {
+            client.destroy()
+            upstream.destroy()
+          }
+          client.on("error", close).on("close", close)
+          upstream.on("error", close).on("close", close)
+        })
+        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+      }),
+      (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+    )
+    const address = relay.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    const result = yield* Effect.either(handshake({ ...options, port, maxVersion: "TLSv1.2" }))
+    return { result: result._tag === "Right" ? result.right : result.left, serverBytes: Buffer.concat(received) }
+  }).pipe(Effect.scoped)

@@ -16,7 +16,7 @@ import { type Account as AccountResource, type AccountRef, AccountStatus } from 
 import * as AccountKey from "./AccountKey.js"
 import type { ProtocolError } from "./AcmeError.js"
 import { AcmeProtocol } from "./AcmeProtocol.js"
-import { configuredDirectoryUrl, RenewalSettings } from "./Renewal/context.js"
+import { directoryUrl as configuredDirectoryUrl, RenewalSettings } from "./RenewalSettings.js"
 import { type AccountInfo, Storage, type StorageError } from "./Storage.js"
 
 /**

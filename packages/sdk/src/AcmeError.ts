@@ -13,99 +13,23 @@
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
 import * as Predicate from "effect/Predicate"
-import * as Schema from "effect/Schema"
+import {
+  AuthorizationFailed,
+  ChallengeUnavailable,
+  InvalidResponse,
+  OrderFailed,
+  PollTimeout,
+  TransportError
+} from "./internal/acmeError/exchange.js"
+import { CertificateError, CsrError, InvalidIdentifier, KeyError } from "./internal/acmeError/local.js"
+import { type ProblemData, problemError, shortType } from "./internal/acmeError/problem.js"
 
-/**
- * A subproblem (RFC 8555 §6.7.1): a problem about one identifier of a request.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const Subproblem = Schema.Struct({
-  type: Schema.String,
-  detail: Schema.optional(Schema.String),
-  identifier: Schema.optional(Schema.Struct({ type: Schema.String, value: Schema.String }))
-})
+export { ACME_ERROR_PREFIX, type ProblemData, ProblemFields, shortType, Subproblem } from "./internal/acmeError/problem.js"
+export { AuthorizationFailed, ChallengeUnavailable, InvalidResponse, OrderFailed, PollTimeout, TransportError }
+export { CertificateError, CsrError, InvalidIdentifier, KeyError }
 
-/**
- * @since 0.1.0
- * @category models
- */
-export type Subproblem = typeof Subproblem.Type
-
-/**
- * The fields every problem error carries.
- *
- * @since 0.1.0
- * @category schemas
- */
-export const ProblemFields = {
-  /** the full problem type, e.g. `urn:ietf:params:acme:error:rateLimited` */
-  type: Schema.String,
-  detail: Schema.optional(Schema.String),
-  /** the HTTP status of the response that carried the problem */
-  status: Schema.Number,
-  instance: Schema.optional(Schema.String),
-  subproblems: Schema.optional(Schema.Array(Subproblem)),
-  /** the request that failed */
-  method: Schema.String,
-  url: Schema.String,
-  /** the parsed `Retry-After` of the response, when it had one */
-  retryAfter: Schema.optional(Schema.DurationFromMillis),
-  /** the `Replay-Nonce` of the error response: callers continue with it instead of fetching a new one */
-  nonce: Schema.optional(Schema.String),
-  /** `badSignatureAlgorithm` lists the algorithms the CA accepts */
-  algorithms: Schema.optional(Schema.Array(Schema.String))
-}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface ProblemData {
-  readonly type: string
-  readonly detail?: string | undefined
-  readonly status: number
-  readonly instance?: string | undefined
-  readonly subproblems?: ReadonlyArray<Subproblem> | undefined
-  readonly method: string
-  readonly url: string
-  readonly retryAfter?: Duration.Duration | undefined
-  readonly nonce?: string | undefined
-  readonly algorithms?: ReadonlyArray<string> | undefined
-}
-
-/**
- * The short name of an ACME problem type: `rateLimited` for `urn:ietf:params:acme:error:rateLimited`.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const shortType = (type: string): string =>
-  type.startsWith(ACME_ERROR_PREFIX) ? type.slice(ACME_ERROR_PREFIX.length) : type
-
-/**
- * @since 0.1.0
- * @category models
- */
-export const ACME_ERROR_PREFIX = "urn:ietf:params:acme:error:"
-
-const oneLine = (text: string): string => text.replace(/\s+/g, " ").trim()
-
-const describeProblem = (problem: ProblemData, hint: string): string => {
-  const detail = problem.detail !== undefined && problem.detail.length > 0 ? `: ${oneLine(problem.detail)}` : ""
-  const sub = problem.subproblems !== undefined && problem.subproblems.length > 0
-    ? ` (${
-      problem.subproblems.map((s) =>
-        `${s.identifier ? `${s.identifier.value}: ` : ""}${shortType(s.type)}${s.detail ? ` ${oneLine(s.detail)}` : ""}`
-      ).join("; ")
-    })`
-    : ""
-  const retry = problem.retryAfter !== undefined ? `; retry after ${Duration.format(problem.retryAfter)}` : ""
-  return `the CA refused ${problem.method} ${problem.url} with ${shortType(problem.type)} (HTTP ${problem.status})${detail}${sub}${retry}; ${hint}`
-}
+// -- problem documents: one class per problem type a caller handles differently ----------------
 
 /**
  * `badNonce` answers kept coming after the bounded number of retries inside one call.
@@ -113,11 +37,10 @@ const describeProblem = (problem: ProblemData, hint: string): string => {
  * @since 0.1.0
  * @category errors
  */
-export class BadNonce extends Schema.TaggedError<BadNonce>("@acme/sdk/AcmeError/BadNonce")("BadNonce", ProblemFields) {
-  override get message(): string {
-    return describeProblem(this, "the CA keeps rejecting fresh nonces; try again later")
-  }
-}
+export class BadNonce extends problemError<BadNonce>()(
+  "BadNonce",
+  "the CA keeps rejecting fresh nonces; try again later"
+) {}
 
 /**
  * `rateLimited`: the CA asks us to slow down; `retryAfter` says for how long when it told us.
@@ -125,13 +48,10 @@ export class BadNonce extends Schema.TaggedError<BadNonce>("@acme/sdk/AcmeError/
  * @since 0.1.0
  * @category errors
  */
-export class RateLimited
-  extends Schema.TaggedError<RateLimited>("@acme/sdk/AcmeError/RateLimited")("RateLimited", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "wait for the rate limit to reset before trying again")
-  }
-}
+export class RateLimited extends problemError<RateLimited>()(
+  "RateLimited",
+  "wait for the rate limit to reset before trying again"
+) {}
 
 /**
  * `accountDoesNotExist`: no account for this key (an `onlyReturnExisting` lookup, or a stale kid).
@@ -139,16 +59,10 @@ export class RateLimited
  * @since 0.1.0
  * @category errors
  */
-export class AccountDoesNotExist
-  extends Schema.TaggedError<AccountDoesNotExist>("@acme/sdk/AcmeError/AccountDoesNotExist")(
-    "AccountDoesNotExist",
-    ProblemFields
-  )
-{
-  override get message(): string {
-    return describeProblem(this, "register the account first (newAccount without onlyReturnExisting)")
-  }
-}
+export class AccountDoesNotExist extends problemError<AccountDoesNotExist>()(
+  "AccountDoesNotExist",
+  "register the account first (newAccount without onlyReturnExisting)"
+) {}
 
 /**
  * `externalAccountRequired`: the CA wants External Account Binding credentials.
@@ -156,16 +70,10 @@ export class AccountDoesNotExist
  * @since 0.1.0
  * @category errors
  */
-export class ExternalAccountRequired
-  extends Schema.TaggedError<ExternalAccountRequired>("@acme/sdk/AcmeError/ExternalAccountRequired")(
-    "ExternalAccountRequired",
-    ProblemFields
-  )
-{
-  override get message(): string {
-    return describeProblem(this, "supply the EAB key id and HMAC key your CA gave you (ca.eab in the config)")
-  }
-}
+export class ExternalAccountRequired extends problemError<ExternalAccountRequired>()(
+  "ExternalAccountRequired",
+  "supply the EAB key id and HMAC key your CA gave you (ca.eab in the config)"
+) {}
 
 /**
  * `unauthorized`: the account may not do this (wrong key, deactivated account, foreign resource).
@@ -173,16 +81,10 @@ export class ExternalAccountRequired
  * @since 0.1.0
  * @category errors
  */
-export class Unauthorized
-  extends Schema.TaggedError<Unauthorized>("@acme/sdk/AcmeError/Unauthorized")("Unauthorized", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(
-      this,
-      "check the credentials: the account key and URL must belong together and the account be valid (with EAB: the key id and HMAC key)"
-    )
-  }
-}
+export class Unauthorized extends problemError<Unauthorized>()(
+  "Unauthorized",
+  "check the credentials: the account key and URL must belong together and the account be valid (with EAB: the key id and HMAC key)"
+) {}
 
 /**
  * `malformed`: the CA could not make sense of the request.
@@ -190,11 +92,10 @@ export class Unauthorized
  * @since 0.1.0
  * @category errors
  */
-export class Malformed extends Schema.TaggedError<Malformed>("@acme/sdk/AcmeError/Malformed")("Malformed", ProblemFields) {
-  override get message(): string {
-    return describeProblem(this, "the request was not accepted as sent; this is usually a client or configuration bug")
-  }
-}
+export class Malformed extends problemError<Malformed>()(
+  "Malformed",
+  "the request was not accepted as sent; this is usually a client or configuration bug"
+) {}
 
 /**
  * `alreadyReplaced` (RFC 9773): the certificate named in `replaces` already has a replacement order.
@@ -202,13 +103,10 @@ export class Malformed extends Schema.TaggedError<Malformed>("@acme/sdk/AcmeErro
  * @since 0.1.0
  * @category errors
  */
-export class AlreadyReplaced
-  extends Schema.TaggedError<AlreadyReplaced>("@acme/sdk/AcmeError/AlreadyReplaced")("AlreadyReplaced", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "resume the earlier replacement order, or order again without `replaces`")
-  }
-}
+export class AlreadyReplaced extends problemError<AlreadyReplaced>()(
+  "AlreadyReplaced",
+  "resume the earlier replacement order, or order again without `replaces`"
+) {}
 
 /**
  * `alreadyRevoked`: the certificate was revoked before.
@@ -216,13 +114,10 @@ export class AlreadyReplaced
  * @since 0.1.0
  * @category errors
  */
-export class AlreadyRevoked
-  extends Schema.TaggedError<AlreadyRevoked>("@acme/sdk/AcmeError/AlreadyRevoked")("AlreadyRevoked", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "nothing to do: the certificate is already revoked")
-  }
-}
+export class AlreadyRevoked extends problemError<AlreadyRevoked>()(
+  "AlreadyRevoked",
+  "nothing to do: the certificate is already revoked"
+) {}
 
 /**
  * `badCSR`: the CA rejected the certificate signing request.
@@ -230,11 +125,10 @@ export class AlreadyRevoked
  * @since 0.1.0
  * @category errors
  */
-export class BadCsr extends Schema.TaggedError<BadCsr>("@acme/sdk/AcmeError/BadCsr")("BadCsr", ProblemFields) {
-  override get message(): string {
-    return describeProblem(this, "check the key type and that the CSR names exactly the order's identifiers")
-  }
-}
+export class BadCsr extends problemError<BadCsr>()(
+  "BadCsr",
+  "check the key type and that the CSR names exactly the order's identifiers"
+) {}
 
 /**
  * `badPublicKey` or `badSignatureAlgorithm`: the CA does not accept this key or algorithm;
@@ -243,14 +137,13 @@ export class BadCsr extends Schema.TaggedError<BadCsr>("@acme/sdk/AcmeError/BadC
  * @since 0.1.0
  * @category errors
  */
-export class UnsupportedKey
-  extends Schema.TaggedError<UnsupportedKey>("@acme/sdk/AcmeError/UnsupportedKey")("UnsupportedKey", ProblemFields)
-{
-  override get message(): string {
-    const accepted = this.algorithms && this.algorithms.length > 0 ? ` (it accepts ${this.algorithms.join(", ")})` : ""
-    return describeProblem(this, `use a key type the CA accepts${accepted}`)
-  }
-}
+export class UnsupportedKey extends problemError<UnsupportedKey>()(
+  "UnsupportedKey",
+  (problem) =>
+    `use a key type the CA accepts${
+      problem.algorithms && problem.algorithms.length > 0 ? ` (it accepts ${problem.algorithms.join(", ")})` : ""
+    }`
+) {}
 
 /**
  * `badRevocationReason`: the reason code is not one the CA allows.
@@ -258,16 +151,10 @@ export class UnsupportedKey
  * @since 0.1.0
  * @category errors
  */
-export class BadRevocationReason
-  extends Schema.TaggedError<BadRevocationReason>("@acme/sdk/AcmeError/BadRevocationReason")(
-    "BadRevocationReason",
-    ProblemFields
-  )
-{
-  override get message(): string {
-    return describeProblem(this, "use another reason (unspecified, keyCompromise, superseded, cessationOfOperation)")
-  }
-}
+export class BadRevocationReason extends problemError<BadRevocationReason>()(
+  "BadRevocationReason",
+  "use another reason (unspecified, keyCompromise, superseded, cessationOfOperation)"
+) {}
 
 /**
  * `orderNotReady`: finalize was sent before every authorization was valid.
@@ -275,13 +162,10 @@ export class BadRevocationReason
  * @since 0.1.0
  * @category errors
  */
-export class OrderNotReady
-  extends Schema.TaggedError<OrderNotReady>("@acme/sdk/AcmeError/OrderNotReady")("OrderNotReady", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "complete the order's authorizations before finalizing")
-  }
-}
+export class OrderNotReady extends problemError<OrderNotReady>()(
+  "OrderNotReady",
+  "complete the order's authorizations before finalizing"
+) {}
 
 /**
  * `rejectedIdentifier` or `unsupportedIdentifier`: the CA will not issue for one of the names.
@@ -289,16 +173,10 @@ export class OrderNotReady
  * @since 0.1.0
  * @category errors
  */
-export class RejectedIdentifier
-  extends Schema.TaggedError<RejectedIdentifier>("@acme/sdk/AcmeError/RejectedIdentifier")(
-    "RejectedIdentifier",
-    ProblemFields
-  )
-{
-  override get message(): string {
-    return describeProblem(this, "remove the refused names from the certificate")
-  }
-}
+export class RejectedIdentifier extends problemError<RejectedIdentifier>()(
+  "RejectedIdentifier",
+  "remove the refused names from the certificate"
+) {}
 
 /**
  * `caa`: a CAA record forbids this CA from issuing for a name.
@@ -306,13 +184,10 @@ export class RejectedIdentifier
  * @since 0.1.0
  * @category errors
  */
-export class CaaForbidden
-  extends Schema.TaggedError<CaaForbidden>("@acme/sdk/AcmeError/CaaForbidden")("CaaForbidden", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "add this CA to the domain's CAA records")
-  }
-}
+export class CaaForbidden extends problemError<CaaForbidden>()(
+  "CaaForbidden",
+  "add this CA to the domain's CAA records"
+) {}
 
 /**
  * `invalidContact` or `unsupportedContact`: the CA refused a contact URL.
@@ -320,13 +195,10 @@ export class CaaForbidden
  * @since 0.1.0
  * @category errors
  */
-export class InvalidContact
-  extends Schema.TaggedError<InvalidContact>("@acme/sdk/AcmeError/InvalidContact")("InvalidContact", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "use a reachable mailto: address (account.email)")
-  }
-}
+export class InvalidContact extends problemError<InvalidContact>()(
+  "InvalidContact",
+  "use a reachable mailto: address (account.email)"
+) {}
 
 /**
  * `userActionRequired`: for example new terms of service; `instance` links to what to read.
@@ -334,16 +206,11 @@ export class InvalidContact
  * @since 0.1.0
  * @category errors
  */
-export class UserActionRequired
-  extends Schema.TaggedError<UserActionRequired>("@acme/sdk/AcmeError/UserActionRequired")(
-    "UserActionRequired",
-    ProblemFields
-  )
-{
-  override get message(): string {
-    return describeProblem(this, `a person must act first${this.instance ? `: see ${this.instance}` : ""}`)
-  }
-}
+export class UserActionRequired extends problemError<UserActionRequired>()(
+  "UserActionRequired",
+  (problem) =>
+    `a person must act first${problem.instance ? `: see ${problem.instance}` : ""}`
+) {}
 
 /**
  * `invalidProfile`: the requested certificate profile is not offered.
@@ -351,13 +218,10 @@ export class UserActionRequired
  * @since 0.1.0
  * @category errors
  */
-export class InvalidProfile
-  extends Schema.TaggedError<InvalidProfile>("@acme/sdk/AcmeError/InvalidProfile")("InvalidProfile", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "choose a profile listed in the directory's meta.profiles")
-  }
-}
+export class InvalidProfile extends problemError<InvalidProfile>()(
+  "InvalidProfile",
+  "choose a profile listed in the directory's meta.profiles"
+) {}
 
 /**
  * `serverInternal`, or a 5xx answer: the CA had a problem of its own. Worth retrying later.
@@ -365,13 +229,10 @@ export class InvalidProfile
  * @since 0.1.0
  * @category errors
  */
-export class ServerError
-  extends Schema.TaggedError<ServerError>("@acme/sdk/AcmeError/ServerError")("ServerError", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "the CA had an internal problem; try again later")
-  }
-}
+export class ServerError extends problemError<ServerError>()(
+  "ServerError",
+  "the CA had an internal problem; try again later"
+) {}
 
 /**
  * Any other problem type (including `compound`, `conflict` and types this SDK does not know).
@@ -379,13 +240,7 @@ export class ServerError
  * @since 0.1.0
  * @category errors
  */
-export class AcmeProblem
-  extends Schema.TaggedError<AcmeProblem>("@acme/sdk/AcmeError/AcmeProblem")("AcmeProblem", ProblemFields)
-{
-  override get message(): string {
-    return describeProblem(this, "see the CA's detail above")
-  }
-}
+export class AcmeProblem extends problemError<AcmeProblem>()("AcmeProblem", "see the CA's detail above") {}
 
 /**
  * An error decoded from a problem document.
@@ -414,6 +269,36 @@ export type ProblemError =
   | ServerError
   | AcmeProblem
 
+interface ProblemErrorClass {
+  new(problem: ProblemData): ProblemError
+  readonly _tag: ProblemError["_tag"]
+}
+
+/** each problem type (its short name) and its class; any other type is an AcmeProblem (a ServerError for a 5xx) */
+const problemClasses: Readonly<Record<string, ProblemErrorClass>> = {
+  badNonce: BadNonce,
+  rateLimited: RateLimited,
+  accountDoesNotExist: AccountDoesNotExist,
+  externalAccountRequired: ExternalAccountRequired,
+  unauthorized: Unauthorized,
+  malformed: Malformed,
+  alreadyReplaced: AlreadyReplaced,
+  alreadyRevoked: AlreadyRevoked,
+  badCSR: BadCsr,
+  badPublicKey: UnsupportedKey,
+  badSignatureAlgorithm: UnsupportedKey,
+  badRevocationReason: BadRevocationReason,
+  orderNotReady: OrderNotReady,
+  rejectedIdentifier: RejectedIdentifier,
+  unsupportedIdentifier: RejectedIdentifier,
+  caa: CaaForbidden,
+  invalidContact: InvalidContact,
+  unsupportedContact: InvalidContact,
+  userActionRequired: UserActionRequired,
+  invalidProfile: InvalidProfile,
+  serverInternal: ServerError
+}
+
 /**
  * Builds the error class that matches a problem type.
  *
@@ -421,268 +306,13 @@ export type ProblemError =
  * @category constructors
  */
 export const fromProblem = (problem: ProblemData): ProblemError => {
-  switch (shortType(problem.type)) {
-    case "badNonce":
-      return new BadNonce(problem)
-    case "rateLimited":
-      return new RateLimited(problem)
-    case "accountDoesNotExist":
-      return new AccountDoesNotExist(problem)
-    case "externalAccountRequired":
-      return new ExternalAccountRequired(problem)
-    case "unauthorized":
-      return new Unauthorized(problem)
-    case "malformed":
-      return new Malformed(problem)
-    case "alreadyReplaced":
-      return new AlreadyReplaced(problem)
-    case "alreadyRevoked":
-      return new AlreadyRevoked(problem)
-    case "badCSR":
-      return new BadCsr(problem)
-    case "badPublicKey":
-    case "badSignatureAlgorithm":
-      return new UnsupportedKey(problem)
-    case "badRevocationReason":
-      return new BadRevocationReason(problem)
-    case "orderNotReady":
-      return new OrderNotReady(problem)
-    case "rejectedIdentifier":
-    case "unsupportedIdentifier":
-      return new RejectedIdentifier(problem)
-    case "caa":
-      return new CaaForbidden(problem)
-    case "invalidContact":
-    case "unsupportedContact":
-      return new InvalidContact(problem)
-    case "userActionRequired":
-      return new UserActionRequired(problem)
-    case "invalidProfile":
-      return new InvalidProfile(problem)
-    case "serverInternal":
-      return new ServerError(problem)
-    default:
-      return problem.status >= 500 ? new ServerError(problem) : new AcmeProblem(problem)
-  }
-}
-
-/**
- * The CA could not be reached, the TLS handshake failed, or the exchange took too long.
- *
- * @since 0.1.0
- * @category errors
- */
-export class TransportError extends Schema.TaggedError<TransportError>("@acme/sdk/AcmeError/TransportError")(
-  "TransportError",
-  {
-    reason: Schema.Literal("Connect", "Timeout"),
-    method: Schema.String,
-    url: Schema.String,
-    description: Schema.String
-  }
-) {
-  override get message(): string {
-    return this.reason === "Timeout"
-      ? `${this.method} ${this.url} timed out after ${this.description}; the CA is slow or unreachable, try again later`
-      : `cannot reach the CA at ${this.method} ${this.url}: ${oneLine(this.description)}; check the directory URL, the network and ca.trust`
-  }
-}
-
-/**
- * The CA answered, but not with something this client can use.
- *
- * @since 0.1.0
- * @category errors
- */
-export class InvalidResponse extends Schema.TaggedError<InvalidResponse>("@acme/sdk/AcmeError/InvalidResponse")(
-  "InvalidResponse",
-  {
-    reason: Schema.Literal(
-      "UndecodableBody",
-      "MalformedDirectory",
-      "BodyTooLarge",
-      "TruncatedBody",
-      "MissingNonce",
-      "MissingLocation",
-      "InsecureUrl",
-      "UnexpectedStatus",
-      "MissingEndpoint"
-    ),
-    method: Schema.String,
-    url: Schema.String,
-    status: Schema.optional(Schema.Number),
-    description: Schema.String
-  }
-) {
-  override get message(): string {
-    const status = this.status !== undefined ? ` (HTTP ${this.status})` : ""
-    return `unusable answer from the CA to ${this.method} ${this.url}${status}: ${
-      oneLine(this.description)
-    }; check that the directory URL points at an ACME server`
-  }
-}
-
-/**
- * An authorization ended `invalid` (or `deactivated`, `expired`, `revoked`): the CA could not
- * validate control of the identifier. `problemType`/`detail` come from the failed challenge.
- *
- * @since 0.1.0
- * @category errors
- */
-export class AuthorizationFailed
-  extends Schema.TaggedError<AuthorizationFailed>("@acme/sdk/AcmeError/AuthorizationFailed")("AuthorizationFailed", {
-    url: Schema.String,
-    identifier: Schema.String,
-    status: Schema.String,
-    challengeType: Schema.optional(Schema.String),
-    problemType: Schema.optional(Schema.String),
-    detail: Schema.optional(Schema.String)
-  })
-{
-  override get message(): string {
-    const via = this.challengeType ? ` by ${this.challengeType}` : ""
-    const why = this.problemType
-      ? `: ${shortType(this.problemType)}${this.detail ? ` ${oneLine(this.detail)}` : ""}`
-      : ""
-    return `validation of ${this.identifier}${via} failed (authorization ${this.status})${why}; make sure the CA can reach the challenge response`
-  }
-}
-
-/**
- * An order ended `invalid`, or reached a state from which the requested step is impossible.
- *
- * @since 0.1.0
- * @category errors
- */
-export class OrderFailed extends Schema.TaggedError<OrderFailed>("@acme/sdk/AcmeError/OrderFailed")("OrderFailed", {
-  url: Schema.String,
-  status: Schema.String,
-  problemType: Schema.optional(Schema.String),
-  detail: Schema.optional(Schema.String)
-}) {
-  override get message(): string {
-    const why = this.problemType
-      ? `: ${shortType(this.problemType)}${this.detail ? ` ${oneLine(this.detail)}` : ""}`
-      : ""
-    return `order ${this.url} is ${this.status}${why}; start a new order`
-  }
-}
-
-/**
- * Polling an authorization or order did not reach a final state within the allowed time.
- *
- * @since 0.1.0
- * @category errors
- */
-export class PollTimeout extends Schema.TaggedError<PollTimeout>("@acme/sdk/AcmeError/PollTimeout")("PollTimeout", {
-  url: Schema.String,
-  resource: Schema.Literal("authorization", "order"),
-  lastStatus: Schema.String,
-  waited: Schema.DurationFromMillis
-}) {
-  override get message(): string {
-    return `${this.resource} ${this.url} was still ${this.lastStatus} after ${
-      Duration.format(this.waited)
-    }; the CA is slow, try again later`
-  }
-}
-
-/**
- * The caller asked for a challenge type the authorization does not offer (or one this SDK cannot
- * compute a response for).
- *
- * @since 0.1.0
- * @category errors
- */
-export class ChallengeUnavailable
-  extends Schema.TaggedError<ChallengeUnavailable>("@acme/sdk/AcmeError/ChallengeUnavailable")("ChallengeUnavailable", {
-    identifier: Schema.String,
-    wanted: Schema.String,
-    offered: Schema.Array(Schema.String)
-  })
-{
-  override get message(): string {
-    return `the CA offers no ${this.wanted} challenge for ${this.identifier} (it offers ${
-      this.offered.length > 0 ? this.offered.join(", ") : "none"
-    }); configure one of the offered challenge types`
-  }
-}
-
-/**
- * A key could not be generated, imported or exported.
- *
- * @since 0.1.0
- * @category errors
- */
-export class KeyError extends Schema.TaggedError<KeyError>("@acme/sdk/AcmeError/KeyError")("KeyError", {
-  reason: Schema.Literal("Generate", "Import", "Export", "Sign", "UnsupportedAlgorithm"),
-  description: Schema.String
-}) {
-  override get message(): string {
-    switch (this.reason) {
-      case "Import":
-        return `cannot read the key: ${
-          oneLine(this.description)
-        }; supply a PKCS#8 PEM or JWK private key of type EC P-256, EC P-384 or RSA`
-      case "UnsupportedAlgorithm":
-        return `unsupported key: ${oneLine(this.description)}; use ES256, ES384 or RS256 (ec-p256, ec-p384, rsa-2048/3072/4096)`
-      default:
-        return `key ${this.reason.toLowerCase()} failed: ${oneLine(this.description)}`
-    }
-  }
-}
-
-/**
- * A certificate signing request could not be built or read.
- *
- * @since 0.1.0
- * @category errors
- */
-export class CsrError extends Schema.TaggedError<CsrError>("@acme/sdk/AcmeError/CsrError")("CsrError", {
-  reason: Schema.Literal("Create", "Parse", "NoIdentifiers"),
-  description: Schema.String
-}) {
-  override get message(): string {
-    return `CSR ${this.reason === "Create" ? "creation" : "parsing"} failed: ${
-      oneLine(this.description)
-    }; a CSR must be PEM (CERTIFICATE REQUEST) and name every identifier as a subjectAltName`
-  }
-}
-
-/**
- * A certificate (or chain) could not be parsed.
- *
- * @since 0.1.0
- * @category errors
- */
-export class CertificateError extends Schema.TaggedError<CertificateError>("@acme/sdk/AcmeError/CertificateError")(
-  "CertificateError",
-  {
-    reason: Schema.Literal("Parse", "EmptyChain", "MissingExtension", "Create"),
-    description: Schema.String
-  }
-) {
-  override get message(): string {
-    return `certificate ${this.reason === "Create" ? "creation" : "reading"} failed: ${
-      oneLine(this.description)
-    }; expected PEM certificates (-----BEGIN CERTIFICATE-----)`
-  }
-}
-
-/**
- * A name is neither a valid DNS name nor an IP address.
- *
- * @since 0.1.0
- * @category errors
- */
-export class InvalidIdentifier
-  extends Schema.TaggedError<InvalidIdentifier>("@acme/sdk/AcmeError/InvalidIdentifier")("InvalidIdentifier", {
-    value: Schema.String
-  })
-{
-  override get message(): string {
-    return `"${this.value}" is not a valid DNS name or IP address; use names like example.org, *.example.org, 192.0.2.1 or 2001:db8::1`
-  }
+  const type = shortType(problem.type)
+  const Class = Object.hasOwn(problemClasses, type) ? problemClasses[type] : undefined
+  return Class !== undefined
+    ? new Class(problem)
+    : problem.status >= 500
+    ? new ServerError(problem)
+    : new AcmeProblem(problem)
 }
 
 /**
@@ -703,27 +333,9 @@ export type ProtocolError =
   | CsrError
   | CertificateError
 
-const problemTags: ReadonlySet<string> = new Set([
-  "BadNonce",
-  "RateLimited",
-  "AccountDoesNotExist",
-  "ExternalAccountRequired",
-  "Unauthorized",
-  "Malformed",
-  "AlreadyReplaced",
-  "AlreadyRevoked",
-  "BadCsr",
-  "UnsupportedKey",
-  "BadRevocationReason",
-  "OrderNotReady",
-  "RejectedIdentifier",
-  "CaaForbidden",
-  "InvalidContact",
-  "UserActionRequired",
-  "InvalidProfile",
-  "ServerError",
-  "AcmeProblem"
-])
+const problemTags: ReadonlySet<string> = new Set(
+  [...Object.values(problemClasses), AcmeProblem].map((Class: ProblemErrorClass) => Class._tag)
+)
 
 /**
  * Whether a value is an error decoded from a problem document.

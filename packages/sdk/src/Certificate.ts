@@ -156,15 +156,14 @@ export const parse = (pemOrDer: string | Uint8Array): Effect.Effect<Certificate,
 
 /**
  * Parses every `CERTIFICATE` block of a PEM text, the leaf first. Fails with `EmptyChain` when
- * there is none.
+ * there is none. Nothing is remembered between calls: a caller that needs a chain twice keeps it
+ * (the renewal pipeline carries the chain download parsed to store).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const parseChain = (pem: string): Effect.Effect<Chain, CertificateError> =>
   Effect.suspend(() => {
-    const known = recentChains.get(pem)
-    if (known !== undefined) return Effect.succeed(known)
     const blocks = splitPem(pem)
     return Effect.forEach(blocks, parsePemBlock).pipe(
       Effect.flatMap((certificates) =>
@@ -173,29 +172,9 @@ export const parseChain = (pem: string): Effect.Effect<Chain, CertificateError> 
           : Effect.fail(
             new CertificateError({ reason: "EmptyChain", description: "the text holds no -----BEGIN CERTIFICATE----- block" })
           )
-      ),
-      Effect.tap((chain) => Effect.sync(() => remember(pem, chain)))
+      )
     )
   }).pipe(Effect.withSpan("Certificate.parseChain"))
-
-/**
- * The last few chains parsed, by the text they were parsed from and by their own PEM: a renewal
- * parses the chain it downloads, then the same chain again when it stores it. A parsed chain is
- * immutable and holds only public data, so handing out the same one is safe.
- */
-const recentChains = new Map<string, Chain>()
-
-const remember = (pem: string, chain: Chain): void => {
-  for (const key of [pem, chain.pem]) {
-    recentChains.delete(key)
-    recentChains.set(key, chain)
-  }
-  // keep the last few (the oldest first in a Map's order)
-  for (const key of recentChains.keys()) {
-    if (recentChains.size <= 8) break
-    recentChains.delete(key)
-  }
-}
 
 /**
  * The end-entity certificate of a chain.

@@ -45,7 +45,7 @@ export interface Services {
   readonly dns: DnsProvider.Service
   readonly planner: Planner.Service
   readonly reporter: Reporter.Service
-  readonly storage: Storage.Service & Storage.Leasing
+  readonly storage: Storage.Service
 }
 
 /**

@@ -18,16 +18,18 @@
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import type { ChallengeSolver } from "./ChallengeSolver.js"
 import * as CrashPoint from "./CrashPoint.js"
 import type { Planner } from "./Planner.js"
 import { account } from "./Renewal/account.js"
-import { configuredDirectoryUrl, emit, newRunId, type RenewalSettings } from "./Renewal/context.js"
+import { emit, newRunId } from "./Renewal/context.js"
 import { csr } from "./Renewal/csr.js"
 import { download } from "./Renewal/download.js"
-import { errorHandler, recordError } from "./Renewal/errorHandler.js"
+import { errorHandler } from "./Renewal/errorHandler.js"
+import { recordError, type StageError } from "./Renewal/failure.js"
 import { finalize } from "./Renewal/finalize.js"
 import { order } from "./Renewal/order.js"
 import { plan } from "./Renewal/plan.js"
@@ -35,8 +37,10 @@ import { present } from "./Renewal/present.js"
 import { report } from "./Renewal/report.js"
 import { scan } from "./Renewal/scan.js"
 import { scheduler } from "./Renewal/scheduler.js"
+import type { Stage, Working } from "./Renewal/stage.js"
 import { store } from "./Renewal/store.js"
 import { verify } from "./Renewal/verify.js"
+import { directoryUrl as configuredDirectoryUrl, type RenewalSettings } from "./RenewalSettings.js"
 import * as RenewalState from "./RenewalState.js"
 import type { Reporter, RunReport } from "./Reporter.js"
 import { Storage, type StorageError } from "./Storage.js"
@@ -76,12 +80,24 @@ export {
   /** @since 0.1.0 */
   Progress,
   /** @since 0.1.0 */
-  type ProgressEvent,
-  /** @since 0.1.0 */
-  RenewalSettings,
-  /** @since 0.1.0 */
-  type Settings
+  type ProgressEvent
 } from "./Renewal/context.js"
+
+export {
+  /** @since 0.1.0 */
+  type StageError
+} from "./Renewal/failure.js"
+
+export {
+  /** @since 0.1.0 */
+  type Changes,
+  /** @since 0.1.0 */
+  type Stage,
+  /** @since 0.1.0 */
+  type Step,
+  /** @since 0.1.0 */
+  type Working
+} from "./Renewal/stage.js"
 
 /**
  * @since 0.1.0
@@ -111,43 +127,59 @@ export type Requirements =
   | RenewalSettings
 
 /**
- * The stage functions by name.
+ * The stages of a certificate by name.
  *
  * @since 0.1.0
  * @category models
  */
 export const stages = { account, order, present, verify, csr, finalize, download, store } as const
 
-/**
- * Encoded buckets by identity. A stage changes only the current certificate's bucket and keeps the
- * others as they are (the state is immutable), so each checkpoint encodes one bucket instead of all
- * of them: without this, a run of N certificates would spend O(N²) in Schema encoding.
- */
-const encodedBuckets = new WeakMap<RenewalState.Bucket, string>()
+type State = RenewalState.State
 
-const encodeBucket = (bucket: RenewalState.Bucket): string => {
-  const cached = encodedBuckets.get(bucket)
-  if (cached !== undefined) return cached
+/**
+ * What one run keeps in memory, made by `renew` and dropped with it (nothing outlives a call):
+ *
+ * - the state record as the stages change it, with the parsed chain between download and store
+ *   (`Working`; the stages' signed calls keep their nonce and the directory in it, on failure too);
+ * - the encoded buckets of its checkpoints, by identity. A stage changes only the current
+ *   certificate's bucket and keeps the others as they are (the state is immutable), so each
+ *   checkpoint encodes one bucket instead of all of them: without this, a run of N certificates would
+ *   spend O(N²) in Schema encoding.
+ */
+interface Run {
+  readonly working: Ref.Ref<Working>
+  readonly encoded: WeakMap<RenewalState.Bucket, string>
+}
+
+const stateOf = (run: Run): Effect.Effect<State> => Effect.map(Ref.get(run.working), (working) => working.state)
+
+const updateState = (run: Run, f: (state: State) => State): Effect.Effect<void> =>
+  Ref.update(run.working, (working) => ({ ...working, state: f(working.state) }))
+
+const encodeBucket = (run: Run, bucket: RenewalState.Bucket): string => {
+  const known = run.encoded.get(bucket)
+  if (known !== undefined) return known
   const encoded = JSON.stringify(Schema.encodeSync(RenewalState.Bucket)(bucket))
-  encodedBuckets.set(bucket, encoded)
+  run.encoded.set(bucket, encoded)
   return encoded
 }
 
 /**
  * The state as checkpoint JSON: the same document `RenewalState.encode` gives (read back by
- * `RenewalState.decode`), written compactly and with each bucket encoded once (see above).
+ * `RenewalState.decode`), written compactly and with each bucket encoded once (see `Run`).
  */
-const encodeCheckpoint = (state: State): string => {
+const encodeCheckpoint = (run: Run, state: State): string => {
   const { buckets: _none, ...head } = Schema.encodeSync(RenewalState.State)({ ...state, buckets: [] })
   const text = JSON.stringify(head)
-  return `${text.slice(0, -1)},"buckets":[${state.buckets.map(encodeBucket).join(",")}]}`
+  return `${text.slice(0, -1)},"buckets":[${state.buckets.map((bucket) => encodeBucket(run, bucket)).join(",")}]}`
 }
 
 /** Saves the state as a checkpoint (not in a dry run, which changes nothing). */
-const checkpoint = (state: State): Effect.Effect<void, StorageError, Storage> =>
-  state.options.dryRun
-    ? Effect.void
-    : Effect.flatMap(Storage, (storage) => storage.saveCheckpoint(state.runId, encodeCheckpoint(state)))
+const checkpoint = (run: Run): Effect.Effect<void, StorageError, Storage> =>
+  Effect.flatMap(stateOf(run), (state) =>
+    state.options.dryRun
+      ? Effect.void
+      : Effect.flatMap(Storage, (storage) => storage.saveCheckpoint(state.runId, encodeCheckpoint(run, state))))
 
 /**
  * Hands the nonce a finished certificate did not use to the next one, so that only the first
@@ -164,8 +196,6 @@ const handOverNonce = (state: State, from: string | undefined, to: string): Stat
   const taken = RenewalState.updateBucket(state, from, (bucket) => ({ ...bucket, nonce: undefined }))
   return RenewalState.updateBucket(taken, to, (bucket) => ({ ...bucket, nonce }))
 }
-
-type State = RenewalState.State
 
 /** An unfinished run of this CA to pick up again, ready to go on. */
 const resumable = (directoryUrl: string): Effect.Effect<Option.Option<State>, StorageError, Storage> =>
@@ -187,7 +217,7 @@ const resumable = (directoryUrl: string): Effect.Effect<Option.Option<State>, St
  *
  * A resumed run keeps its buckets; each forgets its nonce (the next request starts with a fresh
  * one), a certificate that was answering challenges starts again at `present` (the responses went
- * away with the process), and the directory is fetched again.
+ * away with the process), and the directory is fetched again, once, by the first stage that needs it.
  *
  * @since 0.1.0
  * @category constructors
@@ -230,50 +260,53 @@ export const start = (options: Options): Effect.Effect<State, StorageError, Stor
 const isWorkStage = (stage: RenewalState.Stage): stage is keyof typeof stages => stage in stages
 
 /**
- * Runs one stage of the current certificate: crash points around it, a span, progress events,
- * and the checkpoint after it.
+ * Runs one stage on the run's state: crash points around it, a span, progress events, and the
+ * checkpoint after it.
  */
-const runStage = <E, R>(
-  name: string,
-  stage: (state: State) => Effect.Effect<State, E, R>
-) =>
-(state: State): Effect.Effect<State, E | StorageError, R | Storage> =>
+const runStage = <E, R>(run: Run, name: string, stage: Stage<E, R>): Effect.Effect<void, E | StorageError, R | Storage> =>
   Effect.gen(function*() {
-    const certificate = state.current ?? "*"
+    const certificate = (yield* stateOf(run)).current ?? "*"
     yield* CrashPoint.reach(`before:${name}`)
     yield* emit({ _tag: "StageStarted", certificate, stage: name })
-    const next = yield* stage(state).pipe(
+    yield* stage.runOn(run.working).pipe(
       Effect.withSpan(`Renewal.${name}`, { attributes: { "acme.certificate": certificate } })
     )
     yield* CrashPoint.reach(`done:${name}`)
-    yield* checkpoint(next)
+    yield* checkpoint(run)
     yield* CrashPoint.reach(`after:${name}`)
     yield* emit({ _tag: "StageFinished", certificate, stage: name })
-    return next
   })
 
-/** All stages of one certificate, with the error handler and the scheduler between attempts. */
+/** The stage a certificate is at, when it has work left. */
+const workLeft = (run: Run, name: string): Effect.Effect<Option.Option<keyof typeof stages>> =>
+  Effect.map(stateOf(run), (state) =>
+    Option.filter(
+      Option.map(RenewalState.bucket(state, name), (bucket) => bucket.stage),
+      isWorkStage
+    ))
+
+/**
+ * All stages of one certificate, with the error handler and the scheduler between attempts. A
+ * failed stage's error is recorded in the state it left (with the nonce of its failed call); when
+ * only the checkpoint after it failed, that state already holds the stage's work.
+ */
 const runCertificate = (
-  initial: State,
+  run: Run,
   name: string
-): Effect.Effect<State, StorageError, Exclude<Requirements, Planner | Reporter>> =>
+): Effect.Effect<void, StorageError, Exclude<Requirements, Planner | Reporter>> =>
   Effect.gen(function*() {
-    let state: State = { ...initial, current: name }
+    yield* updateState(run, (state) => ({ ...state, current: name }))
     for (;;) {
-      const bucket = RenewalState.bucket(state, name)
-      if (Option.isNone(bucket) || !isWorkStage(bucket.value.stage)) return state
-      const stage = bucket.value.stage
-      const attempt = yield* Effect.either(runStage(stage, stages[stage])(state))
-      if (attempt._tag === "Right") {
-        state = attempt.right
-        continue
-      }
+      const stage = yield* workLeft(run, name)
+      if (Option.isNone(stage)) return
+      const attempt = yield* Effect.either(runStage(run, stage.value, stages[stage.value]))
+      if (attempt._tag === "Right") continue
+      const failure: StageError = attempt.left
       const at = DateTime.formatIso(yield* DateTime.now)
-      state = recordError(state, attempt.left, at)
-      state = yield* runStage("errorHandler", errorHandler)(state)
-      const after = RenewalState.bucket(state, name)
-      if (Option.isNone(after) || !isWorkStage(after.value.stage)) return state
-      state = yield* runStage("scheduler", scheduler)(state)
+      yield* updateState(run, (state) => recordError(state, failure, stage.value, at))
+      yield* runStage(run, "errorHandler", errorHandler)
+      if (Option.isNone(yield* workLeft(run, name))) return
+      yield* runStage(run, "scheduler", scheduler)
     }
   })
 
@@ -288,25 +321,29 @@ export const renew = (
   options: Options = {}
 ): Effect.Effect<RunReport, StorageError, Requirements> =>
   Effect.gen(function*() {
-    let state = yield* start(options)
-    yield* emit({ _tag: "RunStarted", runId: state.runId, resumed: state.resumptions > 0 })
-    if (state.resumptions > 0) {
-      yield* Effect.logInfo(`resuming run ${state.runId}, which was interrupted`)
+    const initial = yield* start(options)
+    const run: Run = { working: yield* Ref.make<Working>({ state: initial, chain: undefined }), encoded: new WeakMap() }
+    yield* emit({ _tag: "RunStarted", runId: initial.runId, resumed: initial.resumptions > 0 })
+    if (initial.resumptions > 0) {
+      yield* Effect.logInfo(`resuming run ${initial.runId}, which was interrupted`)
     }
-    if (state.phase === "scan") state = yield* runStage("scan", scan)(state)
-    if (state.phase === "plan") state = yield* runStage("plan", plan)(state)
-    if (state.phase === "renew") {
+    if ((yield* stateOf(run)).phase === "scan") yield* runStage(run, "scan", scan)
+    if ((yield* stateOf(run)).phase === "plan") yield* runStage(run, "plan", plan)
+    const planned = yield* stateOf(run)
+    if (planned.phase === "renew") {
       // the last certificate that finished with a nonce it did not use
       let previous: string | undefined
-      for (const bucket of state.buckets) {
-        state = yield* runCertificate(handOverNonce(state, previous, bucket.name), bucket.name)
-        if (Option.exists(RenewalState.bucket(state, bucket.name), (b) => b.nonce !== undefined)) previous = bucket.name
+      for (const { name } of planned.buckets) {
+        yield* updateState(run, (state) => handOverNonce(state, previous, name))
+        yield* runCertificate(run, name)
+        if (Option.exists(RenewalState.bucket(yield* stateOf(run), name), (b) => b.nonce !== undefined)) previous = name
       }
-      state = { ...state, phase: "report", current: undefined }
-      yield* checkpoint(state)
+      yield* updateState(run, (state) => ({ ...state, phase: "report", current: undefined }))
+      yield* checkpoint(run)
     }
-    const [summary, done] = yield* report(state)
-    yield* checkpoint(done)
+    const [summary, done] = yield* report(yield* stateOf(run))
+    yield* Ref.set(run.working, { state: done, chain: undefined })
+    yield* checkpoint(run)
     if (!done.options.dryRun) {
       yield* Effect.flatMap(Storage, (storage) => storage.pruneCheckpoints(20)).pipe(
         Effect.catchAll((error) => Effect.logWarning(error.message))

@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import * as CaPreset from "./CaPreset.js"
 import { KeyType } from "./CertificateKey.js"
 import * as Identifier from "./Identifier.js"
+import * as Waits from "./Waits.js"
 
 /**
  * Names of well-known CAs, usable instead of a directory URL.
@@ -278,9 +279,9 @@ export const RenewalSettings = Schema.Struct({
   /** renew this many days before expiry instead of when a third of the lifetime is left */
   daysBefore: Schema.optional(Schema.Number.pipe(Schema.positive())),
   /** attempts per certificate and run, the first included */
-  maxAttempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 20)), { default: () => 5 }),
+  maxAttempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 20)), { default: () => Waits.defaultMaxAttempts }),
   /** the longest single wait between attempts; a CA asking for more ends the run for that certificate */
-  maxWait: Schema.optionalWith(DurationText, { default: () => Duration.hours(1) })
+  maxWait: Schema.optionalWith(DurationText, { default: () => Waits.defaultMaxWait })
 })
 
 /**

@@ -12,9 +12,9 @@ import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import type { Planner } from "./Planner.js"
 import { start } from "./Renewal.js"
-import type { RenewalSettings } from "./Renewal/context.js"
 import { plan } from "./Renewal/plan.js"
 import { scan } from "./Renewal/scan.js"
+import type { RenewalSettings } from "./RenewalSettings.js"
 import type { Storage, StorageError } from "./Storage.js"
 
 /**

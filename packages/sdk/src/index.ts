@@ -35,6 +35,8 @@ export * as RenewalInfo from "./RenewalInfo.js"
 /** @since 0.1.0 */
 export * as RetryPolicy from "./RetryPolicy.js"
 /** @since 0.1.0 */
+export * as Waits from "./Waits.js"
+/** @since 0.1.0 */
 export * as RevocationReason from "./RevocationReason.js"
 /** @since 0.1.0 */
 export * as ChallengeSolver from "./ChallengeSolver.js"
@@ -52,6 +54,8 @@ export * as Lease from "./Lease.js"
 export * as Planner from "./Planner.js"
 /** @since 0.1.0 */
 export * as Renewal from "./Renewal.js"
+/** @since 0.1.0 */
+export * as RenewalSettings from "./RenewalSettings.js"
 /** @since 0.1.0 */
 export * as RenewalState from "./RenewalState.js"
 /** @since 0.1.0 */

@@ -1,48 +1,8 @@
 import { AccountKey, AcmeProtocol } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Tracer } from "effect"
+import { Effect } from "effect"
 import { issue, newAccount, pebbleProtocol } from "./support/acme.js"
-
-interface Recorded {
-  readonly name: string
-  readonly attributes: Map<string, unknown>
-  ended: boolean
-}
-
-/** A tracer that keeps every span it is given, to look at afterwards. */
-const recordingTracer = () => {
-  const spans: Array<Recorded> = []
-  const tracer = Tracer.make({
-    span: (name, parent, context, links, startTime, kind) => {
-      const recorded: Recorded = { name, attributes: new Map(), ended: false }
-      spans.push(recorded)
-      const span: Tracer.Span = {
-        _tag: "Span",
-        name,
-        spanId: `span-${spans.length}`,
-        traceId: "trace",
-        parent,
-        context,
-        status: { _tag: "Started", startTime },
-        attributes: recorded.attributes,
-        links,
-        sampled: true,
-        kind,
-        end: () => {
-          recorded.ended = true
-        },
-        attribute: (key, value) => {
-          recorded.attributes.set(key, value)
-        },
-        event: () => {},
-        addLinks: () => {}
-      }
-      return span
-    },
-    context: (f) => f()
-  })
-  return { tracer, spans }
-}
+import { recordingTracer } from "./support/tracing.js"
 
 layer(pebbleProtocol(), { excludeTestServices: true })("spans", (it) => {
   it.effect("every HTTP exchange is a span with method, URL, status and problem type, and no key material", () =>

@@ -1,4 +1,5 @@
 import { CrashPoint, Storage } from "@acme/sdk"
+import { Requirement } from "@acme/testing"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, expect, layer } from "@effect/vitest"
@@ -68,6 +69,16 @@ const immutableFolders = (() => {
   }
 })()
 const isRoot = process.getuid?.() === 0
+// root needs a file system that takes `chattr +i` to make a folder read-only; under CI=true a missing
+// one fails the run instead of skipping the test
+const readOnlyFolders = Requirement.decide({
+  what: "a way to make a folder read-only (as root: a file system that takes chattr +i)",
+  missing: isRoot && !immutableFolders ? `chattr +i does not work in ${os.tmpdir()}` : undefined
+})
+const sysFolder = Requirement.decide({
+  what: "/sys (Linux)",
+  missing: nodeFs.existsSync("/sys/kernel") ? undefined : "/sys/kernel does not exist"
+})
 
 layer(NodeContext.layer)("FileStorage", (it) => {
   it.scoped("certificates: save, load, key, list, update metadata", () =>
@@ -411,8 +422,16 @@ layer(NodeContext.layer)("FileStorage", (it) => {
   describe("storage that cannot be written", () => {
     // Tests run as root here, and root ignores file modes (chmod 0555 would not stop it). An immutable
     // folder (chattr +i, ext4/xfs/btrfs) stops root too, with EPERM; as another user chmod 0555 does.
-    it.scoped.skipIf(isRoot && !immutableFolders)(
-      "a read-only folder gives ReadOnly with the path, and leaves the stored files as they were",
+    if (readOnlyFolders._tag === "Fail") {
+      it("a folder can be made read-only here", () => {
+        expect.fail(Requirement.message(readOnlyFolders))
+      })
+    }
+
+    it.scoped.skipIf(readOnlyFolders._tag !== "Run")(
+      `a read-only folder gives ReadOnly with the path, and leaves the stored files as they were${
+        Requirement.note(readOnlyFolders)
+      }`,
       () =>
         Effect.gen(function*() {
           const { fs, path, root, storage } = yield* setup
@@ -447,7 +466,13 @@ layer(NodeContext.layer)("FileStorage", (it) => {
         })
     )
 
-    it.scoped.skipIf(!nodeFs.existsSync("/sys/kernel"))("a folder under /sys gives ReadOnly (EPERM, even for root)", () =>
+    if (sysFolder._tag === "Fail") {
+      it("/sys is there", () => {
+        expect.fail(Requirement.message(sysFolder))
+      })
+    }
+
+    it.scoped.skipIf(sysFolder._tag !== "Run")("a folder under /sys gives ReadOnly (EPERM, even for root)", () =>
       Effect.gen(function*() {
         const storage = yield* openStorage("/sys/acme-storage-test")
         const error = yield* Effect.flip(storage.saveCheckpoint("2026-11-23T13-45-56.123Z-ab12", "{}"))

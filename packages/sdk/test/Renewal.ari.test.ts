@@ -1,6 +1,6 @@
-import { Pebble } from "@acme/testing"
+import { Pebble, Requirement } from "@acme/testing"
 import { Renewal, RenewalState, Storage } from "@acme/sdk"
-import { describe, expect, layer } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { clearFaults, inject, requests } from "./support/acme.js"
 import { type CertificateInput, pipelineServices, settingsLayer } from "./support/pipeline.js"
@@ -16,8 +16,19 @@ const problem = (status: number, type: string, detail: string) => () =>
 
 const hasReplaces = (payload: unknown) => typeof payload === "object" && payload !== null && "replaces" in payload
 
-describe.skipIf(ariBinary === undefined)(
-  "renewal with ARI (skipped: no ARI-capable Pebble; run scripts/fetch-pebble-ari.sh)",
+const requirement = Requirement.decide({
+  what: "a Pebble that offers ARI",
+  missing: ariBinary === undefined ? "run scripts/fetch-pebble-ari.sh or set PEBBLE_ARI_BIN" : undefined
+})
+
+if (requirement._tag === "Fail") {
+  it("a Pebble that offers ARI is there", () => {
+    expect.fail(Requirement.message(requirement))
+  })
+}
+
+describe.skipIf(requirement._tag !== "Run")(
+  `renewal with ARI${Requirement.note(requirement)}`,
   () => {
     layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer({ pebbleBin: ariBinary }))), {
       excludeTestServices: true
@@ -103,6 +114,9 @@ describe.skipIf(ariBinary === undefined)(
           expect(report.certificates[0]?.action).toBe("renewed")
           const sent = (yield* orderRequests).slice(before)
           expect(sent.map((r) => [r.status, hasReplaces(r.payload)])).toEqual([[400, true], [201, false]])
+          // the second order is signed with the nonce Pebble's refusal came with: no newNonce between
+          expect(sent[0]?.replayNonce).toBeDefined()
+          expect(sent[1]?.nonce).toBe(sent[0]?.replayNonce)
           const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, name))
           expect(bucket.decision?.replacesRefused).toContain("parsing ARI CertID failed")
         }))

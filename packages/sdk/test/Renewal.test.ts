@@ -52,36 +52,48 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
 
     it.effect("a second run is a no-op: same serials, no new order, and it says why", () =>
       Effect.gen(function*() {
-        const before = (yield* newOrders).length
         const storage = yield* Storage.Storage
-        const serials = yield* Effect.forEach(three, (c) =>
+        const two: ReadonlyArray<CertificateInput> = [
+          { name: "again-web", domains: ["www.again.example.test"], challenge: "http-01" },
+          { name: "again-dns", domains: ["*.again.example.test"], challenge: "dns-01" }
+        ]
+        const first = yield* renewWith(two)
+        expect(first.certificates.map((c) => c.action)).toEqual(["renewed", "renewed"])
+        const serialsOf = Effect.forEach(two, (c) =>
           Effect.map(storage.loadCertificate(c.name), (s) => Option.getOrThrow(s).metadata.serialNumber))
-        const report = yield* renewWith(three)
-        expect(report.certificates.map((c) => c.action)).toEqual(["skipped", "skipped", "skipped"])
+        const serials = yield* serialsOf
+        const before = (yield* newOrders).length
+        const report = yield* renewWith(two)
+        expect(report.certificates.map((c) => c.action)).toEqual(["skipped", "skipped"])
         for (const certificate of report.certificates) {
           expect(certificate.reason).toMatch(/left of .*; renewal planned for .* \(when a third of its lifetime is left\)/)
         }
         expect((yield* newOrders).length).toBe(before)
-        const after = yield* Effect.forEach(three, (c) =>
-          Effect.map(storage.loadCertificate(c.name), (s) => Option.getOrThrow(s).metadata.serialNumber))
-        expect(after).toEqual(serials)
+        expect(yield* serialsOf).toEqual(serials)
       }))
 
     it.effect("--force re-issues with a new key; --only limits it to the named certificates", () =>
       Effect.gen(function*() {
         const storage = yield* Storage.Storage
-        const old = Option.getOrThrow(yield* storage.loadCertificate("web"))
+        const set: ReadonlyArray<CertificateInput> = [
+          { name: "forced", domains: ["forced.example.test"], challenge: "http-01" },
+          { name: "unselected-dns", domains: ["unselected.example.test"], challenge: "dns-01" },
+          { name: "unselected-alpn", domains: ["alpn.unselected.example.test"], challenge: "tls-alpn-01" }
+        ]
+        yield* renewWith(set, { only: ["forced"] })
+        const old = Option.getOrThrow(yield* storage.loadCertificate("forced"))
         const before = (yield* newOrders).length
-        const report = yield* renewWith(three, { force: true, only: ["web"] })
+        const report = yield* renewWith(set, { force: true, only: ["forced"] })
         expect(report.certificates.map((c) => [c.name, c.action, c.reason])).toEqual([
-          ["web", "renewed", "forced (--force)"],
-          ["dns", "skipped", "not selected (--only)"],
-          ["alpn", "skipped", "not selected (--only)"]
+          ["forced", "renewed", "forced (--force)"],
+          ["unselected-dns", "skipped", "not selected (--only)"],
+          ["unselected-alpn", "skipped", "not selected (--only)"]
         ])
         expect((yield* newOrders).length).toBe(before + 1)
-        const renewed = Option.getOrThrow(yield* storage.loadCertificate("web"))
+        const renewed = Option.getOrThrow(yield* storage.loadCertificate("forced"))
         expect(renewed.metadata.serialNumber).not.toBe(old.metadata.serialNumber)
         expect(keyOf(renewed.fullchainPem)).not.toEqual(keyOf(old.fullchainPem))
+        expect(Option.isNone(yield* storage.loadCertificate("unselected-dns"))).toBe(true)
       }))
 
     it.effect("reuseKey keeps the certificate key across renewals", () =>
@@ -116,11 +128,14 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
 
     it.effect("a config change (a new name) makes the certificate due at once", () =>
       Effect.gen(function*() {
+        const names = ["www.change.example.test", "change.example.test"]
+        const first = yield* renewWith([{ name: "change", domains: names, challenge: "http-01" }])
+        expect(first.certificates[0]?.action).toBe("renewed")
         const report = yield* renewWith([
-          { name: "web", domains: ["www.three.example.test", "three.example.test", "new.three.example.test"], challenge: "http-01" }
-        ], { only: ["web"] })
+          { name: "change", domains: [...names, "new.change.example.test"], challenge: "http-01" }
+        ])
         expect(report.certificates[0]?.action).toBe("renewed")
-        expect(report.certificates[0]?.reason).toBe("the names changed (added new.three.example.test)")
+        expect(report.certificates[0]?.reason).toBe("the names changed (added new.change.example.test)")
       }))
 
     it.effect("runs the deploy hook with the paths; a failing hook fails the certificate but keeps the files", () =>

@@ -101,7 +101,7 @@ export const fromClient = (
     readonly export?: string | undefined
   }
 ): Effect.Effect<
-  Storage.Service & Storage.Leasing,
+  Storage.Service,
   Storage.StorageError | EncryptionKey.EncryptionKeyError,
   FileSystem.FileSystem | Path.Path
 > =>
@@ -204,7 +204,7 @@ export const fromClient = (
 export const make = (
   options: Options
 ): Effect.Effect<
-  Storage.Service & Storage.Leasing,
+  Storage.Service,
   Storage.StorageError | EncryptionKey.EncryptionKeyError,
   Scope.Scope | FileSystem.FileSystem | Path.Path
 > =>

@@ -1,12 +1,22 @@
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
-import { Pebble } from "@acme/testing"
+import { Pebble, Requirement } from "@acme/testing"
 
 // Debian bookworm's Pebble 2.4 has no ARI; `scripts/fetch-pebble-ari.sh` fetches trixie's 2.6.
 const ari = Effect.runSync(Pebble.ariPebbleBinary)
+const requirement = Requirement.decide({
+  what: "a Pebble that offers ARI",
+  missing: Option.isNone(ari) ? "run scripts/fetch-pebble-ari.sh or set PEBBLE_ARI_BIN" : undefined
+})
 
-describe.skipIf(Option.isNone(ari))(
-  "Pebble with ARI (skipped: no ARI Pebble; run scripts/fetch-pebble-ari.sh or set PEBBLE_ARI_BIN)",
+if (requirement._tag === "Fail") {
+  it("a Pebble that offers ARI is there", () => {
+    expect.fail(Requirement.message(requirement))
+  })
+}
+
+describe.skipIf(requirement._tag !== "Run")(
+  `Pebble with ARI${Requirement.note(requirement)}`,
   () => {
     layer(Pebble.layer({ pebbleBin: Option.getOrElse(ari, () => "pebble") }), { excludeTestServices: true })(
       "Pebble.layer({ pebbleBin: ariPebbleBinary })",

@@ -4,7 +4,7 @@
  * @since 0.1.0
  */
 import { Renewal, Status } from "@acme/sdk"
-import { Pebble } from "@acme/testing"
+import type * as Pebble from "@acme/testing/Pebble"
 import { Command, Options } from "@effect/cli"
 import { FileSystem, Path } from "@effect/platform"
 import { DateTime, Effect, Option } from "effect"
@@ -17,6 +17,13 @@ import * as Output from "../Output.js"
 const keep = Options.boolean("keep").pipe(
   Options.withDescription("Keep the demo's folder (configuration, certificates, keys) instead of removing it at the end.")
 )
+
+/**
+ * Pebble's harness (`@acme/testing`) is imported only when the demo runs: the bundle
+ * (apps/cli/build.mjs, code splitting) puts it in chunks of their own that `acme renew` and the
+ * other commands never load.
+ */
+const loadPebble = Effect.promise(() => import("@acme/testing/Pebble"))
 
 const configText = (pebble: Pebble.Service): string =>
   `# written by \`acme demo\`: Pebble, a local test CA, and two certificates
@@ -60,7 +67,8 @@ export const demo = Command.make(
         "Progress goes to stderr; what you read here is what the commands print."
       )
       yield* step(1, "Start Pebble, Let's Encrypt's test CA, with pebble-challtestsrv as its DNS server")
-      const pebble = yield* Pebble.make({ challengeServers: "external" }).pipe(Output.withStatus("starting Pebble…"))
+      const { make: startPebble } = yield* loadPebble
+      const pebble = yield* startPebble({ challengeServers: "external" }).pipe(Output.withStatus("starting Pebble…"))
       yield* say(
         `   directory  ${pebble.directoryUrl}`,
         `   it validates http-01 on 127.0.0.1:${pebble.httpPort} and resolves every name to 127.0.0.1`

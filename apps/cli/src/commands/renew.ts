@@ -19,7 +19,17 @@ const only = Options.text("only").pipe(
   Options.optional
 )
 
-/** `--only` as the last argument, or followed by another option instead of a name */
+/**
+ * `--only` as the last argument, or followed by another option instead of a name. Read from the
+ * command line because @effect/cli 0.77 cannot tell these apart (internal/options.ts, the
+ * `Variadic` case of `parseInternal`):
+ * - `acme renew --only` (last): `Options.repeated` gives `[]`, the same as no `--only` at all, which
+ *   here would mean "all of them"; `Options.atLeast(1)` rejects it but also rejects a command line
+ *   without `--only`, and `Options.optional` / `Options.withDefault` do not help, as they only
+ *   catch a `MissingValue` while `atLeast` fails with `InvalidValue`;
+ * - `acme renew --only --force`: the next argument is taken as the value whatever it is
+ *   (`only = ["--force"]`, and `force` stays false).
+ */
 const bareOnly = (argv: ReadonlyArray<string>): boolean =>
   argv.some((argument, index) => argument === "--only" && (argv[index + 1]?.startsWith("-") ?? true))
 
@@ -40,8 +50,8 @@ export const renew = Command.make(
   { ...Common.common, only, force, dryRun },
   (options) =>
     Effect.gen(function*() {
-      // @effect/cli parses `--only` without a name like no `--only` at all; that must not mean "all of
-      // them", so the command line itself is checked
+      // @effect/cli parses `--only` without a name like no `--only` at all (see bareOnly); that must
+      // not mean "all of them", so the command line itself is checked
       if (bareOnly(process.argv)) {
         return yield* new CliError.UsageError({ message: "--only needs a certificate name", hint: "acme renew --only NAME" })
       }

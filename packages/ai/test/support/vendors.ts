@@ -5,7 +5,8 @@
 import { LlmPlugins } from "@acme/ai"
 import { Planner, Plugin, Reporter } from "@acme/sdk"
 import { Effect } from "effect"
-import * as VendorServer from "./vendorServer.js"
+import type { HttpStub } from "@acme/testing"
+import * as VendorReplies from "./vendorReplies.js"
 
 export const API_KEY = "sk-test-Zq8vR3nX0pL5sK9wT2yB7cF4hJ6mD1aE"
 
@@ -17,11 +18,11 @@ export interface Vendor {
   readonly planner: Plugin.Configurable<"planner">
   readonly reporter: Plugin.Configurable<"reporter">
   /** the structured answer `generateObject` decodes, in this vendor's wire format */
-  readonly object: (request: VendorServer.Recorded, value: unknown) => VendorServer.Reply
+  readonly object: (request: HttpStub.Request, value: unknown) => HttpStub.Reply
   /** a plain text answer */
-  readonly text: (request: VendorServer.Recorded, text: string) => VendorServer.Reply
-  readonly rateLimited: VendorServer.Reply
-  readonly userText: (request: VendorServer.Recorded) => string
+  readonly text: (request: HttpStub.Request, text: string) => HttpStub.Reply
+  readonly rateLimited: HttpStub.Reply
+  readonly userText: (request: HttpStub.Request) => string
   /** where the API key travels */
   readonly keyHeader: string
 }
@@ -34,10 +35,10 @@ export const anthropic: Vendor = {
   options: (url) => ({ model: "claude-haiku-4-5", baseUrl: url, apiKeyEnv: "TEST_ANTHROPIC_KEY" }),
   planner: Plugin.configurable(LlmPlugins.anthropicPlanner),
   reporter: Plugin.configurable(LlmPlugins.anthropicReporter),
-  object: VendorServer.anthropicToolUse,
-  text: VendorServer.anthropicText,
-  rateLimited: VendorServer.anthropicRateLimited,
-  userText: VendorServer.anthropicUserText,
+  object: VendorReplies.anthropicToolUse,
+  text: VendorReplies.anthropicText,
+  rateLimited: VendorReplies.anthropicRateLimited,
+  userText: VendorReplies.anthropicUserText,
   keyHeader: "x-api-key"
 }
 
@@ -48,10 +49,10 @@ export const openai: Vendor = {
   options: (url) => ({ model: "gpt-4.1-mini", baseUrl: `${url}/v1`, apiKeyEnv: "TEST_OPENAI_KEY" }),
   planner: Plugin.configurable(LlmPlugins.openaiPlanner),
   reporter: Plugin.configurable(LlmPlugins.openaiReporter),
-  object: (request, value) => VendorServer.openAiResponse(request, JSON.stringify(value)),
-  text: VendorServer.openAiResponse,
-  rateLimited: VendorServer.openAiRateLimited,
-  userText: VendorServer.openAiUserText,
+  object: (request, value) => VendorReplies.openAiResponse(request, JSON.stringify(value)),
+  text: VendorReplies.openAiResponse,
+  rateLimited: VendorReplies.openAiRateLimited,
+  userText: VendorReplies.openAiUserText,
   keyHeader: "authorization"
 }
 

@@ -9,6 +9,7 @@
  * - TSIG, whose RDATA `dns-packet` only carries as bytes: the RDATA and the "TSIG variables" the
  *   MAC covers are laid out here (RFC 8945 §4.2, §4.3.3), names encoded by `dns-packet`.
  */
+import * as Waits from "@acme/sdk/Waits"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Crypto from "node:crypto"
@@ -325,7 +326,7 @@ export const exchange = (
   if (options.transport === "tcp") return overTcp
   return udpExchange(server.host, server.port, message).pipe(
     Effect.timeout(Duration.unsafeDivide(options.timeout, 2)),
-    Effect.retry({ times: 1 }),
+    Effect.retry(Waits.dnsUdpRetry),
     Effect.matchEffect({
       onFailure: () => overTcp,
       onSuccess: (answer) => answer.length >= 12 && (answer.readUInt16BE(2) & dnsPacket.TRUNCATED_RESPONSE) !== 0

@@ -1,7 +1,9 @@
 /**
  * What the http-01 and tls-alpn-01 responders share: one server per address and port, started
  * with its first registration and stopped with its last; listen errors as ChallengeErrors; and a
- * reader for the TLS ClientHello (to see the offered ALPN protocols and the SNI before answering).
+ * reader for the TLS ClientHello (to see the offered ALPN protocols and the SNI before answering:
+ * Node's `ALPNCallback` is not called for a ClientHello without an ALPN extension, so it cannot
+ * refuse such a client before the certificate is sent; see `NodeTlsAlpn01Responder.ts`).
  */
 import { ChallengeError, type ChallengeTask } from "@acme/sdk/ChallengeSolver"
 import * as Effect from "effect/Effect"

@@ -1,6 +1,7 @@
 /**
- * What every stage of the renewal pipeline shares: the run's settings, progress events, and small
- * helpers to read and change the current certificate's bucket. Nothing here talks to the network.
+ * What every stage of the renewal pipeline shares: progress events, the pipeline's own error, and
+ * small helpers to read and change the current certificate's bucket. Nothing here talks to the
+ * network; signed calls go through `Renewal/stage.ts`.
  *
  * @since 0.1.0
  */
@@ -8,39 +9,16 @@ import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
 import * as Random from "effect/Random"
-import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { AccountRef } from "../Account.js"
 import * as AccountKey from "../AccountKey.js"
-import { type ProtocolError } from "../AcmeError.js"
-import { AcmeProtocol } from "../AcmeProtocol.js"
-import type { Directory } from "../Directory.js"
-import { isNonce, type Nonce, type Signed } from "../Nonce.js"
-import type { CertificateSpec, RenewalConfig } from "../RenewalConfig.js"
-import * as RenewalConfigModule from "../RenewalConfig.js"
+import type { ProtocolError } from "../AcmeError.js"
+import type { CertificateSpec } from "../RenewalConfig.js"
+import { RenewalSettings } from "../RenewalSettings.js"
 import type { Bucket, State } from "../RenewalState.js"
 import * as RenewalState from "../RenewalState.js"
 import { Storage, type StorageError } from "../Storage.js"
-
-/**
- * The configuration of a run, with its secrets resolved.
- *
- * @since 0.1.0
- * @category models
- */
-export interface Settings {
-  readonly config: RenewalConfig
-  /** External Account Binding credentials, resolved from the config (and the environment) */
-  readonly eab: Option.Option<{ readonly keyId: string; readonly hmacKey: Redacted.Redacted<string> }>
-}
-
-/**
- * @since 0.1.0
- * @category tags
- */
-export class RenewalSettings extends Context.Tag("@acme/sdk/Renewal/Settings")<RenewalSettings, Settings>() {}
 
 /**
  * Progress of a run, for a terminal or a log. Never carries key material.
@@ -135,50 +113,6 @@ export const currentSpec = (state: State): Effect.Effect<CertificateSpec, Pipeli
   })
 
 /**
- * The directory: from the state, else fetched.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const directoryOf = (state: State): Effect.Effect<Directory, ProtocolError, AcmeProtocol> =>
-  state.directory !== undefined ? Effect.succeed(state.directory) : Effect.flatMap(AcmeProtocol, (acme) => acme.directory)
-
-/**
- * The nonce for the current bucket's next signed request: the one the last answer carried, else a
- * fresh one from newNonce (a fresh or resumed run).
- *
- * @since 0.1.0
- * @category combinators
- */
-export const nonceFor = (state: State, directory: Directory): Effect.Effect<Nonce, ProtocolError, AcmeProtocol> => {
-  const nonce = currentBucket(state).nonce
-  return nonce !== undefined ? Effect.succeed(nonce) : Effect.flatMap(AcmeProtocol, (acme) => acme.newNonce(directory))
-}
-
-/**
- * Keeps the nonce of a signed answer in the current bucket and returns the answer's value.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const threadNonce = <A>(state: State, signed: Signed<A>): [A, State] => [
-  signed.value,
-  updateCurrent(state, (bucket) => ({ ...bucket, nonce: signed.nonce }))
-]
-
-/**
- * Keeps the nonce an error answer carried (problem errors have one) as the current bucket's next
- * nonce; without one, the next request starts with a fresh nonce.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const withErrorNonce = (state: State, error: unknown): State => {
-  const nonce = Predicate.hasProperty(error, "nonce") && isNonce(error.nonce) ? error.nonce : undefined
-  return updateCurrent(state, (bucket) => ({ ...bucket, nonce }))
-}
-
-/**
  * The account to sign with, read from storage at the moment of use; its key never enters the state.
  *
  * @since 0.1.0
@@ -222,14 +156,3 @@ export const newRunId: Effect.Effect<string> = Effect.gen(function*() {
  * @category combinators
  */
 export const nowIso: Effect.Effect<string> = Effect.map(DateTime.now, DateTime.formatIso)
-
-/**
- * The directory URL of the configured CA.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const configuredDirectoryUrl: Effect.Effect<string, never, RenewalSettings> = Effect.map(
-  RenewalSettings,
-  (settings) => RenewalConfigModule.directoryUrl(settings.config.ca)
-)

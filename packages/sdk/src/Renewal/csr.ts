@@ -8,24 +8,34 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { KeyError, CsrError } from "../AcmeError.js"
 import * as CertificateKey from "../CertificateKey.js"
 import * as Csr from "../Csr.js"
-import type { State } from "../RenewalState.js"
-import { Storage, type StorageError } from "../Storage.js"
-import { currentBucket, currentSpec, type PipelineError, type RenewalSettings, updateCurrent } from "./context.js"
+import type { CertificateSpec } from "../RenewalConfig.js"
+import { Storage } from "../Storage.js"
+import { currentSpec } from "./context.js"
+import * as Stage from "./stage.js"
+
+/** The stored key, for `reuseKey`, when there is one of the configured type. */
+const storedKey = (spec: CertificateSpec) =>
+  Effect.flatMap(Storage, (storage) => storage.loadCertificateKey(spec.name)).pipe(
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.succeed(Option.none<CertificateKey.CertificateKey>()),
+      onSome: (pem) =>
+        CertificateKey.fromPem(pem).pipe(
+          Effect.map((key) => key.type === spec.key ? Option.some(key) : Option.none()),
+          Effect.orElseSucceed(() => Option.none<CertificateKey.CertificateKey>())
+        )
+    }))
+  )
 
 /**
  * @since 0.1.0
  * @category stages
  */
-export const csr = (
-  state: State
-): Effect.Effect<State, StorageError | PipelineError | KeyError | CsrError, Storage | RenewalSettings> =>
+export const csr = Stage.make(({ bucket, state }) =>
   Effect.gen(function*() {
     const storage = yield* Storage
     const spec = yield* currentSpec(state)
-    const bucket = currentBucket(state)
 
     // resumed after this stage had run: the key it wrote and the CSR are still good
     if (bucket.csrPem !== undefined && bucket.certificateKey !== undefined) {
@@ -33,25 +43,15 @@ export const csr = (
       const present = reference._tag === "Live"
         ? Option.isSome(yield* storage.loadCertificateKey(spec.name))
         : Option.isSome(yield* storage.loadPendingKey(reference.reference))
-      if (present) return updateCurrent(state, (b) => ({ ...b, stage: "finalize" }))
+      if (present) return { stage: "finalize" } as const
     }
 
-    const reused = spec.reuseKey
-      ? yield* Effect.flatMap(storage.loadCertificateKey(spec.name), (pem) =>
-        Option.match(pem, {
-          onNone: () => Effect.succeed(Option.none<CertificateKey.CertificateKey>()),
-          onSome: (text) =>
-            CertificateKey.fromPem(text).pipe(
-              Effect.map((key) => key.type === spec.key ? Option.some(key) : Option.none()),
-              Effect.orElseSucceed(() => Option.none<CertificateKey.CertificateKey>())
-            )
-        }))
-      : Option.none<CertificateKey.CertificateKey>()
-
+    const reused = spec.reuseKey ? yield* storedKey(spec) : Option.none<CertificateKey.CertificateKey>()
     const key = Option.isSome(reused) ? reused.value : yield* CertificateKey.generate(spec.key)
-    const reference = Option.isSome(reused)
+    const certificateKey = Option.isSome(reused)
       ? { _tag: "Live" as const }
       : { _tag: "Pending" as const, reference: yield* storage.savePendingKey(spec.name, state.runId, yield* CertificateKey.toPem(key)) }
     const request = yield* Csr.create({ key, identifiers: bucket.identifiers })
-    return updateCurrent(state, (b) => ({ ...b, certificateKey: reference, csrPem: request.pem, stage: "finalize" }))
+    return { certificateKey, csrPem: request.pem, stage: "finalize" } as const
   })
+)

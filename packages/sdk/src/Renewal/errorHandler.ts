@@ -12,49 +12,11 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Predicate from "effect/Predicate"
-import { isProtocolError, isRetryable } from "../AcmeError.js"
+import { RenewalSettings } from "../RenewalSettings.js"
 import * as RetryPolicy from "../RetryPolicy.js"
-import type { ErrorRecord, Stage, State } from "../RenewalState.js"
 import { Storage } from "../Storage.js"
-import { currentBucket, emit, RenewalSettings, updateCurrent, withErrorNonce } from "./context.js"
-
-/**
- * The error record of a failure: retryable only for what may go away by itself (rate limits, server
- * errors, transport failures, bad nonces, poll timeouts); storage, challenge and configuration
- * problems need a person.
- *
- * @since 0.1.0
- * @category combinators
- */
-export const describe = (
-  error: unknown,
-  stage: Stage,
-  at: string
-): ErrorRecord => {
-  const retryAfter = Predicate.hasProperty(error, "retryAfter") && Duration.isDuration(error.retryAfter)
-    ? Duration.toMillis(error.retryAfter)
-    : undefined
-  return {
-    tag: Predicate.hasProperty(error, "_tag") && typeof error._tag === "string" ? error._tag : "UnknownError",
-    message: error instanceof Error ? error.message : String(error),
-    retryable: isProtocolError(error) && isRetryable(error),
-    retryAfterMillis: retryAfter,
-    stage,
-    at
-  }
-}
-
-/**
- * The runner's half: the failed stage's error goes into the bucket (with the nonce it carried).
- *
- * @since 0.1.0
- * @category combinators
- */
-export const recordError = (state: State, error: unknown, at: string): State => {
-  const stage = currentBucket(state).stage
-  return updateCurrent(withErrorNonce(state, error), (bucket) => ({ ...bucket, lastError: describe(error, stage, at) }))
-}
+import { emit } from "./context.js"
+import * as Stage from "./stage.js"
 
 /**
  * A wait as people read it: "0.9 s", "12 s", "4.5 min", "2 h".
@@ -74,50 +36,49 @@ export const formatWait = (wait: Duration.Duration): string => {
  * @since 0.1.0
  * @category stages
  */
-export const errorHandler = (state: State): Effect.Effect<State, never, RenewalSettings | Storage> =>
+export const errorHandler: Stage.Stage<never, RenewalSettings | Storage> = Stage.make(({ bucket }) =>
   Effect.gen(function*() {
-    const settings = yield* RenewalSettings
-    const storage = yield* Storage
-    const bucket = currentBucket(state)
+    const { renewal } = (yield* RenewalSettings).config
     const record = bucket.lastError
-    if (record === undefined) return state
+    if (record === undefined) return {}
     const attempts = bucket.attempts + 1
-    const policy = RetryPolicy.schedule({ maxAttempts: settings.config.renewal.maxAttempts })
-    const delay = yield* RetryPolicy.nextDelay(policy, attempts, {
+    const delay = yield* RetryPolicy.nextDelay(RetryPolicy.schedule({ maxAttempts: renewal.maxAttempts }), attempts, {
       retryable: record.retryable,
       retryAfter: record.retryAfterMillis !== undefined ? Duration.millis(record.retryAfterMillis) : undefined
     })
-    const maxWait = settings.config.renewal.maxWait
     const now = yield* DateTime.now
 
-    const fail = (reason: string) =>
+    const fail = (reason: string): Effect.Effect<Stage.Changes, never, Storage> =>
       Effect.gen(function*() {
         // the key written for an order that will not finish this run is of no use
         const key = bucket.certificateKey
         if (key?._tag === "Pending") {
-          yield* storage.deletePendingKey(key.reference).pipe(Effect.catchAll((e) => Effect.logWarning(e.message)))
+          yield* Effect.flatMap(Storage, (storage) => storage.deletePendingKey(key.reference)).pipe(
+            Effect.catchAll((e) => Effect.logWarning(e.message))
+          )
         }
         yield* emit({ _tag: "CertificateFinished", certificate: bucket.name, action: "failed", reason })
-        return updateCurrent(state, (b) => ({
-          ...b,
+        return {
           attempts,
-          stage: "failed" as const,
+          stage: "failed",
           retryNotBefore: undefined,
-          certificateKey: key?._tag === "Pending" ? undefined : b.certificateKey,
-          result: { action: "failed" as const, reason }
-        }))
+          certificateKey: key?._tag === "Pending" ? undefined : key,
+          result: { action: "failed", reason }
+        }
       })
 
     if (Option.isNone(delay)) {
-      const after = record.retryable ? ` (gave up after ${attempts} attempts)` : ""
-      return yield* fail(`${record.message}${after}`)
+      return yield* fail(`${record.message}${record.retryable ? ` (gave up after ${attempts} attempts)` : ""}`)
     }
-    if (Duration.greaterThan(delay.value, maxWait)) {
+    if (Duration.greaterThan(delay.value, renewal.maxWait)) {
       const until = DateTime.formatIso(DateTime.addDuration(now, delay.value))
       return yield* fail(
-        `${record.message} (the CA asks to wait until ${until}, longer than renewal.maxWait ${formatWait(maxWait)}; the next run tries again)`
+        `${record.message} (the CA asks to wait until ${until}, longer than renewal.maxWait ${
+          formatWait(renewal.maxWait)
+        }; the next run tries again)`
       )
     }
+    const wait = formatWait(delay.value)
     yield* emit({
       _tag: "Retrying",
       certificate: bucket.name,
@@ -127,15 +88,13 @@ export const errorHandler = (state: State): Effect.Effect<State, never, RenewalS
       error: record.message
     })
     yield* Effect.logWarning(
-      `${bucket.name}: ${record.stage} failed (${record.message}); attempt ${attempts + 1} of ${settings.config.renewal.maxAttempts} in ${
-        formatWait(delay.value)
-      }`
+      `${bucket.name}: ${record.stage} failed (${record.message}); attempt ${attempts + 1} of ${renewal.maxAttempts} in ${wait}`
     )
-    return updateCurrent(state, (b) => ({
-      ...b,
+    return {
       attempts,
       retryNotBefore: DateTime.formatIso(DateTime.addDuration(now, delay.value)),
       // the challenge responses were cleaned up when verify failed: present them again first
-      stage: b.stage === "verify" ? "present" as const : b.stage
-    }))
+      stage: bucket.stage === "verify" ? "present" : bucket.stage
+    }
   })
+)

@@ -14,154 +14,58 @@
  */
 import * as Effect from "effect/Effect"
 import type { AccountRef } from "../Account.js"
-import { type ProtocolError, shortType } from "../AcmeError.js"
+import type { ProtocolError } from "../AcmeError.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
-import * as Directory from "../Directory.js"
-import * as Identifier from "../Identifier.js"
-import type { Order } from "../Order.js"
-import type { OrderState, State } from "../RenewalState.js"
-import type { Storage, StorageError } from "../Storage.js"
-import {
-  currentBucket,
-  currentSpec,
-  directoryOf,
-  loadAccount,
-  nonceFor,
-  PipelineError,
-  type RenewalSettings,
-  threadNonce,
-  updateCurrent,
-  withErrorNonce
-} from "./context.js"
+import type { OrderState } from "../RenewalState.js"
+import { currentSpec, loadAccount } from "./context.js"
+import { profileFor, refusedReplaces, replacesFor, toOrderState } from "./ordering.js"
+import * as Stage from "./stage.js"
 
-const toOrderState = (order: Order, previous?: OrderState): OrderState => ({
-  url: order.url,
-  status: order.status,
-  finalize: order.finalize,
-  certificate: order.certificate,
-  expires: order.expires,
-  authorizations: order.authorizations.map((url) =>
-    previous?.authorizations.find((a) => a.url === url) ?? {
-      url,
-      identifier: { type: "unknown", value: "" },
-      status: "unknown",
-      presented: false
-    }
-  ),
-  replaces: previous?.replaces ?? order.replaces,
-  replacesDropped: previous?.replacesDropped ?? false
-})
-
-/** Whether the CA refused the order because of `replaces` (and would accept it without). */
-const refusedReplaces = (error: ProtocolError): boolean => {
-  switch (error._tag) {
-    case "AlreadyReplaced":
-      return true
-    case "AcmeProblem":
-      return shortType(error.type) === "conflict"
-    case "Malformed":
-      return /replace|\bari\b|certid/i.test(error.detail ?? "")
-    default:
-      return false
-  }
-}
-
-interface Resumed {
-  readonly state: State
-  /** the saved order, refreshed, when it can go on; undefined when a new one is needed */
-  readonly order: OrderState | undefined
-}
-
-const resume = (
-  state: State,
-  account: AccountRef,
-  saved: OrderState
-): Effect.Effect<Resumed, ProtocolError, AcmeProtocol> =>
+/** The saved order, refreshed, when it can go on; undefined when a new one is needed. */
+const resume = (step: Stage.Step, account: AccountRef, saved: OrderState) =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
-    const directory = yield* directoryOf(state)
-    const gone = (error: ProtocolError): Effect.Effect<Resumed> =>
-      Effect.as(
-        Effect.logInfo(`${state.current}: the saved order ${saved.url} is gone (${error.message}); placing a new one`),
-        { state: withErrorNonce(state, error), order: undefined }
-      )
-    return yield* acme.getOrder({ nonce: yield* nonceFor(state, directory), account, url: saved.url }).pipe(
-      Effect.flatMap((signed): Effect.Effect<Resumed> => {
-        const [order, next] = threadNonce(state, signed)
-        return order.status === "invalid"
-          ? Effect.as(Effect.logInfo(`${state.current}: the saved order ${saved.url} is invalid; placing a new one`), {
-            state: next,
-            order: undefined
-          })
-          : Effect.as(Effect.logInfo(`${state.current}: resuming order ${saved.url} (${order.status})`), {
-            state: next,
-            order: toOrderState(order, saved)
-          })
-      }),
+    const name = step.bucket.name
+    const gone = (error: ProtocolError) =>
+      Effect.as(Effect.logInfo(`${name}: the saved order ${saved.url} is gone (${error.message}); placing a new one`), undefined)
+    const order = yield* step.signed((nonce) => acme.getOrder({ nonce, account, url: saved.url })).pipe(
       Effect.catchTags({ Unauthorized: gone, Malformed: gone, AcmeProblem: gone })
     )
+    if (order === undefined) return undefined
+    if (order.status === "invalid") {
+      yield* Effect.logInfo(`${name}: the saved order ${saved.url} is invalid; placing a new one`)
+      return undefined
+    }
+    yield* Effect.logInfo(`${name}: resuming order ${saved.url} (${order.status})`)
+    return toOrderState(order, saved)
   })
 
 /**
  * @since 0.1.0
  * @category stages
  */
-export const order = (
-  state: State
-): Effect.Effect<State, ProtocolError | StorageError | PipelineError, AcmeProtocol | Storage | RenewalSettings> =>
+export const order = Stage.make((step) =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
-    const spec = yield* currentSpec(state)
-    const account = yield* loadAccount(state)
-    const directory = yield* directoryOf(state)
-    const bucket = currentBucket(state)
-    let next = state
+    const spec = yield* currentSpec(step.state)
+    const account = yield* loadAccount(step.state)
+    const { bucket } = step
+    const resumed = bucket.order === undefined ? undefined : yield* resume(step, account, bucket.order)
+    if (resumed !== undefined) return { order: resumed, stage: "present" } as const
 
-    if (bucket.order !== undefined) {
-      const resumed = yield* resume(next, account, bucket.order)
-      const saved = resumed.order
-      if (saved !== undefined) return updateCurrent(resumed.state, (b) => ({ ...b, order: saved, stage: "present" }))
-      next = resumed.state
-    }
-
-    // profile: only when the CA offers profiles, and only one it offers
-    const offered = Directory.profiles(directory)
-    let profile = spec.profile
-    if (profile !== undefined && offered.length === 0) {
-      yield* Effect.logWarning(`${spec.name}: the CA offers no profiles; ordering without profile "${profile}"`)
-      profile = undefined
-    } else if (profile !== undefined && !offered.includes(profile)) {
-      return yield* new PipelineError({
-        reason: "ProfileUnavailable",
-        certificate: spec.name,
-        description: `the CA does not offer the profile "${profile}" (it offers ${offered.join(", ")}); change certificates[].profile`
-      })
-    }
-
-    // ARI replaces: the CA must offer ARI, and the new order must share a name with the old certificate
-    const candidate = bucket.decision?.replaces
-    const overlaps = bucket.current?.identifiers.some((old) => bucket.identifiers.some((id) => Identifier.equals(id, old)))
-    const replaces = candidate !== undefined && Directory.supportsRenewalInfo(directory) && overlaps === true
-      ? candidate
-      : undefined
-
-    const placed = yield* Effect.either(
-      Effect.flatMap(nonceFor(next, directory), (nonce) =>
-        acme.newOrder({
-          directory,
-          nonce,
-          account,
-          order: { identifiers: bucket.identifiers, profile, replaces }
-        }))
-    )
+    const directory = yield* step.directory
+    const profile = yield* profileFor(spec, directory)
+    const replaces = replacesFor(bucket, directory)
+    const placed = yield* step.signed((nonce) =>
+      acme.newOrder({ directory, nonce, account, order: { identifiers: bucket.identifiers, profile, replaces } })
+    ).pipe(Effect.either)
     if (placed._tag === "Right") {
-      const [value, threaded] = threadNonce(next, placed.right)
-      const refused = bucket.decision?.replacesRefused
-      return updateCurrent(threaded, (b) => ({
-        ...b,
-        order: { ...toOrderState(value), replaces: replaces ?? candidate, replacesDropped: refused !== undefined },
-        stage: "present"
-      }))
+      const order = {
+        ...toOrderState(placed.right),
+        replaces: replaces ?? bucket.decision?.replaces,
+        replacesDropped: bucket.decision?.replacesRefused !== undefined
+      }
+      return { order, stage: "present" } as const
     }
     const error = placed.left
     if (replaces === undefined || !refusedReplaces(error)) return yield* error
@@ -170,11 +74,9 @@ export const order = (
     yield* Effect.logWarning(
       `${spec.name}: the CA refused to record this order as replacing ${replaces} (${error.message}); ordering again without replaces`
     )
-    return updateCurrent(withErrorNonce(next, error), (b) => ({
-      ...b,
-      decision: b.decision === undefined
-        ? undefined
-        : { ...b.decision, replaces: undefined, replacesRefused: `${error._tag}: ${error.message}` },
-      stage: "order"
-    }))
+    const decision = bucket.decision === undefined
+      ? undefined
+      : { ...bucket.decision, replaces: undefined, replacesRefused: `${error._tag}: ${error.message}` }
+    return { decision, stage: "order" } as const
   })
+)

@@ -12,10 +12,12 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { type Input, Planner } from "../Planner.js"
+import type { CertificateSpec } from "../RenewalConfig.js"
 import * as RenewalState from "../RenewalState.js"
 import type { Bucket, State } from "../RenewalState.js"
+import { RenewalSettings } from "../RenewalSettings.js"
 import { Storage } from "../Storage.js"
-import { RenewalSettings } from "./context.js"
+import * as Stage from "./stage.js"
 
 /** Each certificate's last error in the newest other checkpoint of this CA, when it failed there. */
 const previousErrors = (state: State): Effect.Effect<ReadonlyMap<string, string>, never, Storage> =>
@@ -60,7 +62,7 @@ const reorder = (buckets: ReadonlyArray<Bucket>, order: ReadonlyArray<string>): 
  * @since 0.1.0
  * @category stages
  */
-export const plan = (state: State): Effect.Effect<State, never, Planner | RenewalSettings | Storage> =>
+export const plan: Stage.Stage<never, Planner | RenewalSettings | Storage> = Stage.fromFunction((state) =>
   Effect.gen(function*() {
     const settings = yield* RenewalSettings
     const planner = yield* Planner
@@ -69,10 +71,7 @@ export const plan = (state: State): Effect.Effect<State, never, Planner | Renewa
     const selected = (bucket: Bucket) => only.size === 0 || only.has(bucket.name)
     const candidates = state.buckets.filter(selected)
     // the first specification of each name, as `find` would give it
-    const specs = new Map<string, (typeof settings.config.certificates)[number]>()
-    for (const certificate of settings.config.certificates) {
-      if (!specs.has(certificate.name)) specs.set(certificate.name, certificate)
-    }
+    const specs = new Map<string, CertificateSpec>([...settings.config.certificates].reverse().map((spec) => [spec.name, spec]))
     const planned = yield* planner.plan(candidates.map((bucket): Input => {
       const spec = specs.get(bucket.name)
       return {
@@ -92,20 +91,10 @@ export const plan = (state: State): Effect.Effect<State, never, Planner | Renewa
       if (decision === undefined) {
         return { ...bucket, stage: "skipped", result: { action: "skipped", reason: "not selected (--only)" } }
       }
-      if (decision.action === "skip" || state.options.dryRun) {
-        return {
-          ...bucket,
-          decision,
-          stage: "skipped",
-          result: {
-            action: "skipped",
-            reason: decision.action === "renew" ? `dry run; would renew: ${decision.reason}` : decision.reason,
-            serialNumber: bucket.current?.serialNumber,
-            notAfter: bucket.current?.notAfter
-          }
-        }
-      }
-      return { ...bucket, decision, stage: "account" }
+      if (decision.action === "renew" && !state.options.dryRun) return { ...bucket, decision, stage: "account" }
+      const reason = decision.action === "renew" ? `dry run; would renew: ${decision.reason}` : decision.reason
+      const { notAfter, serialNumber } = bucket.current ?? {}
+      return { ...bucket, decision, stage: "skipped", result: { action: "skipped", reason, serialNumber, notAfter } }
     })
     return {
       ...state,
@@ -114,3 +103,4 @@ export const plan = (state: State): Effect.Effect<State, never, Planner | Renewa
       phase: state.options.dryRun ? "report" as const : "renew" as const
     }
   })
+)

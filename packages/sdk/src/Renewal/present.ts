@@ -7,23 +7,12 @@
  */
 import * as Effect from "effect/Effect"
 import * as Authorization from "../Authorization.js"
-import type { ProtocolError } from "../AcmeError.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
-import { type ChallengeError, ChallengeSolver, type ChallengeTask } from "../ChallengeSolver.js"
+import { ChallengeSolver, type ChallengeTask } from "../ChallengeSolver.js"
 import * as ChallengeResponse from "../ChallengeResponse.js"
-import type { AuthorizationState, State } from "../RenewalState.js"
-import type { Storage, StorageError } from "../Storage.js"
-import {
-  currentBucket,
-  currentSpec,
-  directoryOf,
-  loadAccount,
-  nonceFor,
-  type PipelineError,
-  type RenewalSettings,
-  threadNonce,
-  updateCurrent
-} from "./context.js"
+import type { AuthorizationState } from "../RenewalState.js"
+import { currentSpec, loadAccount } from "./context.js"
+import * as Stage from "./stage.js"
 
 /**
  * The challenge task of a presented authorization, for cleanup.
@@ -52,43 +41,26 @@ export const taskOf = (
  * @since 0.1.0
  * @category stages
  */
-export const present = (
-  state: State
-): Effect.Effect<
-  State,
-  ProtocolError | StorageError | PipelineError | ChallengeError,
-  AcmeProtocol | Storage | RenewalSettings | ChallengeSolver
-> =>
+export const present = Stage.make(({ bucket, signed, state }) =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
     const solver = yield* ChallengeSolver
     const spec = yield* currentSpec(state)
     const account = yield* loadAccount(state)
-    const directory = yield* directoryOf(state)
-    const order = currentBucket(state).order
-    if (order === undefined) return updateCurrent(state, (b) => ({ ...b, stage: "order" }))
+    const order = bucket.order
+    if (order === undefined) return { stage: "order" } as const
 
-    let next = state
     const presented: Array<ChallengeTask> = []
-    const authorizations: Array<AuthorizationState> = []
-    const work = Effect.gen(function*() {
-      for (const saved of order.authorizations) {
-        const fetched = yield* acme.getAuthorization({
-          nonce: yield* nonceFor(next, directory),
-          account,
-          url: saved.url
-        })
-        const [authorization, threaded] = threadNonce(next, fetched)
-        next = threaded
-        if (authorization.status !== "pending") {
-          authorizations.push({ url: saved.url, identifier: authorization.identifier, status: authorization.status, presented: false })
-          continue
-        }
+    const authorizations = yield* Effect.forEach(order.authorizations, (saved) =>
+      Effect.gen(function*() {
+        const authorization = yield* signed((nonce) => acme.getAuthorization({ nonce, account, url: saved.url }))
+        const { identifier, status } = authorization
+        if (status !== "pending") return { url: saved.url, identifier, status, presented: false }
         const challenge = yield* Authorization.selectChallenge(authorization, spec.challenge.type)
         const token = challenge.token ?? ""
         const task: ChallengeTask = {
           certificate: spec.name,
-          identifier: authorization.identifier,
+          identifier,
           type: challenge.type,
           token,
           keyAuthorization: ChallengeResponse.keyAuthorization(token, account.key),
@@ -96,21 +68,8 @@ export const present = (
         }
         yield* solver.present(task)
         presented.push(task)
-        authorizations.push({
-          url: saved.url,
-          identifier: authorization.identifier,
-          status: authorization.status,
-          challengeType: challenge.type,
-          challengeUrl: challenge.url,
-          token,
-          presented: true
-        })
-      }
-    })
-    yield* work.pipe(Effect.onError(() => Effect.forEach(presented, solver.cleanup, { discard: true })))
-    return updateCurrent(next, (b) => ({
-      ...b,
-      order: { ...order, authorizations },
-      stage: "verify"
-    }))
+        return { url: saved.url, identifier, status, challengeType: challenge.type, challengeUrl: challenge.url, token, presented: true }
+      })).pipe(Effect.onError(() => Effect.forEach(presented, solver.cleanup, { discard: true })))
+    return { order: { ...order, authorizations }, stage: "verify" } as const
   })
+)

@@ -8,20 +8,19 @@ import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { State } from "../RenewalState.js"
-import { currentBucket, updateCurrent } from "./context.js"
+import * as Stage from "./stage.js"
 
 /**
  * @since 0.1.0
  * @category stages
  */
-export const scheduler = (state: State): Effect.Effect<State> =>
+export const scheduler: Stage.Stage<never, never> = Stage.make(({ bucket }) =>
   Effect.gen(function*() {
-    const until = Option.flatMap(Option.fromNullable(currentBucket(state).retryNotBefore), DateTime.make)
+    const until = Option.flatMap(Option.fromNullable(bucket.retryNotBefore), DateTime.make)
     if (Option.isSome(until)) {
-      const now = yield* DateTime.now
-      const wait = DateTime.distance(now, until.value)
+      const wait = DateTime.distance(yield* DateTime.now, until.value)
       if (wait > 0) yield* Effect.sleep(Duration.millis(wait))
     }
-    return updateCurrent(state, (bucket) => ({ ...bucket, retryNotBefore: undefined }))
+    return { retryNotBefore: undefined }
   })
+)

@@ -1,15 +1,16 @@
 /**
- * Leases kept in this process, around a storage's records: the memory storage's leases, and the
- * file system storage's until it has lock files. One lock serialises every lease operation and
- * every fenced write, so that "check the token, then write" is one step.
+ * Leases kept in this process, around a storage's records: the memory storage's leases. One lock
+ * serialises every lease operation and every fenced write, so that "check the token, then write"
+ * is one step.
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { isLive, type Lease, LeaseError, type LeaseHolder, sameHolder } from "../Lease.js"
-// types only: Storage.ts calls `make`, this module never loads Storage.ts
-import type { FencedWrites, Leasing, Service, StorageError } from "../Storage.js"
+import { StorageError } from "../StorageError.js"
+import { checkName } from "./storage/names.js"
+import type { FencedWrites, Leasing, Records, Service } from "./storage/service.js"
 
 interface Entry {
   /** the last lease granted */
@@ -44,14 +45,7 @@ const lost = (lease: Lease, current: Option.Option<Entry>, now: DateTime.Utc): L
   })
 
 /** @internal */
-export const make = (
-  records: Service,
-  names: {
-    /** fails with InvalidName unless the name is safe as a path segment */
-    readonly check: (name: string) => Effect.Effect<string, StorageError>
-    readonly invalid: (name: string, description: string) => StorageError
-  }
-): Effect.Effect<Service & Leasing> =>
+export const make = (records: Records): Effect.Effect<Service> =>
   Effect.gen(function*() {
     const state = yield* Ref.make<State>({ leases: new Map(), owners: new Map() })
     const lock = yield* Effect.makeSemaphore(1)
@@ -73,8 +67,8 @@ export const make = (
 
     const acquireLease: Leasing["acquireLease"] = (request) =>
       locked(Effect.gen(function*() {
-        yield* names.check(request.certificate)
-        yield* names.check(request.holder.runId)
+        yield* checkName(request.certificate)
+        yield* checkName(request.holder.runId)
         const now = yield* DateTime.now
         const entry = (yield* Ref.get(state)).leases.get(request.certificate)
         if (
@@ -129,12 +123,18 @@ export const make = (
         // the reference names its certificate: `pending/<name>.<run id>.key`
         reference.startsWith(`pending/${lease.certificate}.`)
           ? fence(lease, records.deletePendingKey(reference))
-          : Effect.fail(names.invalid(reference, `"${reference}" is not a pending key of ${lease.certificate}`))
+          : Effect.fail(
+            new StorageError({
+              reason: "InvalidName",
+              path: reference,
+              description: `"${reference}" is not a pending key of ${lease.certificate}`
+            })
+          )
     })
 
     const saveRunCheckpoint: Leasing["saveRunCheckpoint"] = ({ holder, json, lease }) =>
       locked(Effect.gen(function*() {
-        yield* names.check(holder.runId)
+        yield* checkName(holder.runId)
         if (lease !== undefined) yield* check(lease)
         const owner = (yield* Ref.get(state)).owners.get(holder.runId)
         if (owner !== undefined && !sameHolder(owner, holder)) {

@@ -4,7 +4,7 @@
  * is on disk.
  */
 import { FaultProxy, Pebble } from "@acme/testing"
-import { AcmeProtocol, ChallengeSolver, Planner, Renewal, Reporter, Storage } from "@acme/sdk"
+import { AcmeProtocol, ChallengeSolver, Planner, Renewal, RenewalSettings, Reporter, Storage } from "@acme/sdk"
 import type { FileSystem } from "@effect/platform"
 import { NodeContext, NodePath } from "@effect/platform-node"
 import { expect } from "@effect/vitest"
@@ -55,7 +55,7 @@ export const proxiedSettings = (
   renewal: Parameters<typeof configFor>[2] = {}
 ) =>
   Layer.effect(
-    Renewal.RenewalSettings,
+    RenewalSettings.RenewalSettings,
     Effect.gen(function*() {
       const pebble = yield* Pebble.Pebble
       const proxy = yield* FaultProxy.FaultProxy

@@ -5,11 +5,11 @@
 import { Pebble, PebbleHttpClient } from "@acme/testing"
 import {
   AcmeProtocol,
-  ChallengeSolver,
   ChallengeResponse,
+  ChallengeSolver,
   Planner,
-  Renewal,
   RenewalConfig,
+  RenewalSettings,
   Reporter,
   Storage
 } from "@acme/sdk"
@@ -81,7 +81,7 @@ export const settingsLayer = (
   directoryUrl?: string
 ) =>
   Layer.effect(
-    Renewal.RenewalSettings,
+    RenewalSettings.RenewalSettings,
     Effect.map(Pebble.Pebble, (pebble) => {
       const config = configFor(pebble, certificates, renewal)
       return {

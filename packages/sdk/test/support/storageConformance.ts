@@ -14,7 +14,7 @@ import { expect, type Vitest } from "@effect/vitest"
 import { DateTime, Effect, Either, Option, TestClock } from "effect"
 import type * as Scope from "effect/Scope"
 
-type AnyStorage = Storage.Service & Storage.Leasing
+type AnyStorage = Storage.Service
 
 const directoryUrl = "https://127.0.0.1:14000/dir"
 const ttl = "30 seconds"

@@ -12,6 +12,7 @@ import {
   CertificateMetadata,
   type CertificatePaths,
   checkName,
+  type Records as StorageRecords,
   type Service,
   StorageError
 } from "@acme/sdk/Storage"
@@ -37,10 +38,10 @@ export interface Context {
 
 /** The records with errors not yet mapped. */
 export type Records = {
-  readonly [K in keyof Service]: Service[K] extends (...args: infer P) => Effect.Effect<infer A, infer _E>
+  readonly [K in keyof StorageRecords]: StorageRecords[K] extends (...args: infer P) => Effect.Effect<infer A, infer _E>
     ? (...args: P) => Effect.Effect<A, StorageError | SqlError>
-    : Service[K] extends Effect.Effect<infer A, infer _E> ? Effect.Effect<A, StorageError | SqlError>
-    : Service[K]
+    : StorageRecords[K] extends Effect.Effect<infer A, infer _E> ? Effect.Effect<A, StorageError | SqlError>
+    : StorageRecords[K]
 }
 
 /** what every sealed key's additional data starts with */

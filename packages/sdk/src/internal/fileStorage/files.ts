@@ -1,0 +1,114 @@
+/**
+ * The file primitives of the file system storage: atomic writes (temp file in the same folder,
+ * created with its final mode, fsync, rename, fsync the folder), reads that tell a missing file
+ * from a failure, and Schema-checked JSON.
+ */
+import type * as PlatformError from "@effect/platform/Error"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as CrashPoint from "../../CrashPoint.js"
+import { StorageError } from "../../StorageError.js"
+import { corrupt, describeParseError, isNotFound, storageError } from "./errors.js"
+
+/** @internal */
+export const publicMode = 0o644
+/** @internal */
+export const privateMode = 0o600
+
+/**
+ * `.<file>.tmp-<random>`: the names of temp files and temp symlinks.
+ *
+ * @internal
+ */
+export const tempPattern = /^\..+\.tmp-[0-9a-f]+$/
+
+/**
+ * A path segment that cannot climb out of its folder (no separator, not `.` or `..`).
+ *
+ * @internal
+ */
+export const safeSegment = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/
+
+/** @internal */
+export const randomSuffix = (): string => Encoding.encodeHex(globalThis.crypto.getRandomValues(new Uint8Array(8)))
+
+/** @internal */
+export interface Files {
+  readonly fs: FileSystem.FileSystem
+  readonly path: Path.Path
+  /** Some(result), or None when the file (or a folder on its way) does not exist */
+  readonly optional: <A>(
+    effect: Effect.Effect<A, PlatformError.PlatformError>,
+    file: string
+  ) => Effect.Effect<Option.Option<A>, StorageError>
+  readonly ensureDirectory: (directory: string) => Effect.Effect<void, StorageError>
+  /** fsyncs a folder so that a rename in it is durable; not every platform can, so failures are ignored */
+  readonly syncDirectory: (directory: string) => Effect.Effect<void>
+  readonly removeQuietly: (target: string) => Effect.Effect<void>
+  /** temp file in the same folder, fsync, crash point, rename over the target, fsync the folder */
+  readonly writeAtomic: (file: string, content: string | Uint8Array, mode: number) => Effect.Effect<void, StorageError>
+  readonly readText: (file: string) => Effect.Effect<Option.Option<string>, StorageError>
+  readonly decodeFile: <A, I>(schema: Schema.Schema<A, I>, file: string, text: string) => Effect.Effect<A, StorageError>
+  readonly encodeJson: <A, I>(schema: Schema.Schema<A, I>, file: string, value: A) => Effect.Effect<I, StorageError>
+}
+
+/** @internal */
+export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => {
+  const optional: Files["optional"] = (effect, file) =>
+    effect.pipe(
+      Effect.map(Option.some),
+      Effect.catchIf(isNotFound, () => Effect.succeedNone),
+      Effect.mapError(storageError(file))
+    )
+
+  const syncDirectory: Files["syncDirectory"] = (directory) =>
+    Effect.scoped(Effect.flatMap(fs.open(directory, { flag: "r" }), (handle) => handle.sync)).pipe(Effect.ignore)
+
+  const removeQuietly: Files["removeQuietly"] = (target) => Effect.ignore(fs.remove(target, { recursive: true }))
+
+  const writeAtomic: Files["writeAtomic"] = (file, content, mode) => {
+    const directory = path.dirname(file)
+    const base = path.basename(file)
+    const temp = path.join(directory, `.${base}.tmp-${randomSuffix()}`)
+    const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content
+    return Effect.gen(function*() {
+      yield* Effect.scoped(
+        Effect.gen(function*() {
+          // created with its final mode: a private key is never readable by others, not even briefly
+          const handle = yield* fs.open(temp, { flag: "wx", mode })
+          yield* handle.writeAll(bytes)
+          yield* handle.sync
+        })
+      ).pipe(Effect.mapError(storageError(file)))
+      yield* CrashPoint.reach(`write:${base}:before-rename`)
+      yield* Effect.mapError(fs.rename(temp, file), storageError(file))
+      yield* syncDirectory(directory)
+    }).pipe(
+      // a write that fails (or is interrupted) in this process removes its own temp file
+      Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : removeQuietly(temp))
+    )
+  }
+
+  return {
+    fs,
+    path,
+    optional,
+    ensureDirectory: (directory) => Effect.mapError(fs.makeDirectory(directory, { recursive: true }), storageError(directory)),
+    syncDirectory,
+    removeQuietly,
+    writeAtomic,
+    readText: (file) => optional(fs.readFileString(file), file),
+    decodeFile: (schema, file, text) =>
+      Effect.mapError(Schema.decodeUnknown(schema)(text), (error) => corrupt(file, describeParseError(error))),
+    encodeJson: (schema, file, value) =>
+      Effect.mapError(
+        Schema.encode(schema)(value),
+        (error) => new StorageError({ reason: "Io", path: file, description: `cannot encode: ${describeParseError(error)}` })
+      )
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The contract of the `Storage` service: what it keeps (certificate metadata, account info, paths),
+ * its records and the leases that fence the writes to them. `Storage` re-exports all of it; the
+ * memory and file system implementations build it.
+ */
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import { Identifier } from "../../Identifier.js"
+import type { Lease, LeaseError, LeaseHolder, LeaseRequest } from "../../Lease.js"
+import type { StorageError } from "../../StorageError.js"
+
+/**
+ * What `metadata.json` holds about a stored certificate: enough to plan the next renewal without
+ * parsing PEM, and to explain it.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CertificateMetadata = Schema.Struct({
+  version: Schema.Literal(1),
+  name: Schema.String,
+  identifiers: Schema.Array(Identifier),
+  keyType: Schema.String,
+  profile: Schema.optional(Schema.String),
+  serialNumber: Schema.String,
+  /** ARI CertID, when the certificate has an Authority Key Identifier */
+  certId: Schema.optional(Schema.String),
+  notBefore: Schema.String,
+  notAfter: Schema.String,
+  issuer: Schema.String,
+  directoryUrl: Schema.String,
+  accountUrl: Schema.optional(Schema.String),
+  orderUrl: Schema.optional(Schema.String),
+  issuedAt: Schema.String,
+  /** the CA's last renewalInfo answer (RFC 9773), kept so that the next runs honour its Retry-After */
+  renewalInfo: Schema.optional(Schema.Struct({
+    start: Schema.String,
+    end: Schema.String,
+    explanationURL: Schema.optional(Schema.String),
+    fetchedAt: Schema.String,
+    /** do not ask again before this time */
+    nextCheckAt: Schema.String
+  })),
+  /** set by `acme revoke`; a revoked certificate is renewed on the next run */
+  revokedAt: Schema.optional(Schema.String),
+  revocationReason: Schema.optional(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CertificateMetadata = typeof CertificateMetadata.Type
+
+/**
+ * Where a certificate's files are (for deploy hooks and reports).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CertificatePaths {
+  readonly directory: string
+  readonly cert: string
+  readonly chain: string
+  readonly fullchain: string
+  readonly privkey: string
+  readonly metadata: string
+}
+
+/**
+ * A stored certificate: its public parts and metadata (the private key is read separately, and only
+ * when needed).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StoredCertificate {
+  readonly name: string
+  readonly fullchainPem: string
+  readonly metadata: CertificateMetadata
+  readonly paths: CertificatePaths
+}
+
+/**
+ * What the account stage keeps about an account (never its key).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const AccountInfo = Schema.Struct({
+  url: Schema.String,
+  directoryUrl: Schema.String,
+  contact: Schema.Array(Schema.String),
+  createdAt: Schema.String,
+  keyThumbprint: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type AccountInfo = typeof AccountInfo.Type
+
+/**
+ * An account as stored: its private key (PEM, read at the moment of use) and, once registered, its
+ * info.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StoredAccount {
+  readonly keyPem: string
+  readonly info: Option.Option<AccountInfo>
+}
+
+/**
+ * The records a storage keeps: certificates, keys, accounts, checkpoints. The certificate writes
+ * here are not checked against leases: `Service.fenced(lease)` gives the ones that are, for a
+ * certificate that runs may share.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Records {
+  /** the folder (or other location) this storage writes to, for messages */
+  readonly location: string
+
+  /** where a certificate's files are or will be */
+  readonly certificatePaths: (name: string) => CertificatePaths
+  /** the stored certificate of that name, if any */
+  readonly loadCertificate: (name: string) => Effect.Effect<Option.Option<StoredCertificate>, StorageError>
+  /** the stored certificate's private key (PEM), if any */
+  readonly loadCertificateKey: (name: string) => Effect.Effect<Option.Option<string>, StorageError>
+  /** replaces the certificate's files (cert, chain, fullchain, privkey, metadata) all together */
+  readonly saveCertificate: (certificate: {
+    readonly name: string
+    readonly certPem: string
+    readonly chainPem: string
+    readonly fullchainPem: string
+    readonly keyPem: string
+    readonly metadata: CertificateMetadata
+  }) => Effect.Effect<CertificatePaths, StorageError>
+  /** rewrites metadata.json of a stored certificate (e.g. after revocation) */
+  readonly updateMetadata: (name: string, metadata: CertificateMetadata) => Effect.Effect<void, StorageError>
+  /** names of the stored certificates */
+  readonly listCertificates: Effect.Effect<ReadonlyArray<string>, StorageError>
+
+  /** a new certificate key, saved before finalize; returns a reference to put in the state record */
+  readonly savePendingKey: (name: string, runId: string, keyPem: string) => Effect.Effect<string, StorageError>
+  readonly loadPendingKey: (reference: string) => Effect.Effect<Option.Option<string>, StorageError>
+  readonly deletePendingKey: (reference: string) => Effect.Effect<void, StorageError>
+
+  /** the account of that name at that CA (directory URL), if any */
+  readonly loadAccount: (directoryUrl: string, name: string) => Effect.Effect<Option.Option<StoredAccount>, StorageError>
+  /** saves (or replaces, on key rollover) the account's private key; mode 0600 */
+  readonly saveAccountKey: (directoryUrl: string, name: string, keyPem: string) => Effect.Effect<void, StorageError>
+  readonly saveAccountInfo: (directoryUrl: string, name: string, info: AccountInfo) => Effect.Effect<void, StorageError>
+
+  /** saves a run checkpoint (JSON text) */
+  readonly saveCheckpoint: (runId: string, json: string) => Effect.Effect<void, StorageError>
+  /** every checkpoint, oldest first, with the holder that owns it (when saved by `saveRunCheckpoint`) */
+  readonly loadCheckpoints: Effect.Effect<
+    ReadonlyArray<{ readonly runId: string; readonly json: string; readonly holder?: LeaseHolder }>,
+    StorageError
+  >
+  /** removes old checkpoints, keeping the newest `keep` */
+  readonly pruneCheckpoints: (keep: number) => Effect.Effect<void, StorageError>
+}
+
+/**
+ * A certificate's files, as a fenced write stores them (the name is the lease's certificate).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CertificateFiles {
+  readonly certPem: string
+  readonly chainPem: string
+  readonly fullchainPem: string
+  readonly keyPem: string
+  readonly metadata: CertificateMetadata
+}
+
+/**
+ * The writes for one certificate, fenced by a lease on it (see the `Lease` module). Each one checks
+ * that the lease is still the current one and writes, in one step; once it is not, the write is
+ * refused with `LeaseError` `Lost` and nothing is written.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FencedWrites {
+  readonly lease: Lease
+  /** as `saveCertificate`, for the lease's certificate */
+  readonly saveCertificate: (files: CertificateFiles) => Effect.Effect<CertificatePaths, StorageError | LeaseError>
+  /** as `updateMetadata` (nothing stored, nothing to update) */
+  readonly updateMetadata: (metadata: CertificateMetadata) => Effect.Effect<void, StorageError | LeaseError>
+  /** as `savePendingKey`, under the holder's run id */
+  readonly savePendingKey: (keyPem: string) => Effect.Effect<string, StorageError | LeaseError>
+  /** as `deletePendingKey`, for a pending key of the lease's certificate (of any run) */
+  readonly deletePendingKey: (reference: string) => Effect.Effect<void, StorageError | LeaseError>
+}
+
+/**
+ * The lease half of the Storage service: leases on certificates with fencing tokens, the writes
+ * they fence, and run checkpoints that name their owner. The rules are in the `Lease` module.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Leasing {
+  /** grants a lease, or fails with `Held` (non-blocking) */
+  readonly acquireLease: (request: LeaseRequest) => Effect.Effect<Lease, LeaseError | StorageError>
+  /** extends the lease to `ttl` from now, or fails with `Lost` */
+  readonly renewLease: (lease: Lease, ttl: Duration.DurationInput) => Effect.Effect<Lease, LeaseError | StorageError>
+  /** ends the lease; does nothing when it is lost or released already */
+  readonly releaseLease: (lease: Lease) => Effect.Effect<void, StorageError>
+  /** the certificate's live lease, if any */
+  readonly loadLease: (certificate: string) => Effect.Effect<Option.Option<Lease>, StorageError>
+  /** every live lease, by certificate name */
+  readonly listLeases: Effect.Effect<ReadonlyArray<Lease>, StorageError>
+  /** the certificate's writes, fenced by `lease` */
+  readonly fenced: (lease: Lease) => FencedWrites
+  /**
+   * Saves the checkpoint of the holder's run (`holder.runId`) and records the holder as its owner.
+   * Refused with `RunOwned` when the run's checkpoint belongs to another holder, and with `Lost`
+   * when `lease` (the lease of the certificate the checkpoint is about) is not current.
+   */
+  readonly saveRunCheckpoint: (checkpoint: {
+    readonly holder: LeaseHolder
+    readonly json: string
+    readonly lease?: Lease | undefined
+  }) => Effect.Effect<void, StorageError | LeaseError>
+}
+
+/**
+ * The `Storage` service: the records and the leases that fence the writes to them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service extends Records, Leasing {}
