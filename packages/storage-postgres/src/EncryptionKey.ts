@@ -101,7 +101,8 @@ export const decode = (content: string | Uint8Array, source: string): Either.Eit
   }
   const decoded = /^[0-9a-fA-F]{64}$/.test(text)
     ? Encoding.decodeHex(text)
-    : /^[A-Za-z0-9+/]+={0,2}$/.test(text)
+    // padded base64; unpadded text of letters and digits only is base64url (below)
+    : /^[A-Za-z0-9+/]+={0,2}$/.test(text) && text.length % 4 === 0
     ? Encoding.decodeBase64(text)
     : /^[A-Za-z0-9_-]+$/.test(text)
     ? Encoding.decodeBase64Url(text)
