@@ -22,6 +22,10 @@
  * - **a write** through `fenced(lease)` is accepted while the lease is the last one granted for its
  *   certificate and not released. Expiry alone does not refuse a write: a newer grant does.
  *
+ * A run also holds a lease on itself while it works, keyed {@link runKey}: its checkpoint belongs
+ * to it, and a process resumes an interrupted run only once it can take that lease (the run ended,
+ * its lease expired, or its holder is a process of this host that is gone).
+ *
  * Time is Effect's `Clock` of the process that asks; hosts sharing a database keep their clocks in
  * sync (NTP). A skew shortens or lengthens a lease by that much, and fencing keeps the data right
  * either way.
@@ -30,6 +34,7 @@
  */
 import * as DateTime from "effect/DateTime"
 import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 
 /**
@@ -83,10 +88,35 @@ export interface LeaseRequest {
   readonly ttl: Duration.DurationInput
   /**
    * May a live lease of another holder be taken over at once? For example when its holder is a
-   * process of this host that no longer exists. Default: never (only at expiry).
+   * process of this host that no longer exists (`Host.takeOverGone`). Default: never (only at
+   * expiry). Asked while the storage holds the certificate's lock: keep it quick.
    */
-  readonly takeOver?: ((current: Lease) => boolean) | undefined
+  readonly takeOver?: ((current: Lease) => Effect.Effect<boolean>) | undefined
 }
+
+/**
+ * The key of a run's own lease (leases are keyed by certificate name, or by this): `@run.<run id>`,
+ * which no certificate name can be.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const runKey = (runId: string): string => `${runKeyPrefix}${runId}`
+
+/**
+ * @since 0.1.0
+ * @category constants
+ */
+export const runKeyPrefix = "@run."
+
+/**
+ * The run a lease key is of, when it is a run's key.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const runOfKey = (key: string): string | undefined =>
+  key.startsWith(runKeyPrefix) ? key.slice(runKeyPrefix.length) : undefined
 
 /**
  * Whether two holders are the same run of the same process.

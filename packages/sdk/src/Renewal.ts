@@ -13,13 +13,18 @@
  * resumed by the next `renew` (each certificate starts again with a fresh nonce, and at `present`
  * if it was answering challenges), and a run after success creates no order.
  *
+ * Several runs may share a storage: a run works on a certificate only while it holds its lease,
+ * and never resumes a run that is still going on (`Renewal/lease.ts`, `Renewal/resume.ts`).
+ *
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import type { ChallengeSolver } from "./ChallengeSolver.js"
 import * as CrashPoint from "./CrashPoint.js"
@@ -31,10 +36,12 @@ import { download } from "./Renewal/download.js"
 import { errorHandler } from "./Renewal/errorHandler.js"
 import { recordError, type StageError } from "./Renewal/failure.js"
 import { finalize } from "./Renewal/finalize.js"
+import * as Leases from "./Renewal/lease.js"
 import { order } from "./Renewal/order.js"
 import { plan } from "./Renewal/plan.js"
 import { present } from "./Renewal/present.js"
 import { report } from "./Renewal/report.js"
+import * as Resume from "./Renewal/resume.js"
 import { scan } from "./Renewal/scan.js"
 import { scheduler } from "./Renewal/scheduler.js"
 import type { Stage, Working } from "./Renewal/stage.js"
@@ -42,6 +49,7 @@ import { store } from "./Renewal/store.js"
 import { verify } from "./Renewal/verify.js"
 import { directoryUrl as configuredDirectoryUrl, type RenewalSettings } from "./RenewalSettings.js"
 import * as RenewalState from "./RenewalState.js"
+import type { LeaseError } from "./Lease.js"
 import type { Reporter, RunReport } from "./Reporter.js"
 import { Storage, type StorageError } from "./Storage.js"
 
@@ -90,6 +98,11 @@ export {
 
 export {
   /** @since 0.1.0 */
+  CertificateWrites
+} from "./Renewal/lease.js"
+
+export {
+  /** @since 0.1.0 */
   type Changes,
   /** @since 0.1.0 */
   type Stage,
@@ -110,6 +123,11 @@ export interface Options {
   readonly dryRun?: boolean | undefined
   /** only these certificates (by name) */
   readonly only?: ReadonlyArray<string> | undefined
+  /**
+   * wait this long for the certificates other runs hold (until they let them go), instead of
+   * leaving them to those runs
+   */
+  readonly wait?: Duration.DurationInput | undefined
 }
 
 /**
@@ -174,12 +192,13 @@ const encodeCheckpoint = (run: Run, state: State): string => {
   return `${text.slice(0, -1)},"buckets":[${state.buckets.map((bucket) => encodeBucket(run, bucket)).join(",")}]}`
 }
 
-/** Saves the state as a checkpoint (not in a dry run, which changes nothing). */
-const checkpoint = (run: Run): Effect.Effect<void, StorageError, Storage> =>
+/**
+ * Saves the state as the run's checkpoint (not in a dry run, which changes nothing), with the lease
+ * of the certificate the stages work on.
+ */
+const checkpoint = (run: Run): Effect.Effect<void, StorageError | LeaseError, Storage> =>
   Effect.flatMap(stateOf(run), (state) =>
-    state.options.dryRun
-      ? Effect.void
-      : Effect.flatMap(Storage, (storage) => storage.saveCheckpoint(state.runId, encodeCheckpoint(run, state))))
+    state.options.dryRun ? Effect.void : Leases.saveCheckpoint(state.runId, encodeCheckpoint(run, state)))
 
 /**
  * Hands the nonce a finished certificate did not use to the next one, so that only the first
@@ -197,32 +216,21 @@ const handOverNonce = (state: State, from: string | undefined, to: string): Stat
   return RenewalState.updateBucket(taken, to, (bucket) => ({ ...bucket, nonce }))
 }
 
-/** An unfinished run of this CA to pick up again, ready to go on. */
-const resumable = (directoryUrl: string): Effect.Effect<Option.Option<State>, StorageError, Storage> =>
-  Effect.gen(function*() {
-    const storage = yield* Storage
-    const checkpoints = yield* storage.loadCheckpoints
-    for (const { json } of [...checkpoints].reverse()) {
-      const state = RenewalState.decode(json)
-      if (Option.isNone(state)) continue
-      if (state.value.phase === "done" || state.value.options.dryRun) return Option.none()
-      if (state.value.directoryUrl !== directoryUrl) return Option.none()
-      return state
-    }
-    return Option.none()
-  })
-
 /**
  * The state to run: an unfinished run picked up again, or a new one.
  *
  * A resumed run keeps its buckets; each forgets its nonce (the next request starts with a fresh
  * one), a certificate that was answering challenges starts again at `present` (the responses went
  * away with the process), and the directory is fetched again, once, by the first stage that needs it.
+ * Only a run that is not going on elsewhere is resumed, and the run's own lease is held until the
+ * scope closes (see `Renewal/resume.ts`); a dry run takes none.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const start = (options: Options): Effect.Effect<State, StorageError, Storage | RenewalSettings> =>
+export const start = (
+  options: Options
+): Effect.Effect<State, StorageError, Storage | RenewalSettings | Scope.Scope> =>
   Effect.gen(function*() {
     const directoryUrl = yield* configuredDirectoryUrl
     const fresh: State = {
@@ -236,7 +244,7 @@ export const start = (options: Options): Effect.Effect<State, StorageError, Stor
       buckets: []
     }
     if (fresh.options.dryRun) return fresh
-    const previous = yield* resumable(directoryUrl)
+    const previous = yield* Resume.claim(directoryUrl, fresh.runId)
     if (Option.isNone(previous)) return fresh
     const old = previous.value
     if (old.phase === "scan" || old.phase === "plan") {
@@ -263,7 +271,11 @@ const isWorkStage = (stage: RenewalState.Stage): stage is keyof typeof stages =>
  * Runs one stage on the run's state: crash points around it, a span, progress events, and the
  * checkpoint after it.
  */
-const runStage = <E, R>(run: Run, name: string, stage: Stage<E, R>): Effect.Effect<void, E | StorageError, R | Storage> =>
+const runStage = <E, R>(
+  run: Run,
+  name: string,
+  stage: Stage<E, R>
+): Effect.Effect<void, E | StorageError | LeaseError, R | Storage> =>
   Effect.gen(function*() {
     const certificate = (yield* stateOf(run)).current ?? "*"
     yield* CrashPoint.reach(`before:${name}`)
@@ -293,13 +305,20 @@ const workLeft = (run: Run, name: string): Effect.Effect<Option.Option<keyof typ
 const runCertificate = (
   run: Run,
   name: string
-): Effect.Effect<void, StorageError, Exclude<Requirements, Planner | Reporter>> =>
+): Effect.Effect<void, StorageError | LeaseError, Exclude<Requirements, Planner | Reporter> | Leases.CertificateWrites> =>
   Effect.gen(function*() {
     yield* updateState(run, (state) => ({ ...state, current: name }))
     for (;;) {
       const stage = yield* workLeft(run, name)
       if (Option.isNone(stage)) return
-      const attempt = yield* Effect.either(runStage(run, stage.value, stages[stage.value]))
+      // a lost lease ends the certificate at once (Renewal/lease.ts), every other failure is handled
+      const attempt = yield* Leases.attempt(
+        runStage<StageError | LeaseError, Exclude<Requirements, Planner | Reporter> | Leases.CertificateWrites>(
+          run,
+          stage.value,
+          stages[stage.value]
+        )
+      )
       if (attempt._tag === "Right") continue
       const failure: StageError = attempt.left
       const at = DateTime.formatIso(yield* DateTime.now)
@@ -319,7 +338,7 @@ const runCertificate = (
  */
 export const renew = (
   options: Options = {}
-): Effect.Effect<RunReport, StorageError, Requirements> =>
+): Effect.Effect<RunReport, StorageError | LeaseError, Requirements> =>
   Effect.gen(function*() {
     const initial = yield* start(options)
     const run: Run = { working: yield* Ref.make<Working>({ state: initial, chain: undefined }), encoded: new WeakMap() }
@@ -333,11 +352,12 @@ export const renew = (
     if (planned.phase === "renew") {
       // the last certificate that finished with a nonce it did not use
       let previous: string | undefined
-      for (const { name } of planned.buckets) {
-        yield* updateState(run, (state) => handOverNonce(state, previous, name))
-        yield* runCertificate(run, name)
-        if (Option.exists(RenewalState.bucket(yield* stateOf(run), name), (b) => b.nonce !== undefined)) previous = name
-      }
+      yield* Leases.forEachCertificate(run.working, planned.buckets.map((b) => b.name), options.wait, (name) =>
+        Effect.gen(function*() {
+          yield* updateState(run, (state) => handOverNonce(state, previous, name))
+          yield* runCertificate(run, name)
+          if (Option.exists(RenewalState.bucket(yield* stateOf(run), name), (b) => b.nonce !== undefined)) previous = name
+        }))
       yield* updateState(run, (state) => ({ ...state, phase: "report", current: undefined }))
       yield* checkpoint(run)
     }
@@ -350,4 +370,4 @@ export const renew = (
       )
     }
     return summary
-  }).pipe(Effect.withSpan("Renewal.renew"))
+  }).pipe(Effect.scoped, Effect.withSpan("Renewal.renew"))

@@ -281,7 +281,17 @@ export const RenewalSettings = Schema.Struct({
   /** attempts per certificate and run, the first included */
   maxAttempts: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 20)), { default: () => Waits.defaultMaxAttempts }),
   /** the longest single wait between attempts; a CA asking for more ends the run for that certificate */
-  maxWait: Schema.optionalWith(DurationText, { default: () => Waits.defaultMaxWait })
+  maxWait: Schema.optionalWith(DurationText, { default: () => Waits.defaultMaxWait }),
+  /**
+   * how long a run's lease on a certificate lasts unless renewed (every third of it): how long other
+   * runs wait for a run that stopped without letting go (a host that died)
+   */
+  leaseTtl: Schema.optionalWith(
+    DurationText.pipe(
+      Schema.filter((ttl) => Duration.greaterThanOrEqualTo(ttl, Duration.seconds(1)) || "must be at least 1 second")
+    ),
+    { default: () => Waits.defaultLeaseTtl }
+  )
 })
 
 /**

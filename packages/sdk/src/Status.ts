@@ -104,4 +104,4 @@ export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage 
         }
       })
     }
-  }).pipe(Effect.withSpan("Status.status"))
+  }).pipe(Effect.scoped, Effect.withSpan("Status.status"))

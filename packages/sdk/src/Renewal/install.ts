@@ -11,11 +11,13 @@ import * as Certificate from "../Certificate.js"
 import { DeployHook } from "../DeployHook.js"
 import type { CertificateSpec } from "../RenewalConfig.js"
 import type { Bucket, State } from "../RenewalState.js"
-import { type CertificatePaths, Storage } from "../Storage.js"
+import type { CertificatePaths } from "../Storage.js"
 import { nowIso } from "./context.js"
+import { CertificateWrites } from "./lease.js"
 
 /**
- * Writes the new set: the chain, the key, and the metadata a later scan reads.
+ * Writes the new set: the chain, the key, and the metadata a later scan reads (through the run's
+ * lease on the certificate).
  *
  * @since 0.1.0
  * @category combinators
@@ -23,8 +25,7 @@ import { nowIso } from "./context.js"
 export const save = (state: State, bucket: Bucket, spec: CertificateSpec, chain: Certificate.Chain, keyPem: string) =>
   Effect.gen(function*() {
     const leaf = Certificate.leaf(chain)
-    return yield* (yield* Storage).saveCertificate({
-      name: spec.name,
+    return yield* (yield* CertificateWrites).saveCertificate({
       certPem: leaf.pem,
       chainPem: Certificate.issuersPem(chain),
       fullchainPem: chain.pem,

@@ -246,7 +246,7 @@ export const storageConformance = <R, E>(
       yield* storage.releaseLease(b)
       const c = yield* acquire(storage, "site", holder(1))
       tokens.push(c.token)
-      const d = yield* storage.acquireLease({ certificate: "site", holder: holder(3), ttl, takeOver: () => true })
+      const d = yield* storage.acquireLease({ certificate: "site", holder: holder(3), ttl, takeOver: () => Effect.succeed(true) })
       tokens.push(d.token)
       // the same holder again: a new grant, its older lease lost
       const e = yield* acquire(storage, "site", holder(3))
@@ -266,10 +266,11 @@ export const storageConformance = <R, E>(
           certificate: "site",
           holder: holder(2),
           ttl,
-          takeOver: (current) => {
-            seen.push(current)
-            return false
-          }
+          takeOver: (current) =>
+            Effect.sync(() => {
+              seen.push(current)
+              return false
+            })
         })
       )
       expect(refused.reason).toBe("Held")
@@ -278,7 +279,7 @@ export const storageConformance = <R, E>(
         certificate: "site",
         holder: holder(2),
         ttl,
-        takeOver: (current) => current.holder.pid === 1001
+        takeOver: (current) => Effect.succeed(current.holder.pid === 1001)
       })
       expect(taken.token).toBe(2)
       expect((yield* leaseError(storage.fenced(first).updateMetadata(metadata("01", "site")))).reason).toBe("Lost")

@@ -18,7 +18,7 @@ const AccountInfoJson = Schema.parseJson(AccountInfo, { space: 2 })
 export const accountRecords = (
   files: Files,
   layout: Layout
-): Pick<Records, "loadAccount" | "saveAccountKey" | "saveAccountInfo"> => {
+): Pick<Records, "loadAccount" | "saveAccountKey" | "createAccountKey" | "saveAccountInfo"> => {
   const { fs, path } = files
 
   const accountDir = (directoryUrl: string, name: string) =>
@@ -55,6 +55,22 @@ export const accountRecords = (
     }
   )
 
+  const createAccountKey: Records["createAccountKey"] = Effect.fn("Storage.createAccountKey")(
+    function*(directoryUrl, name, keyPem) {
+      const directory = yield* accountDir(directoryUrl, name)
+      const file = path.join(directory, "account.key")
+      yield* files.ensureDirectory(directory)
+      // written complete under a temp name, then linked to account.key: the link fails when
+      // another run saved a key first, and that key is the account's
+      const created = yield* files.createAtomic(file, keyPem, privateMode)
+      if (created) return keyPem
+      const stored = yield* files.readText(file)
+      if (Option.isSome(stored)) return stored.value
+      // removed between the two (an account deleted by hand): create it again
+      return yield* createAccountKey(directoryUrl, name, keyPem)
+    }
+  )
+
   const saveAccountInfo: Records["saveAccountInfo"] = Effect.fn("Storage.saveAccountInfo")(
     function*(directoryUrl, name, info) {
       const directory = yield* accountDir(directoryUrl, name)
@@ -66,5 +82,5 @@ export const accountRecords = (
     }
   )
 
-  return { loadAccount, saveAccountKey, saveAccountInfo }
+  return { loadAccount, saveAccountKey, createAccountKey, saveAccountInfo }
 }

@@ -4,7 +4,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
-import * as leasedStorage from "../leasedStorage.js"
+import * as Leases from "./leases.js"
 import { caFolder, checkName, checkPendingReference } from "./names.js"
 import type { AccountInfo, CertificateMetadata, CertificatePaths, Records, Service } from "./service.js"
 
@@ -98,6 +98,14 @@ const makeRecords: Effect.Effect<Records> = Effect.map(
             info: state.accounts.get(accountKey(directoryUrl, name))?.info ?? Option.none()
           })
         })),
+      createAccountKey: (directoryUrl, name, keyPem) =>
+        Ref.modify(ref, (state) => {
+          const key = accountKey(directoryUrl, name)
+          const existing = state.accounts.get(key)
+          return existing !== undefined
+            ? [existing.keyPem, state]
+            : [keyPem, { ...state, accounts: new Map(state.accounts).set(key, { keyPem, info: Option.none() }) }]
+        }),
       saveAccountInfo: (directoryUrl, name, info) =>
         update((state) => {
           const existing = state.accounts.get(accountKey(directoryUrl, name))
@@ -127,4 +135,4 @@ const makeRecords: Effect.Effect<Records> = Effect.map(
 )
 
 /** @internal */
-export const makeMemory: Effect.Effect<Service> = Effect.flatMap(makeRecords, leasedStorage.make)
+export const makeMemory: Effect.Effect<Service> = Effect.zipWith(makeRecords, Leases.makeMemoryTable, Leases.make)

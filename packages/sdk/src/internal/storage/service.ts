@@ -156,6 +156,12 @@ export interface Records {
   readonly loadAccount: (directoryUrl: string, name: string) => Effect.Effect<Option.Option<StoredAccount>, StorageError>
   /** saves (or replaces, on key rollover) the account's private key; mode 0600 */
   readonly saveAccountKey: (directoryUrl: string, name: string, keyPem: string) => Effect.Effect<void, StorageError>
+  /**
+   * Saves the key of a new account unless the account has a key already, in one step: runs that
+   * set the account up at the same time all end up with the key that was saved first. Returns
+   * the stored key (this one, or that first one).
+   */
+  readonly createAccountKey: (directoryUrl: string, name: string, keyPem: string) => Effect.Effect<string, StorageError>
   readonly saveAccountInfo: (directoryUrl: string, name: string, info: AccountInfo) => Effect.Effect<void, StorageError>
 
   /** saves a run checkpoint (JSON text) */
@@ -211,7 +217,7 @@ export interface FencedWrites {
  * @category models
  */
 export interface Leasing {
-  /** grants a lease, or fails with `Held` (non-blocking) */
+  /** grants a lease on a certificate (or a run: `Lease.runKey`), or fails with `Held` (non-blocking) */
   readonly acquireLease: (request: LeaseRequest) => Effect.Effect<Lease, LeaseError | StorageError>
   /** extends the lease to `ttl` from now, or fails with `Lost` */
   readonly renewLease: (lease: Lease, ttl: Duration.DurationInput) => Effect.Effect<Lease, LeaseError | StorageError>
@@ -219,19 +225,21 @@ export interface Leasing {
   readonly releaseLease: (lease: Lease) => Effect.Effect<void, StorageError>
   /** the certificate's live lease, if any */
   readonly loadLease: (certificate: string) => Effect.Effect<Option.Option<Lease>, StorageError>
-  /** every live lease, by certificate name */
+  /** every live lease, by key (certificate names, then run keys) */
   readonly listLeases: Effect.Effect<ReadonlyArray<Lease>, StorageError>
   /** the certificate's writes, fenced by `lease` */
   readonly fenced: (lease: Lease) => FencedWrites
   /**
    * Saves the checkpoint of the holder's run (`holder.runId`) and records the holder as its owner.
-   * Refused with `RunOwned` when the run's checkpoint belongs to another holder, and with `Lost`
-   * when `lease` (the lease of the certificate the checkpoint is about) is not current.
+   * Refused with `RunOwned` when the run's checkpoint belongs to another holder than `holder` or
+   * `replaces` (the owner a resumed run takes it over from), and with `Lost` when `lease` (the
+   * lease of the certificate the checkpoint is about) is not current.
    */
   readonly saveRunCheckpoint: (checkpoint: {
     readonly holder: LeaseHolder
     readonly json: string
     readonly lease?: Lease | undefined
+    readonly replaces?: LeaseHolder | undefined
   }) => Effect.Effect<void, StorageError | LeaseError>
 }
 
