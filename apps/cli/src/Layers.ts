@@ -18,7 +18,13 @@ import {
 } from "@acme/sdk"
 import * as Dns01 from "@acme/dns/Dns01"
 import * as DnsResolver from "@acme/dns/DnsResolver"
-import { NodeAcmeHttpClient, NodeDeployHook, NodeHttp01Responder, NodeTlsAlpn01Responder } from "@acme/platform-node"
+import {
+  NodeAcmeHttpClient,
+  NodeDeployHook,
+  NodeHost,
+  NodeHttp01Responder,
+  NodeTlsAlpn01Responder
+} from "@acme/platform-node"
 import type { HttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { Config, Context, Effect, Layer, Option } from "effect"
@@ -132,7 +138,9 @@ const protocolWithoutHttp = (
     }),
     providers(loaded, options),
     RenewalSettings.layer(loaded.settings),
-    crashPoint
+    crashPoint,
+    // the host and process that hold leases; a gone process's leases are taken over at once
+    NodeHost.layer
   ).pipe(Layer.provide(NodeContext.layer))
 
 /**

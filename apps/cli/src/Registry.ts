@@ -20,7 +20,7 @@ import { Path } from "@effect/platform"
 import { Array as Arr, Config, Effect, Either, ParseResult, Predicate, Schema } from "effect"
 import { ConfigFileError } from "./CliError.js"
 import { describeIssues, formatPath } from "./ConfigIssues.js"
-import { Dns, type Listed, Llm } from "./Providers.js"
+import { Dns, type Listed, Llm, Storage as StorageProviders } from "./Providers.js"
 
 /**
  * Builds the service of a resolved provider.
@@ -120,6 +120,7 @@ export type Entry = Plugin.Configurable | Listed
  */
 export const builtins: ReadonlyArray<Entry> = [
   Plugin.configurable(fileStorage),
+  ...StorageProviders.plugins,
   Plugin.configurable(deterministicPlanner),
   Plugin.configurable(deterministicReporter),
   ...Dns.plugins,

@@ -1,7 +1,8 @@
 /**
  * What each configured certificate looks like now, and what `renew` would do with it: the same scan
  * and plan stages as a renewal, without the rest, and without writing anything (a renewalInfo answer
- * is still cached, as a renewal would).
+ * is still cached, as a renewal would). Also the leases held now: which runs are going on, and which
+ * certificate each is renewing.
  *
  * @since 0.1.0
  */
@@ -10,12 +11,41 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
+import { type Lease, runOfKey } from "./Lease.js"
 import type { Planner } from "./Planner.js"
 import { start } from "./Renewal.js"
 import { plan } from "./Renewal/plan.js"
 import { scan } from "./Renewal/scan.js"
 import type { RenewalSettings } from "./RenewalSettings.js"
-import type { Storage, StorageError } from "./Storage.js"
+import { Storage, type StorageError } from "./Storage.js"
+
+/**
+ * A lease held now: by which run, of which process, until when.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LeaseStatus = Schema.Struct({
+  runId: Schema.String,
+  host: Schema.String,
+  pid: Schema.Int,
+  token: Schema.Int,
+  expiresAt: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LeaseStatus = typeof LeaseStatus.Type
+
+const leaseStatus = (lease: Lease): LeaseStatus => ({
+  runId: lease.holder.runId,
+  host: lease.holder.host,
+  pid: lease.holder.pid,
+  token: lease.token,
+  expiresAt: DateTime.formatIso(lease.expiresAt)
+})
 
 /**
  * One certificate in `acme status --json`.
@@ -41,7 +71,9 @@ export const CertificateStatus = Schema.Struct({
     action: Schema.Literal("renew now", "renew later"),
     at: Schema.optional(Schema.String),
     reason: Schema.String
-  })
+  }),
+  /** the run renewing it now, when one holds its lease */
+  lease: Schema.optional(LeaseStatus)
 })
 
 /**
@@ -60,7 +92,9 @@ export const Report = Schema.Struct({
   directoryUrl: Schema.String,
   /** false when the CA could not be reached (no ARI information then) */
   caReachable: Schema.Boolean,
-  certificates: Schema.Array(CertificateStatus)
+  certificates: Schema.Array(CertificateStatus),
+  /** the runs going on now (each holds a lease on itself while it works) */
+  runs: Schema.Array(LeaseStatus)
 })
 
 /**
@@ -79,9 +113,12 @@ export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage 
     const scanned = yield* scan(initial)
     const planned = yield* plan(scanned)
     const now = yield* DateTime.now
+    const leases = yield* Effect.flatMap(Storage, (storage) => storage.listLeases)
+    const certificateLeases = new Map(leases.map((lease) => [lease.certificate, leaseStatus(lease)]))
     return {
       directoryUrl: planned.directoryUrl,
       caReachable: planned.directory !== undefined,
+      runs: leases.filter((lease) => runOfKey(lease.certificate) !== undefined).map(leaseStatus),
       certificates: planned.buckets.map((bucket): CertificateStatus => {
         const current = bucket.current
         const notAfter = Option.flatMap(Option.fromNullable(current?.notAfter), DateTime.make)
@@ -100,7 +137,8 @@ export const status: Effect.Effect<Report, StorageError, AcmeProtocol | Storage 
             action: decision?.action === "renew" ? "renew now" : "renew later",
             at: decision?.renewAt,
             reason: decision?.reason ?? "unknown"
-          }
+          },
+          lease: certificateLeases.get(bucket.name)
         }
       })
     }

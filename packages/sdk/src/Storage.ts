@@ -28,7 +28,7 @@ import * as fileStorage from "./internal/fileStorage.js"
 import * as memoryStorage from "./internal/storage/memory.js"
 import type { Service } from "./internal/storage/service.js"
 
-export { caFolder, checkName, isSafeName } from "./internal/storage/names.js"
+export { caFolder, checkLeaseKey, checkName, isSafeName } from "./internal/storage/names.js"
 export {
   AccountInfo,
   type CertificateFiles,

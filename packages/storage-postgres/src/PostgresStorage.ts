@@ -156,9 +156,9 @@ export const fromClient = (
           : Effect.fail(foreignPendingKey(lease, reference))
     })
 
-    const saveRunCheckpoint: Storage.Leasing["saveRunCheckpoint"] = ({ holder, json, lease }) => {
+    const saveRunCheckpoint: Storage.Leasing["saveRunCheckpoint"] = ({ holder, json, lease, replaces }) => {
       const save = Effect.flatMap(
-        Records.saveOwnedCheckpoint(sql, holder, json),
+        Records.saveOwnedCheckpoint(sql, holder, json, replaces),
         Option.match({
           onNone: () => Effect.void,
           onSome: (owner) => Effect.fail(new LeaseError({ reason: "RunOwned", runId: holder.runId, holder: owner }))
@@ -180,6 +180,7 @@ export const fromClient = (
       deletePendingKey: lift("deleting a pending key", records.deletePendingKey),
       loadAccount: lift("loading an account", records.loadAccount),
       saveAccountKey: lift("saving an account key", records.saveAccountKey),
+      createAccountKey: lift("saving an account key", records.createAccountKey),
       saveAccountInfo: lift("saving account info", records.saveAccountInfo),
       saveCheckpoint: lift("saving a checkpoint", records.saveCheckpoint),
       loadCheckpoints: db("loading checkpoints")(records.loadCheckpoints),

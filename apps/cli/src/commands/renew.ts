@@ -3,9 +3,9 @@
  *
  * @since 0.1.0
  */
-import { Renewal } from "@acme/sdk"
+import { Renewal, RenewalConfig } from "@acme/sdk"
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import * as Common from "../Common.js"
 import * as CliError from "../CliError.js"
 import * as ConfigFile from "../ConfigFile.js"
@@ -41,13 +41,38 @@ const dryRun = Options.boolean("dry-run").pipe(
   Options.withDescription("Read the configuration and storage, ask the CA for renewal info, say what would be done; change nothing.")
 )
 
+const wait = Options.text("wait").pipe(
+  Options.withPseudoName("DURATION"),
+  Options.withDescription(
+    "Wait up to this long (\"5 minutes\", \"1 hour\") for the certificates another acme run is renewing, instead of leaving them to it."
+  ),
+  Options.optional
+)
+
+/** `--wait`'s duration, or a usage error that says how to write one */
+const waitDuration = (text: Option.Option<string>) =>
+  Option.match(text, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (value) =>
+      Either.match(Schema.decodeUnknownEither(RenewalConfig.DurationText)(value), {
+        onLeft: (error) =>
+          Effect.fail(
+            new CliError.UsageError({
+              message: `--wait: ${ParseResult.TreeFormatter.formatErrorSync(error).split("\n").at(-1)?.trim() ?? value}`,
+              hint: "acme renew --wait \"10 minutes\""
+            })
+          ),
+        onRight: (duration) => Effect.succeed(duration)
+      })
+  })
+
 /**
  * @since 0.1.0
  * @category commands
  */
 export const renew = Command.make(
   "renew",
-  { ...Common.common, only, force, dryRun },
+  { ...Common.common, only, force, dryRun, wait },
   (options) =>
     Effect.gen(function*() {
       // @effect/cli parses `--only` without a name like no `--only` at all (see bareOnly); that must
@@ -55,10 +80,11 @@ export const renew = Command.make(
       if (bareOnly(process.argv)) {
         return yield* new CliError.UsageError({ message: "--only needs a certificate name", hint: "acme renew --only NAME" })
       }
+      const waitFor = yield* waitDuration(options.wait)
       const loaded = yield* ConfigFile.load(options.config)
       const selected = Option.getOrElse(options.only, (): ReadonlyArray<string> => [])
       yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")
-      const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected }).pipe(
+      const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected, wait: waitFor }).pipe(
         Effect.provide(Layers.pipeline(loaded))
       )
       yield* Common.finish(report, options.json)
@@ -67,13 +93,15 @@ export const renew = Command.make(
   Command.withDescription(Common.help({
     summary: "Renew the configured certificates that are due, and only those; meant to run from cron or a systemd timer.",
     details: [
-      "A certificate is due when it does not exist yet, was revoked, no longer matches its configuration, when the CA's renewal window (ARI) has come, or when a third of its lifetime is left (renewal.daysBefore days before expiry when set). An interrupted run is resumed first. Exit code 0 when nothing failed, 1 when a certificate (or the run) failed, 2 when the command line or the configuration is wrong."
+      "A certificate is due when it does not exist yet, was revoked, no longer matches its configuration, when the CA's renewal window (ARI) has come, or when a third of its lifetime is left (renewal.daysBefore days before expiry when set). An interrupted run is resumed first, unless it is still going on in another process. Exit code 0 when nothing failed, 1 when a certificate (or the run) failed, 2 when the command line or the configuration is wrong.",
+      "Several acme runs may share one storage (a cron job and a manual run, or hosts sharing Postgres): each certificate is renewed by one of them, and the others report it skipped (\"being renewed by run … (pid …)\"), or wait for it with --wait."
     ],
     examples: [
       ["acme renew", "renew what is due, with ./acme.yaml"],
       ["acme renew --config /etc/acme/acme.yaml --json", "the same, the report as JSON on stdout"],
       ["acme renew --dry-run", "say what would be renewed and why, change nothing"],
-      ["acme renew --force --only web", "renew the certificate named web now"]
+      ["acme renew --force --only web", "renew the certificate named web now"],
+      ["acme renew --wait \"10 minutes\"", "also renew what another run holds now, once it lets go"]
     ]
   }))
 )

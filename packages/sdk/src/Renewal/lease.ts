@@ -143,7 +143,9 @@ export const briefly = <A, E, R>(
 
 /**
  * Saves a run's checkpoint as the run's holder, with the current certificate's lease when there is
- * one (the checkpoint then says something about that certificate).
+ * one (the checkpoint then says something about that certificate). A checkpoint another process
+ * took over (this one was paused past its run's lease, on another host) is that process's now:
+ * this run no longer writes it, says so once, and goes on under its certificate leases.
  *
  * @since 0.1.0
  * @category combinators
@@ -159,7 +161,12 @@ export const saveCheckpoint = (
       holder: yield* Host.holder(runId),
       json,
       lease: Option.getOrUndefined(Option.map(writes, (w) => w.lease))
-    })
+    }).pipe(
+      Effect.catchIf(
+        (error) => error._tag === "LeaseError" && error.reason === "RunOwned",
+        (error) => Effect.logWarning(`this run's state is no longer saved: ${error.message}`)
+      )
+    )
   })
 
 /**

@@ -6,7 +6,8 @@
  * - the checkpoints are looked at newest first; a finished one (or one of another CA) means there
  *   is nothing to resume, as before;
  * - an unfinished one is resumed only when its run's lease can be had: the run ended, or its lease
- *   expired, or its holder is a process of this host that is gone. A run whose lease is held is
+ *   expired, or its holder is a process of this host that is gone. A run whose lease is held, or
+ *   whose holder is a live process of this host (one that was stopped past its lease's expiry), is
  *   passed over (it is someone else's), and the next older checkpoint is looked at;
  * - the process that gets the lease takes the checkpoint over from its previous owner in one step
  *   (`saveRunCheckpoint` with `replaces`): of two processes that find the same interrupted run,
@@ -51,12 +52,16 @@ export const claim = (
 ): Effect.Effect<Option.Option<RenewalState.State>, StorageError, Storage | RenewalSettings | Scope.Scope> =>
   Effect.gen(function*() {
     const storage = yield* Storage
+    const host = yield* Host.Host
     const checkpoints = yield* storage.loadCheckpoints
     for (const { holder: owner, json, runId } of [...checkpoints].reverse()) {
       const state = RenewalState.decode(json)
       if (Option.isNone(state)) continue
       if (state.value.phase === "done" || state.value.options.dryRun) break
       if (state.value.directoryUrl !== directoryUrl) break
+      const ownerAlive = owner !== undefined && owner.host === host.name && owner.pid !== host.pid &&
+        (yield* host.isAlive(owner.pid))
+      if (ownerAlive) continue
       const holder = yield* Host.holder(runId)
       const got = yield* Effect.either(acquire(runKey(runId), holder))
       if (Either.isLeft(got)) {

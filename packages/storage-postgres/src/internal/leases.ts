@@ -7,7 +7,7 @@
  */
 import { isLive, type Lease, LeaseError, type LeaseHolder, sameHolder } from "@acme/sdk/Lease"
 import type { Leasing, StorageError } from "@acme/sdk/Storage"
-import { checkName } from "@acme/sdk/Storage"
+import { checkLeaseKey, checkName } from "@acme/sdk/Storage"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import * as DateTime from "effect/DateTime"
@@ -78,7 +78,7 @@ export const make = (sql: SqlClient.SqlClient): Leases => {
 
   const acquireLease: Leases["acquireLease"] = (request) =>
     Effect.gen(function*() {
-      yield* checkName(request.certificate)
+      yield* checkLeaseKey(request.certificate)
       yield* checkName(request.holder.runId)
       const now = yield* DateTime.now
       const holder: LeaseHolder = request.holder
@@ -94,7 +94,10 @@ export const make = (sql: SqlClient.SqlClient): Leases => {
         const token = Number(row?.token ?? 0) + 1
         if (row !== undefined && isHeld(row, now)) {
           const current = toLease(row)
-          if (!sameHolder(current.holder, holder) && !(request.takeOver?.(current) ?? false)) {
+          if (
+            !sameHolder(current.holder, holder) &&
+            !(request.takeOver === undefined ? false : yield* request.takeOver(current))
+          ) {
             return yield* new LeaseError({
               reason: "Held",
               certificate: request.certificate,

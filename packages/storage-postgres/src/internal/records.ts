@@ -216,6 +216,19 @@ export const make = (context: Context): Records => {
         ON CONFLICT (directory_url, name) DO UPDATE SET private_key = EXCLUDED.private_key, updated_at = now()`
     })
 
+  const createAccountKey: Records["createAccountKey"] = (directoryUrl, name, keyPem) =>
+    Effect.gen(function*() {
+      yield* checkName(name)
+      const sealed = Cipher.seal(key, keyPem, aad.account(directoryUrl, name))
+      const inserted = yield* sql`INSERT INTO acme_accounts (directory_url, name, private_key)
+        VALUES (${directoryUrl}, ${name}, ${sealed})
+        ON CONFLICT (directory_url, name) DO NOTHING RETURNING name`
+      if (inserted.length > 0) return keyPem
+      // another run saved the account's key first: that one is the account's
+      const stored = yield* loadAccount(directoryUrl, name)
+      return Option.isSome(stored) ? stored.value.keyPem : yield* createAccountKey(directoryUrl, name, keyPem)
+    })
+
   const saveAccountInfo: Records["saveAccountInfo"] = (directoryUrl, name, info) =>
     Effect.gen(function*() {
       yield* checkName(name)
@@ -273,6 +286,7 @@ export const make = (context: Context): Records => {
     deletePendingKey,
     loadAccount,
     saveAccountKey,
+    createAccountKey,
     saveAccountInfo,
     saveCheckpoint,
     loadCheckpoints,
@@ -281,15 +295,17 @@ export const make = (context: Context): Records => {
 }
 
 /**
- * Saves the checkpoint of the holder's run, as its owner: the row is written only when it is new
- * or already the holder's. Returns the owner found otherwise.
+ * Saves the checkpoint of the holder's run, as its owner: the row is written only when it is new,
+ * already the holder's, or the one of `replaces` (which the holder takes it over from). Returns the
+ * owner found otherwise.
  *
  * @internal
  */
 export const saveOwnedCheckpoint = (
   sql: SqlClient.SqlClient,
   holder: LeaseHolder,
-  json: string
+  json: string,
+  replaces?: LeaseHolder | undefined
 ): Effect.Effect<Option.Option<LeaseHolder>, SqlError | StorageError> =>
   Effect.gen(function*() {
     yield* checkName(holder.runId)
@@ -299,6 +315,7 @@ export const saveOwnedCheckpoint = (
         holder_host = EXCLUDED.holder_host, holder_pid = EXCLUDED.holder_pid
       WHERE acme_runs.holder_host IS NULL
         OR (acme_runs.holder_host = EXCLUDED.holder_host AND acme_runs.holder_pid = EXCLUDED.holder_pid)
+        OR (acme_runs.holder_host = ${replaces?.host ?? null} AND acme_runs.holder_pid = ${replaces?.pid ?? null})
       RETURNING run_id`
     if (saved.length > 0) return Option.none()
     const owners = yield* sql<{ readonly holder_host: string; readonly holder_pid: number }>`

@@ -58,9 +58,11 @@ export const checkPendingReference = (reference: string): Effect.Effect<string, 
     )
 
 /**
- * A lease key is a certificate name or a run's key (`@run.<run id>`, see `Lease.runKey`).
+ * Fails with InvalidName unless the lease key is a certificate name or a run's key
+ * (`@run.<run id>`, see `Lease.runKey`).
  *
- * @internal
+ * @since 0.1.0
+ * @category combinators
  */
 export const checkLeaseKey = (key: string): Effect.Effect<string, StorageError> => {
   const runId = runOfKey(key)
