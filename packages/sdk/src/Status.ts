@@ -40,7 +40,8 @@ export const LeaseStatus = Schema.Struct({
 export type LeaseStatus = typeof LeaseStatus.Type
 
 const leaseStatus = (lease: Lease): LeaseStatus => ({
-  runId: lease.holder.runId,
+  // a run's own lease is held in the name of the process's run that claimed it: the run is the key's
+  runId: runOfKey(lease.certificate) ?? lease.holder.runId,
   host: lease.holder.host,
   pid: lease.holder.pid,
   token: lease.token,

@@ -54,6 +54,9 @@ export const claim = (
     const storage = yield* Storage
     const host = yield* Host.Host
     const checkpoints = yield* storage.loadCheckpoints
+    // a run's lease is held in the name of the run that claims it (this one, by its new id): two
+    // runs of one process that find the same interrupted run are two holders
+    const claimant = yield* Host.holder(freshRunId)
     for (const { holder: owner, json, runId } of [...checkpoints].reverse()) {
       const state = RenewalState.decode(json)
       if (Option.isNone(state)) continue
@@ -63,24 +66,32 @@ export const claim = (
         (yield* host.isAlive(owner.pid))
       if (ownerAlive) continue
       const holder = yield* Host.holder(runId)
-      const got = yield* Effect.either(acquire(runKey(runId), holder))
+      const got = yield* Effect.either(acquire(runKey(runId), claimant))
       if (Either.isLeft(got)) {
         const error = got.left
         if (error._tag === "LeaseError") continue // a run that is going on: not this process's to resume
         return yield* Effect.fail(error)
       }
-      const taken = yield* Effect.either(storage.saveRunCheckpoint({ holder, json, replaces: owner }))
+      // the record as it is now that nobody else can take the run: another run may have resumed and
+      // finished it since the listing
+      const now = (yield* storage.loadCheckpoints).find((checkpoint) => checkpoint.runId === runId)
+      const current = Option.flatMap(Option.fromNullable(now), (checkpoint) => RenewalState.decode(checkpoint.json))
+      if (now === undefined || Option.isNone(current) || current.value.phase === "done") {
+        yield* Effect.ignore(storage.releaseLease(got.right))
+        break
+      }
+      const taken = yield* Effect.either(storage.saveRunCheckpoint({ holder, json: now.json, replaces: now.holder }))
       if (Either.isLeft(taken)) {
         yield* Effect.ignore(storage.releaseLease(got.right))
         const error = taken.left
-        // another process resumed it first and is done with it already: look further
+        // another process resumed it first and still owns it: look further
         if (error instanceof LeaseError) continue
         return yield* Effect.fail(error)
       }
       yield* holdInScope(got.right)
-      return state
+      return current
     }
-    const fresh = yield* acquire(runKey(freshRunId), yield* Host.holder(freshRunId)).pipe(
+    const fresh = yield* acquire(runKey(freshRunId), claimant).pipe(
       // a new run id is nobody's
       Effect.catchTag("LeaseError", (error) => Effect.dieMessage(`the lease of a new run is held: ${error.message}`))
     )

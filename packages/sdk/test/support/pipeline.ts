@@ -54,7 +54,12 @@ export type CertificateInput = {
 export const configFor = (
   pebble: Pebble.Service,
   certificates: ReadonlyArray<CertificateInput>,
-  renewal: { readonly maxAttempts?: number; readonly maxWait?: string; readonly daysBefore?: number } = {}
+  renewal: {
+    readonly maxAttempts?: number
+    readonly maxWait?: string
+    readonly daysBefore?: number
+    readonly leaseTtl?: string
+  } = {}
 ): RenewalConfig.RenewalConfig =>
   Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
     ca: { directory: pebble.directoryUrl },
