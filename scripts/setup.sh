@@ -6,8 +6,10 @@
 #   - PostgreSQL (Debian package `postgresql`) for the tests of @acme/storage-postgres: the tests start
 #     throwaway servers of their own (initdb + postgres on a free loopback port, as `nobody` when run as
 #     root, through setpriv from util-linux), never the system service;
+#   - Chromium (Debian package `chromium`) for the status page test of `acme serve`;
 #   - a Pebble that offers ARI (Debian trixie's 2.6), best effort, for the ARI tests;
-#   - the workspace's dependencies, exactly as locked.
+#   - the workspace's dependencies, exactly as locked (among them Verdaccio and postject, which the
+#     distribution tests use; dpkg-deb, which builds the .deb, comes with every Debian system).
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,7 +75,20 @@ if [ "$(id -u)" -eq 0 ] && ! id "${ACME_TEST_POSTGRES_USER:-nobody}" >/dev/null 
   useradd --system --no-create-home --shell /usr/sbin/nologin "${ACME_TEST_POSTGRES_USER:-nobody}"
 fi
 command -v setpriv >/dev/null 2>&1 || { say "setpriv (util-linux) is required to run PostgreSQL as a user that is not root"; exit 1; }
+# --- Chromium for the status page test of acme serve (driven by playwright-core) -----------------
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing Chromium (apt-get install -y chromium)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium >/dev/null
+fi
 bash "$root/scripts/fetch-pebble-ari.sh" >&2 || true
+
+# --- dpkg-deb (pnpm build:deb, and the distribution tests) ------------------------------------
+if ! command -v dpkg-deb >/dev/null 2>&1; then
+  say "dpkg-deb is missing (it is part of Debian's dpkg): pnpm build:deb and the .deb test need it"
+fi
 
 # --- dependencies ---------------------------------------------------------------------------
 pnpm install --frozen-lockfile --reporter=silent

@@ -42,6 +42,14 @@ const newestIn = (folder) => {
   return newest
 }
 
+/** the modification time of the newest file that goes into the bundle (sources, this script, package.json) */
+export const newestInput = () =>
+  Math.max(
+    ...sourceFolders().map(newestIn),
+    fs.statSync(path.join(here, "build.mjs")).mtimeMs,
+    fs.statSync(path.join(here, "package.json")).mtimeMs
+  )
+
 /** whether dist/acme.mjs is missing or older than any file under packages/*\/src or apps/cli/src */
 export const isStale = () => {
   let built
@@ -50,12 +58,7 @@ export const isStale = () => {
   } catch {
     return true
   }
-  const files = [
-    ...sourceFolders().map(newestIn),
-    fs.statSync(path.join(here, "build.mjs")).mtimeMs,
-    fs.statSync(path.join(here, "package.json")).mtimeMs
-  ]
-  return files.some((mtime) => mtime > built)
+  return newestInput() > built
 }
 
 /** the chunks next to dist/acme.mjs: what the entry imports when a command runs */
@@ -77,6 +80,9 @@ export const build = async () => {
     absWorkingDir: here,
     entryPoints: { acme: path.join(here, "src", "bin.ts") },
     bundle: true,
+    // the workspace packages from their TypeScript sources (their package.json "@acme/source"
+    // export condition), so the bundle never waits for, or goes stale against, their dist/
+    conditions: ["@acme/source"],
     splitting: true,
     platform: "node",
     format: "esm",

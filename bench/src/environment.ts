@@ -43,6 +43,7 @@ export const build = Effect.promise(async () => {
   await esbuild.build({
     entryPoints: [path.join(root, "bench", "src", "sdk-run.ts")],
     bundle: true,
+    conditions: ["@acme/source"],
     platform: "node",
     format: "esm",
     target: "node20",

@@ -11,6 +11,8 @@ await esbuild.build({
   absWorkingDir: here,
   entryPoints: [path.join(here, "src", "index.ts")],
   bundle: true,
+  // @acme/sdk from its TypeScript sources inside this workspace (its "@acme/source" export condition)
+  conditions: ["@acme/source"],
   platform: "node",
   format: "esm",
   target: "node20",

@@ -64,7 +64,6 @@ const Settings = Layer.effect(
     config: Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
       ca: { directory: pebble.directoryUrl },
       account: { email: "ops@example.test" },
-      storage: { path: "in memory" },
       certificates: [{ name: "app", domains: ["app.example.test", "www.app.example.test"], challenge: { type: "http-01" } }]
     }),
     eab: Option.none()

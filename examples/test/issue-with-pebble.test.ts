@@ -32,7 +32,7 @@ describe("the example as a program", () => {
     const folder = tempFolder()
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ["--import", "tsx", path.join(import.meta.dirname, "../src/issue-with-pebble.ts"), folder],
+      ["--conditions=@acme/source", "--import", "tsx", path.join(import.meta.dirname, "../src/issue-with-pebble.ts"), folder],
       { cwd: path.join(import.meta.dirname, "..") }
     )
     expect(stdout).toContain(`chain         ${path.join(folder, "fullchain.pem")}`)

@@ -9,10 +9,13 @@ import type { Teardown } from "@effect/platform/Runtime"
 import { Console, Effect, Exit, Layer } from "effect"
 import * as CliError from "./CliError.js"
 import { account } from "./commands/account.js"
+import { apikey } from "./commands/apikey.js"
+import { audit } from "./commands/audit.js"
 import { demo } from "./commands/demo.js"
 import { init } from "./commands/init.js"
 import { renew } from "./commands/renew.js"
 import { revoke } from "./commands/revoke.js"
+import { serve, stoppedGracefully } from "./commands/serve.js"
 import { status } from "./commands/status.js"
 import * as Common from "./Common.js"
 import * as Output from "./Output.js"
@@ -36,7 +39,7 @@ export const root = Command.make("acme").pipe(
       ["acme status", "what is stored, and when each certificate is renewed next"]
     ]
   })),
-  Command.withSubcommands([renew, revoke, status, account, init, demo])
+  Command.withSubcommands([renew, revoke, status, account, init, demo, serve, apikey, audit])
 )
 
 /**
@@ -55,6 +58,8 @@ const withoutCliErrorPrinting = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.
 // Ends the process with the command's exit code once stdout and stderr are flushed; something
 // left running (a keep-alive socket) gets a second before the process exits anyway.
 const teardown: Teardown = (exit, onExit) => {
+  // `acme serve` stops on SIGTERM on purpose, once its running task is done or checkpointed
+  if (Exit.isInterrupted(exit) && stoppedGracefully()) return onExit(0)
   // interrupted: "acme: interrupted" was printed by `main`; a renewal that was cut short is resumed
   // by the next `acme renew`
   if (Exit.isInterrupted(exit)) return onExit(130)
@@ -93,7 +98,7 @@ export const main = (argv: ReadonlyArray<string>): void => {
         )
       }
     }),
-    Effect.onInterrupt(() => Output.errorLine("acme: interrupted")),
+    Effect.onInterrupt(() => stoppedGracefully() ? Effect.void : Output.errorLine("acme: interrupted")),
     Effect.provide(Layer.mergeAll(NodeContext.layer, Output.loggerLayer, CliConfig.layer({ showBuiltIns: false })))
   )
   NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true, teardown })

@@ -1,7 +1,8 @@
 /**
  * The configuration file: where it is, how it is read (YAML; JSON is YAML), how it is checked
- * (`RenewalConfig.RenewalConfig`), and how what it points at is resolved (secrets from the
- * environment, trusted roots from files, paths relative to the file's folder).
+ * (`FileConfig`: the SDK's `RenewalConfig` with `ca.trust` and a required `storage`), and how what
+ * it points at is resolved (secrets from the environment, trusted roots from files, paths relative
+ * to the file's folder).
  *
  * Every problem is one `ConfigFileError` whose message is one line naming the file and the path of
  * the bad value, and saying how to fix it:
@@ -12,13 +13,15 @@
  *
  * @since 0.1.0
  */
-import { CaPreset, RenewalConfig, type RenewalSettings } from "@acme/sdk"
+import { CaPreset, type RenewalConfig, type RenewalSettings } from "@acme/sdk"
+import type * as ServerConfig from "@acme/server/ServerConfig"
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
 import { Array as Arr, Config, Effect, Either, Option, ParseResult, Redacted, Schema } from "effect"
 import * as YAML from "yaml"
 import { ConfigFileError } from "./CliError.js"
 import { describeIssues, formatPath } from "./ConfigIssues.js"
+import { FileConfig } from "./FileConfig.js"
 import * as Registry from "./Registry.js"
 
 export {
@@ -60,6 +63,8 @@ export interface Loaded {
   readonly storagePath: string | undefined
   /** the providers the configuration names, found and with their options checked */
   readonly providers: Registry.Providers
+  /** the `server` section (`acme serve`), defaults filled in */
+  readonly server: ServerConfig.ServerConfig
 }
 
 /**
@@ -190,8 +195,8 @@ export const parse = (file: string, text: string): Either.Either<unknown, Config
 }
 
 /**
- * Checks parsed data against `RenewalConfig.RenewalConfig` (unknown keys are errors: a misspelt
- * key would otherwise be ignored without a word).
+ * Checks parsed data against `FileConfig` (`RenewalConfig.RenewalConfig` and the `server` section of
+ * `acme serve`; unknown keys are errors: a misspelt key would otherwise be ignored without a word).
  *
  * @since 0.1.0
  * @category parsing
@@ -199,8 +204,8 @@ export const parse = (file: string, text: string): Either.Either<unknown, Config
 export const decode = (
   file: string,
   data: unknown
-): Either.Either<RenewalConfig.RenewalConfig, ConfigFileError> =>
-  Schema.decodeUnknownEither(RenewalConfig.RenewalConfig, { errors: "all", onExcessProperty: "error" })(data).pipe(
+): Either.Either<FileConfig, ConfigFileError> =>
+  Schema.decodeUnknownEither(FileConfig, { errors: "all", onExcessProperty: "error" })(data).pipe(
     Either.mapLeft((error) =>
       new ConfigFileError({
         reason: "Invalid",
@@ -319,7 +324,7 @@ const resolveTrust = (
  */
 export const resolve = (
   location: { readonly file: string; readonly path: string },
-  config: RenewalConfig.RenewalConfig
+  config: FileConfig
 ): Effect.Effect<Loaded, ConfigFileError, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const path = yield* Path.Path
@@ -344,7 +349,7 @@ export const resolve = (
         ? { ...certificate, challenge: { ...challenge, webroot: path.resolve(directory, challenge.webroot) } }
         : certificate
     })
-    const resolved: RenewalConfig.RenewalConfig = {
+    const resolved: FileConfig = {
       ...config,
       ca: { ...config.ca, trust },
       storage: storagePath !== undefined ? { ...config.storage, path: storagePath } : config.storage,
@@ -358,7 +363,8 @@ export const resolve = (
       settings: { config: resolved, eab: credentials },
       trust,
       storagePath,
-      providers
+      providers,
+      server: config.server
     }
   })
 

@@ -117,10 +117,7 @@ export const providers = (
   ).pipe(Layer.provide(NodeContext.layer))
 
 const makeContext = (loaded: ConfigFile.Loaded): Plugin.MakeContext =>
-  Registry.makeContext({
-    configDirectory: loaded.directory,
-    daysBefore: loaded.settings.config.renewal.daysBefore
-  })
+  Registry.makeContext({ configDirectory: loaded.directory })
 
 /** {@link protocol}, still needing its HTTP client. */
 const protocolWithoutHttp = (

@@ -15,11 +15,12 @@ import { createRequire } from "node:module"
 import * as NodePath from "node:path"
 import { pathToFileURL } from "node:url"
 import * as Dns01 from "@acme/dns/Dns01"
-import { Planner, Plugin, type RenewalConfig, Reporter, Storage } from "@acme/sdk"
+import { Planner, Plugin, Reporter, Storage } from "@acme/sdk"
 import { Path } from "@effect/platform"
 import { Array as Arr, Config, Effect, Either, ParseResult, Predicate, Schema } from "effect"
 import { ConfigFileError } from "./CliError.js"
 import { describeIssues, formatPath } from "./ConfigIssues.js"
+import type { FileConfig } from "./FileConfig.js"
 import { Dns, type Listed, Llm, Storage as StorageProviders } from "./Providers.js"
 
 /**
@@ -282,7 +283,7 @@ export const resolveProviders = (
   input: {
     readonly file: string
     readonly directory: string
-    readonly config: RenewalConfig.RenewalConfig
+    readonly config: FileConfig
     readonly registry?: ReadonlyArray<Entry> | undefined
   }
 ): Effect.Effect<Providers, ConfigFileError> =>
@@ -351,11 +352,9 @@ export const resolveProviders = (
  * @since 0.1.0
  * @category constructors
  */
-export const makeContext = (
-  input: { readonly configDirectory: string; readonly daysBefore: number | undefined }
-): Plugin.MakeContext => ({
+export const makeContext = (input: { readonly configDirectory: string }): Plugin.MakeContext => ({
   configDirectory: input.configDirectory,
-  deterministicPlanner: Planner.make({ daysBefore: input.daysBefore }),
+  deterministicPlanner: Planner.make(),
   deterministicReporter: Reporter.make,
   env: (name) =>
     Config.nonEmptyString(name).pipe(

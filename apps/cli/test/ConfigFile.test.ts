@@ -20,6 +20,26 @@ const messageOf = (data: unknown): string =>
     onRight: () => "decoded"
   })
 
+describe("ConfigFile.decode: the server section", () => {
+  it("is optional, with defaults; given, it is checked like the rest", () => {
+    expect(Either.getOrThrow(ConfigFile.decode("acme.yaml", base)).server).toMatchObject({
+      listen: "127.0.0.1:8555",
+      publicStatus: false,
+      metricsAuth: false
+    })
+    const given = Either.getOrThrow(
+      ConfigFile.decode("acme.yaml", { ...base, server: { listen: "[::1]:9000", interval: "6 hours", publicStatus: true } })
+    )
+    expect(given.server.listen).toBe("[::1]:9000")
+    expect(given.server.publicStatus).toBe(true)
+    expect(messageOf({ ...base, server: { listen: "localhost" } })).toBe(
+      `acme.yaml: server.listen: "localhost" is not a listen address: write host:port, e.g. 127.0.0.1:8555, 0.0.0.0:8555 or [::1]:8555`
+    )
+    expect(messageOf({ ...base, server: { interval: "10 seconds" } })).toContain("server.interval")
+    expect(messageOf({ ...base, server: { port: 8555 } })).toContain("server.port")
+  })
+})
+
 describe("ConfigFile.decode: messages", () => {
   it("accepts a valid configuration, with the defaults filled in", () => {
     const config = Either.getOrThrow(ConfigFile.decode("acme.yaml", base))

@@ -15,9 +15,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { AcmeProtocol, AccountKey, type Reporter, type Storage } from "@acme/sdk"
 import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
-import { Pebble, PebbleHttpClient, Postgres } from "@acme/testing"
+import { Pebble, PebbleHttpClient, Postgres, Requirement } from "@acme/testing"
 import { NodeContext } from "@effect/platform-node"
-import { expect, layer } from "@effect/vitest"
+import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { reportOf } from "./support/checks.js"
 import { acme, acmeWatched, type Result, temporaryFolder } from "./support/cli.js"
@@ -103,104 +103,114 @@ const Env = Layer.unwrapEffect(
   Layer.merge(NodeContext.layer)
 )
 
-layer(Env, { excludeTestServices: true, timeout: 300_000 })("acme renew processes sharing Postgres", (it) => {
-  it.scoped("three workers, 30 certificates, one SIGKILLed mid-run: all valid, whole, and ordered once but for its own", () =>
-    Effect.gen(function*() {
-      const pebble = yield* Pebble.Pebble
-      const postgres = yield* Postgres.Postgres
-      const url = yield* postgres.createDatabase
-      const names = Array.from({ length: 30 }, (_, i) => `w${String(i + 1).padStart(2, "0")}`)
-      const folder = fixture(pebble, url, "workers", names)
-      try {
-        const options = { cwd: folder.path, env: folder.env }
-        const args = ["renew", "--json", "--wait", "3 minutes"]
-        let presented = 0
-        const killedLines: Array<string> = []
-        const killed = acmeWatched(args, options, (line, child) => {
-          killedLines.push(line)
-          // in the middle of its third certificate: an order placed, its challenge being answered
-          if (/: stage present started$/.test(line) && ++presented === 3) child.kill("SIGKILL")
-        })
-        const workers = yield* Effect.promise(() => Promise.all([killed, acme(args, options), acme(args, options)]))
-        const [dead, ...alive] = workers as [Result, Result, Result]
-        expect(dead.signal, dead.stderr.slice(-1500)).toBe("SIGKILL")
-        const reports = alive.map((result) => {
-          expect(result.code, result.stderr.slice(-1500)).toBe(0)
-          return reportOf(result)
-        })
+const requirement = Postgres.requirement()
 
-        // every certificate was renewed by a worker that lived, or before the kill by the dead one
-        const renewedByDead = new Set(
-          killedLines.flatMap((line) => /\s(\S+): renewed:/.exec(line)?.[1] ?? []).filter((name) => names.includes(name))
-        )
-        for (const name of names) {
-          const renewedBy = reports.filter((report) => certificateOf(report, name)?.action === "renewed").length
-          expect(renewedBy + (renewedByDead.has(name) ? 1 : 0), name).toBe(1)
-        }
+if (requirement._tag === "Fail") {
+  it("PostgreSQL is there", () => {
+    expect.fail(Requirement.message(requirement))
+  })
+}
 
-        const storage = yield* openStorage(url)
-        for (const name of names) {
-          const serial = yield* storedSerial(storage, name, folder.domain(name))
-          expect((yield* pebble.certificateStatus(serial)).status, name).toBe("Valid")
-        }
-        // ordered once, but for what the dead worker had begun and not finished
-        const begun = new Set(killedLines.flatMap((line) => /\s(\S+): stage order started$/.exec(line)?.[1] ?? []))
-        const inFlight = [...begun].filter((name) => !renewedByDead.has(name))
-        expect(inFlight.length, killedLines.slice(-10).join("\n")).toBeGreaterThan(0)
-        const orders = yield* ordersByDomain(storage)
-        for (const name of names) {
-          const count = orders.get(folder.domain(name)) ?? 0
-          expect(count, name).toBeGreaterThanOrEqual(1)
-          expect(count, name).toBeLessThanOrEqual(inFlight.includes(name) ? 2 : 1)
-        }
-        // no certificate is left leased; the only live lease is the dead worker's run's own (until it
-        // expires or a run of this host claims that run, its pid being gone)
-        const leases = yield* storage.listLeases
-        expect(leases.map((lease) => [lease.certificate.startsWith("@run."), lease.holder.pid])).toEqual([[true, dead.pid]])
-      } finally {
-        folder.remove()
-      }
-    }), 300_000)
-
-  it.scoped("a holder stopped past its lease's expiry: its writes are refused, the next holder's certificate stays", () =>
-    Effect.gen(function*() {
-      const pebble = yield* Pebble.Pebble
-      const postgres = yield* Postgres.Postgres
-      const url = yield* postgres.createDatabase
-      const folder = fixture(pebble, url, "fence", ["papa"], { leaseTtl: "2 seconds" })
-      try {
-        const options = { cwd: folder.path, env: folder.env }
-        let stop: (pid: number) => void = () => {}
-        const stopped = new Promise<number>((resolve) => (stop = resolve))
-        const first = acmeWatched(["renew", "--json"], options, (line, child) => {
-          if (line.endsWith("papa: stage finalize started") && child.pid !== undefined && child.kill("SIGSTOP")) {
-            stop(child.pid)
-          }
-        })
-        const firstPid = yield* Effect.promise(() => Promise.race([stopped, first.then(() => 0)]))
-        expect(firstPid, "the first run was stopped at finalize").toBeGreaterThan(0)
-        let secondSerial: string | undefined
+describe.skipIf(requirement._tag !== "Run")(`coordination through Postgres${Requirement.note(requirement)}`, () => {
+  layer(Env, { excludeTestServices: true, timeout: 300_000 })("acme renew processes sharing Postgres", (it) => {
+    it.scoped("three workers, 30 certificates, one SIGKILLed mid-run: all valid, whole, and ordered once but for its own", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const postgres = yield* Postgres.Postgres
+        const url = yield* postgres.createDatabase
+        const names = Array.from({ length: 30 }, (_, i) => `w${String(i + 1).padStart(2, "0")}`)
+        const folder = fixture(pebble, url, "workers", names)
         try {
-          yield* Effect.sleep("3 seconds")
-          const second = yield* Effect.promise(() => acme(["renew", "--json"], options))
-          expect(second.code, second.stderr.slice(-1500)).toBe(0)
-          const renewed = certificateOf(reportOf(second), "papa")
-          expect(renewed?.action, renewed?.reason).toBe("renewed")
-          secondSerial = renewed?.serial?.toLowerCase().replace(/^0+/, "")
+          const options = { cwd: folder.path, env: folder.env }
+          const args = ["renew", "--json", "--wait", "3 minutes"]
+          let presented = 0
+          const killedLines: Array<string> = []
+          const killed = acmeWatched(args, options, (line, child) => {
+            killedLines.push(line)
+            // in the middle of its third certificate: an order placed, its challenge being answered
+            if (/: stage present started$/.test(line) && ++presented === 3) child.kill("SIGKILL")
+          })
+          const workers = yield* Effect.promise(() => Promise.all([killed, acme(args, options), acme(args, options)]))
+          const [dead, ...alive] = workers as [Result, Result, Result]
+          expect(dead.signal, dead.stderr.slice(-1500)).toBe("SIGKILL")
+          const reports = alive.map((result) => {
+            expect(result.code, result.stderr.slice(-1500)).toBe(0)
+            return reportOf(result)
+          })
+
+          // every certificate was renewed by a worker that lived, or before the kill by the dead one
+          const renewedByDead = new Set(
+            killedLines.flatMap((line) => /\s(\S+): renewed:/.exec(line)?.[1] ?? []).filter((name) => names.includes(name))
+          )
+          for (const name of names) {
+            const renewedBy = reports.filter((report) => certificateOf(report, name)?.action === "renewed").length
+            expect(renewedBy + (renewedByDead.has(name) ? 1 : 0), name).toBe(1)
+          }
+
+          const storage = yield* openStorage(url)
+          for (const name of names) {
+            const serial = yield* storedSerial(storage, name, folder.domain(name))
+            expect((yield* pebble.certificateStatus(serial)).status, name).toBe("Valid")
+          }
+          // ordered once, but for what the dead worker had begun and not finished
+          const begun = new Set(killedLines.flatMap((line) => /\s(\S+): stage order started$/.exec(line)?.[1] ?? []))
+          const inFlight = [...begun].filter((name) => !renewedByDead.has(name))
+          expect(inFlight.length, killedLines.slice(-10).join("\n")).toBeGreaterThan(0)
+          const orders = yield* ordersByDomain(storage)
+          for (const name of names) {
+            const count = orders.get(folder.domain(name)) ?? 0
+            expect(count, name).toBeGreaterThanOrEqual(1)
+            expect(count, name).toBeLessThanOrEqual(inFlight.includes(name) ? 2 : 1)
+          }
+          // no certificate is left leased; the only live lease is the dead worker's run's own (until it
+          // expires or a run of this host claims that run, its pid being gone)
+          const leases = yield* storage.listLeases
+          expect(leases.map((lease) => [lease.certificate.startsWith("@run."), lease.holder.pid])).toEqual([[true, dead.pid]])
         } finally {
-          process.kill(firstPid, "SIGCONT")
+          folder.remove()
         }
-        const result = yield* Effect.promise(() => first)
-        expect(result.code, result.stderr.slice(-1500)).toBe(1)
-        const lost = certificateOf(reportOf(result), "papa")
-        expect(lost?.action).toBe("failed")
-        expect(lost?.error?.type).toBe("LeaseError")
-        expect(lost?.reason).toMatch(/^this run lost its lease on papa and stopped working on it: the lease on papa \(token 1\) was lost/)
-        const storage = yield* openStorage(url)
-        const serial = yield* storedSerial(storage, "papa", folder.domain("papa"))
-        expect(serial).toBe(secondSerial)
-      } finally {
-        folder.remove()
-      }
-    }), 120_000)
+      }), 300_000)
+
+    it.scoped("a holder stopped past its lease's expiry: its writes are refused, the next holder's certificate stays", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const postgres = yield* Postgres.Postgres
+        const url = yield* postgres.createDatabase
+        const folder = fixture(pebble, url, "fence", ["papa"], { leaseTtl: "2 seconds" })
+        try {
+          const options = { cwd: folder.path, env: folder.env }
+          let stop: (pid: number) => void = () => {}
+          const stopped = new Promise<number>((resolve) => (stop = resolve))
+          const first = acmeWatched(["renew", "--json"], options, (line, child) => {
+            if (line.endsWith("papa: stage finalize started") && child.pid !== undefined && child.kill("SIGSTOP")) {
+              stop(child.pid)
+            }
+          })
+          const firstPid = yield* Effect.promise(() => Promise.race([stopped, first.then(() => 0)]))
+          expect(firstPid, "the first run was stopped at finalize").toBeGreaterThan(0)
+          let secondSerial: string | undefined
+          try {
+            yield* Effect.sleep("3 seconds")
+            const second = yield* Effect.promise(() => acme(["renew", "--json"], options))
+            expect(second.code, second.stderr.slice(-1500)).toBe(0)
+            const renewed = certificateOf(reportOf(second), "papa")
+            expect(renewed?.action, renewed?.reason).toBe("renewed")
+            secondSerial = renewed?.serial?.toLowerCase().replace(/^0+/, "")
+          } finally {
+            process.kill(firstPid, "SIGCONT")
+          }
+          const result = yield* Effect.promise(() => first)
+          expect(result.code, result.stderr.slice(-1500)).toBe(1)
+          const lost = certificateOf(reportOf(result), "papa")
+          expect(lost?.action).toBe("failed")
+          expect(lost?.error?.type).toBe("LeaseError")
+          expect(lost?.reason).toMatch(/^this run lost its lease on papa and stopped working on it: the lease on papa \(token 1\) was lost/)
+          const storage = yield* openStorage(url)
+          const serial = yield* storedSerial(storage, "papa", folder.domain("papa"))
+          expect(serial).toBe(secondSerial)
+        } finally {
+          folder.remove()
+        }
+      }), 120_000)
+  })
 })

@@ -16,7 +16,13 @@ const commands: ReadonlyArray<ReadonlyArray<string>> = [
   ["account", "deactivate"],
   ["account", "update-contact"],
   ["init"],
-  ["demo"]
+  ["demo"],
+  ["serve"],
+  ["apikey"],
+  ["apikey", "create"],
+  ["apikey", "list"],
+  ["apikey", "revoke"],
+  ["audit"]
 ]
 
 describe("help", () => {
@@ -52,7 +58,10 @@ describe("a bad command line: exit code 2, one line", () => {
     [["revoke", "--name", "web", "--reason", "boredom"], "keyCompromise"],
     [["account", "rollover", "--key", "ES512"], "ES256"],
     [["account", "deactivate"], "--yes"],
-    [["account", "update-contact", "--email", "not-an-address"], "not an e-mail address"]
+    [["account", "update-contact", "--email", "not-an-address"], "not an e-mail address"],
+    [["serve", "--listen", "localhost"], "not a listen address"],
+    [["apikey", "create", "--name", "ci", "--scope", "admin"], "write"],
+    [["audit", "--since", "yesterday-ish"], "neither a time nor a duration"]
   ]
   for (const [args, mentions] of cases) {
     it(`acme ${args.join(" ")}`, async () => {

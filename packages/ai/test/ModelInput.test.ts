@@ -2,7 +2,7 @@
  * What a model may see: the Schemas keep only their fields and redact free text, so no PEM, key,
  * JWK member, token or URL can reach a prompt.
  */
-import * as ModelInput from "@acme/ai/ModelInput"
+import * as ModelInput from "../src/ModelInput.js"
 import { Planner } from "@acme/sdk"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Option, Schema } from "effect"

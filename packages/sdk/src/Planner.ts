@@ -49,6 +49,11 @@ export interface Input {
   readonly force: boolean
   /** the last error of this certificate in the previous run, one line, when it failed there */
   readonly lastError?: string | undefined
+  /**
+   * the configuration's `renewal.daysBefore`: renew this many days before expiry instead of by the
+   * fraction of the lifetime (the renewal pipeline fills it in from `RenewalSettings`)
+   */
+  readonly daysBefore?: number | undefined
 }
 
 /**
@@ -80,15 +85,6 @@ export interface Service {
  * @category tags
  */
 export class Planner extends Context.Tag("@acme/sdk/Planner")<Planner, Service>() {}
-
-/**
- * @since 0.1.0
- * @category models
- */
-export interface Options {
-  /** renew this many days before expiry instead of by the fraction of the lifetime */
-  readonly daysBefore?: number | undefined
-}
 
 /** A number in [0, 1) derived from a text: stable across runs and machines. */
 const fraction = (text: string): Effect.Effect<number> =>
@@ -142,7 +138,7 @@ const changes = (input: Input, current: Current): Option.Option<string> => {
  * @since 0.1.0
  * @category combinators
  */
-export const decide = (input: Input, now: DateTime.Utc, options: Options = {}): Effect.Effect<Decision> =>
+export const decide = (input: Input, now: DateTime.Utc): Effect.Effect<Decision> =>
   Effect.gen(function*() {
     const renew = (reason: string, extra: Partial<Decision> = {}): Decision => ({
       action: "renew",
@@ -206,14 +202,14 @@ export const decide = (input: Input, now: DateTime.Utc, options: Options = {}): 
 
     const lifetime = expires - DateTime.toEpochMillis(notBefore.value)
     const short = lifetime <= Duration.toMillis(Duration.days(10))
-    const before = options.daysBefore !== undefined
-      ? Duration.toMillis(Duration.days(options.daysBefore))
+    const before = input.daysBefore !== undefined
+      ? Duration.toMillis(Duration.days(input.daysBefore))
       : lifetime / (short ? 2 : 3)
     const jitter = Math.min(lifetime * 0.02, Duration.toMillis(Duration.days(1))) *
       (yield* fraction(`${current.serialNumber}/jitter`))
     const renewAt = expires - before - jitter
-    const rule = options.daysBefore !== undefined
-      ? `${options.daysBefore} days before expiry (renewal.daysBefore)`
+    const rule = input.daysBefore !== undefined
+      ? `${input.daysBefore} days before expiry (renewal.daysBefore)`
       : short
       ? "when half of its short lifetime is left"
       : "when a third of its lifetime is left"
@@ -251,10 +247,10 @@ const dueInInputOrder = (inputs: ReadonlyArray<Input>, decisions: ReadonlyArray<
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Service => ({
+export const make = (): Service => ({
   plan: (inputs) =>
     Effect.flatMap(DateTime.now, (now) =>
-      Effect.map(Effect.forEach(inputs, (input) => decide(input, now, options)), (decisions) => ({
+      Effect.map(Effect.forEach(inputs, (input) => decide(input, now)), (decisions) => ({
         decisions,
         order: dueInInputOrder(inputs, decisions),
         outcome: deterministicOutcome
@@ -382,4 +378,4 @@ export const fallback = (plan: Plan, advisor: Advisor, reason: string): Plan => 
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<Planner> => Layer.succeed(Planner, make(options))
+export const layer = (): Layer.Layer<Planner> => Layer.succeed(Planner, make())

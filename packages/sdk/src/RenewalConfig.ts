@@ -193,6 +193,10 @@ export const CertificateSpec = Schema.Struct({
 export type CertificateSpec = typeof CertificateSpec.Type
 
 /**
+ * The CA. Which TLS roots to trust for the CA's own HTTPS is not said here but by the `HttpClient`
+ * Layer the `AcmeProtocol` uses (`NodeAcmeHttpClient.layer({ trust })` from `@acme/platform-node`;
+ * the `acme` command's configuration file has `ca.trust` for it).
+ *
  * @since 0.1.0
  * @category schemas
  */
@@ -210,8 +214,6 @@ export const CaConfig = Schema.Struct({
       Schema.filter((p) => p in presets || `"${p}" is not a preset: use one of ${Object.keys(presets).join(", ")}`)
     )
   ),
-  /** extra PEM roots to trust for the CA's own TLS: file paths, or PEM text */
-  trust: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   /** External Account Binding credentials from the CA */
   eab: Schema.optional(Schema.Struct({ kid: SecretSource, hmacKey: SecretSource })),
   /** the default for every certificate's preferredChain */
@@ -296,7 +298,9 @@ export const RenewalSettings = Schema.Struct({
 
 /**
  * Where certificates, keys and accounts are kept: `type: file` (the default) in the folder `path`,
- * or a storage that a `plugin` provides (its other keys are its options).
+ * or a storage that a `plugin` provides (its other keys are its options). For the program that builds
+ * the `Storage` Layer from the configuration (the `acme` command, which requires it): the renewal
+ * pipeline itself only uses the `Storage` in context, and never reads this section.
  *
  * @since 0.1.0
  * @category schemas
@@ -339,7 +343,8 @@ export const ProviderConfig = Schema.Struct(
 export const RenewalConfig = Schema.Struct({
   ca: CaConfig,
   account: Schema.optionalWith(AccountConfig, { default: () => Schema.decodeSync(AccountConfig)({}) }),
-  storage: StorageConfig,
+  /** optional here: a program that provides its own `Storage` Layer leaves it out */
+  storage: Schema.optional(StorageConfig),
   /** who decides what to renew: the deterministic planner, or an advisory LLM over it */
   planner: Schema.optionalWith(ProviderConfig, { default: () => ({ provider: "deterministic" }) }),
   /** who writes the run's summary: the deterministic one, or an LLM's prose added to it */

@@ -22,11 +22,13 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as FileServiceRecords from "./FileServiceRecords.js"
 import * as fileStorage from "./internal/fileStorage.js"
 import * as memoryStorage from "./internal/storage/memory.js"
 import type { Service } from "./internal/storage/service.js"
+import { StorageError } from "./StorageError.js"
 
 export { caFolder, checkLeaseKey, checkName, isSafeName } from "./internal/storage/names.js"
 export {
@@ -41,7 +43,7 @@ export {
   type StoredAccount,
   type StoredCertificate
 } from "./internal/storage/service.js"
-export { StorageError } from "./StorageError.js"
+export { StorageError }
 
 /**
  * The service: the records and the leases that fence the writes to them (see the `Lease` module).
@@ -74,7 +76,11 @@ export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, makeMemor
  * @category constructors
  */
 export const makeFileSystem = (root: string): Effect.Effect<Service, never, FileSystem.FileSystem | Path.Path> =>
-  fileStorage.make(root)
+  Effect.zipWith(
+    fileStorage.make(root),
+    FileServiceRecords.make(root, (fields) => new StorageError(fields)),
+    (storage, records): Service => ({ ...storage, records })
+  )
 
 /**
  * Storage in a folder, with the layout above, atomic writes and 0600 private keys. Needs the

@@ -74,3 +74,7 @@ export * as DnsProvider from "./DnsProvider.js"
 export * as Plugin from "./Plugin.js"
 /** @since 0.1.0 */
 export * as CaPreset from "./CaPreset.js"
+/** @since 0.1.0 */
+export * as ServiceRecords from "./ServiceRecords.js"
+/** @since 0.1.0 */
+export * as CaMetrics from "./CaMetrics.js"

@@ -30,7 +30,7 @@ const input = (overrides: Partial<Planner.Input> = {}): Planner.Input => ({
   ...overrides
 })
 
-const decide = (i: Planner.Input, options?: Planner.Options) => Planner.decide(i, NOW, options)
+const decide = (i: Planner.Input) => Planner.decide(i, NOW)
 
 describe("Planner", () => {
   it.effect("renews when there is no certificate yet", () =>
@@ -81,10 +81,10 @@ describe("Planner", () => {
 
     it.effect("renewal.daysBefore overrides the fraction", () =>
       Effect.gen(function*() {
-        const waiting = yield* decide(input(), { daysBefore: 45 })
+        const waiting = yield* decide(input({ daysBefore: 45 }))
         expect(waiting.action).toBe("skip")
         expect(waiting.reason).toContain("(45 days before expiry (renewal.daysBefore))")
-        const due = yield* decide(input(), { daysBefore: 51 })
+        const due = yield* decide(input({ daysBefore: 51 }))
         expect(due.action).toBe("renew")
       }))
 

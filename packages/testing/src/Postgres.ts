@@ -44,8 +44,10 @@ import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { findExecutable } from "./internal/binaries.js"
+import * as Binaries from "./internal/postgresBinaries.js"
 import * as Ports from "./internal/ports.js"
 import * as Process from "./internal/process.js"
+import * as Requirement from "./Requirement.js"
 
 /**
  * What went wrong: `NotInstalled` (no PostgreSQL binaries, or no `setpriv` to leave root),
@@ -110,36 +112,19 @@ const startFailed = (message: string) => new PostgresError({ reason: "StartFaile
 
 const isTruthyEnv = (value: string | undefined): boolean => value === "1" || value?.toLowerCase() === "true"
 
-const nonEmpty = (value: string | undefined): Option.Option<string> =>
-  value !== undefined && value.length > 0 ? Option.some(value) : Option.none()
-
-/** `binDir`, `$POSTGRES_BIN_DIR`, the newest `/usr/lib/postgresql/<n>/bin`, or the folder of `initdb` on PATH */
+/** the first of `Binaries.candidates` that holds `initdb` */
 const findBinDir = (configured: string | undefined) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
-    const explicit = Option.orElse(nonEmpty(configured), () => nonEmpty(process.env["POSTGRES_BIN_DIR"]))
-    const installed = yield* fs.readDirectory("/usr/lib/postgresql").pipe(
-      Effect.map((versions) =>
-        versions.filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)).map((v) =>
-          path.join("/usr/lib/postgresql", v, "bin")
-        )
-      ),
-      Effect.orElseSucceed((): Array<string> => [])
-    )
-    const candidates = Option.match(explicit, {
-      onSome: (dir) => [dir],
-      onNone: () => [...installed, ...Option.toArray(Option.map(findExecutable("initdb"), path.dirname))]
-    })
-    for (const dir of candidates) {
-      if (Option.isSome(findExecutable(path.join(dir, "initdb")))) return dir
-    }
-    return yield* new PostgresError({
-      reason: "NotInstalled",
-      message: `PostgreSQL is not installed (no initdb in ${
-        candidates.length === 0 ? "/usr/lib/postgresql/*/bin or on PATH" : candidates.join(", ")
-      }); install it with: apt-get install -y postgresql (or set POSTGRES_BIN_DIR)`
-    })
+  Option.match(Binaries.find(configured), {
+    onSome: Effect.succeed,
+    onNone: () =>
+      Effect.fail(
+        new PostgresError({
+          reason: "NotInstalled",
+          message: `PostgreSQL is not installed (no initdb in ${
+            Binaries.describe(configured)
+          }); install it with: apt-get install -y postgresql (or set POSTGRES_BIN_DIR)`
+        })
+      )
   })
 
 /** runs a command to its end: its exit code and its output (stdout then stderr) */
@@ -363,3 +348,20 @@ export const make = (options: PostgresOptions = {}): Effect.Effect<Service, Post
  */
 export const layer = (options?: PostgresOptions): Layer.Layer<Postgres, PostgresError> =>
   Layer.scoped(Postgres, make(options))
+
+/**
+ * Whether this machine can start the server (PostgreSQL's binaries, and `setpriv` when the tests
+ * run as root), as a `Requirement` decision: a suite that needs Postgres skips on a developer's
+ * machine without it and fails under CI.
+ *
+ * ```ts
+ * const requirement = Postgres.requirement()
+ * if (requirement._tag === "Fail") it("PostgreSQL is there", () => expect.fail(Requirement.message(requirement)))
+ * describe.skipIf(requirement._tag !== "Run")(`on Postgres${Requirement.note(requirement)}`, () => { ... })
+ * ```
+ *
+ * @since 0.1.0
+ * @category requirements
+ */
+export const requirement = (options: Pick<PostgresOptions, "binDir"> = {}): Requirement.Decision =>
+  Requirement.decide({ what: "PostgreSQL (scripts/setup.sh installs it)", missing: Binaries.missing(options.binDir) })

@@ -1,4 +1,4 @@
-import { Postgres } from "@acme/testing"
+import { Postgres, Requirement } from "@acme/testing"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
 import * as Fs from "node:fs"
@@ -24,8 +24,25 @@ const accepts = (port: number) =>
     socket.once("error", () => resume(Effect.succeed(false)))
   })
 
+const requirement = Postgres.requirement()
+
+if (requirement._tag === "Fail") {
+  it("PostgreSQL is there", () => {
+    expect.fail(Requirement.message(requirement))
+  })
+}
+
 describe("Postgres", () => {
-  it.live("runs a server on a loopback port as a user that is not root, gives fresh databases, and stops", () =>
+  it("requirement: runs where initdb is found, else names what is missing (skipped locally, failed under CI)", () => {
+    const missing = Postgres.requirement({ binDir: "/nonexistent/bin" })
+    expect(missing).toMatchObject({
+      what: "PostgreSQL (scripts/setup.sh installs it)",
+      reason: "no initdb in /nonexistent/bin; install it with: apt-get install -y postgresql"
+    })
+    expect(missing._tag).toBe(Requirement.isCI() ? "Fail" : "Skip")
+  })
+
+  it.live.skipIf(requirement._tag !== "Run")("runs a server on a loopback port as a user that is not root, gives fresh databases, and stops", () =>
     Effect.gen(function*() {
       const scope = yield* Scope.make()
       const postgres = yield* Postgres.make().pipe(Scope.extend(scope))

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { Renewal, RenewalConfig } from "@acme/sdk"
+import * as Tracing from "@acme/server/Tracing"
 import { Command, Options } from "@effect/cli"
 import { Effect, Either, Option, ParseResult, Schema } from "effect"
 import * as Common from "../Common.js"
@@ -11,6 +12,7 @@ import * as CliError from "../CliError.js"
 import * as ConfigFile from "../ConfigFile.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
+import { version } from "../version.js"
 
 const only = Options.text("only").pipe(
   Options.withPseudoName("NAME"),
@@ -85,7 +87,9 @@ export const renew = Command.make(
       const selected = Option.getOrElse(options.only, (): ReadonlyArray<string> => [])
       yield* Common.checkNames(loaded.settings.config, loaded.file, selected, "--only")
       const report = yield* Renewal.renew({ force: options.force, dryRun: options.dryRun, only: selected, wait: waitFor }).pipe(
-        Effect.provide(Layers.pipeline(loaded))
+        Effect.provide(Layers.pipeline(loaded)),
+        // spans to $OTEL_EXPORTER_OTLP_ENDPOINT when it is set (flushed before the command ends)
+        Effect.provide(Tracing.layerFromEnv({ serviceName: "acme", serviceVersion: version }))
       )
       yield* Common.finish(report, options.json)
     }).pipe(Output.withVerbosity(options.verbose))

@@ -82,7 +82,8 @@ export const plan: Stage.Stage<never, Planner | RenewalSettings | Storage> = Sta
         directoryUrl: state.directoryUrl,
         current: Option.fromNullable(bucket.current),
         force: state.options.force,
-        lastError: errors.get(bucket.name)
+        lastError: errors.get(bucket.name),
+        daysBefore: settings.config.renewal.daysBefore
       }
     }))
     const byName = new Map(candidates.map((bucket, index) => [bucket.name, planned.decisions[index]]))

@@ -24,7 +24,7 @@ export class TransportError extends Schema.TaggedError<TransportError>("@acme/sd
   override get message(): string {
     return this.reason === "Timeout"
       ? `${this.method} ${this.url} timed out after ${this.description}; the CA is slow or unreachable, try again later`
-      : `cannot reach the CA at ${this.method} ${this.url}: ${oneLine(this.description)}; check the directory URL, the network and ca.trust`
+      : `cannot reach the CA at ${this.method} ${this.url}: ${oneLine(this.description)}; check the directory URL, the network, and that the HTTP client trusts the CA's TLS certificate (acme's ca.trust, NodeAcmeHttpClient.layer({ trust }))`
   }
 }
 

@@ -4,6 +4,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import * as ServiceRecords from "../../ServiceRecords.js"
 import * as Leases from "./leases.js"
 import { caFolder, checkName, checkPendingReference } from "./names.js"
 import type { AccountInfo, CertificateMetadata, CertificatePaths, Records, Service } from "./service.js"
@@ -129,7 +130,8 @@ const makeRecords: Effect.Effect<Records> = Effect.map(
         update((state) => ({
           ...state,
           checkpoints: keep <= 0 ? [] : state.checkpoints.slice(-keep)
-        }))
+        })),
+      records: ServiceRecords.makeMemory()
     }
   }
 )

@@ -9,6 +9,7 @@ import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { Identifier } from "../../Identifier.js"
 import type { Lease, LeaseError, LeaseHolder, LeaseRequest } from "../../Lease.js"
+import type * as ServiceRecords from "../../ServiceRecords.js"
 import type { StorageError } from "../../StorageError.js"
 
 /**
@@ -173,6 +174,9 @@ export interface Records {
   >
   /** removes old checkpoints, keeping the newest `keep` */
   readonly pruneCheckpoints: (keep: number) => Effect.Effect<void, StorageError>
+
+  /** tasks, API key hashes and the audit log of `acme serve`, when this storage keeps them */
+  readonly records?: ServiceRecords.Store | undefined
 }
 
 /**
