@@ -3,6 +3,9 @@
 #   - pnpm, at the version package.json pins (corepack when it works, else npm, else npx);
 #   - Pebble and pebble-challtestsrv (Debian package `pebble`) for the tests and the demo;
 #   - BIND 9 (Debian packages `bind9`, `bind9-dnsutils`) for the RFC 2136 / dns-01 tests of @acme/dns;
+#   - PostgreSQL (Debian package `postgresql`) for the tests of @acme/storage-postgres: the tests start
+#     throwaway servers of their own (initdb + postgres on a free loopback port, as `nobody` when run as
+#     root, through setpriv from util-linux), never the system service;
 #   - Chromium (Debian package `chromium`) for the status page test of `acme serve`;
 #   - a Pebble that offers ARI (Debian trixie's 2.6), best effort, for the ARI tests;
 #   - the workspace's dependencies, exactly as locked (among them Verdaccio and postject, which the
@@ -58,6 +61,20 @@ if ! command -v named >/dev/null 2>&1 && [ ! -x /usr/sbin/named ]; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq bind9 bind9-dnsutils >/dev/null
 fi
+# --- PostgreSQL for the Postgres storage tests ------------------------------------------------
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  say "installing PostgreSQL (apt-get install -y postgresql)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq postgresql >/dev/null
+fi
+# PostgreSQL refuses to run as root: as root, the tests run it as this user (override with ACME_TEST_POSTGRES_USER)
+if [ "$(id -u)" -eq 0 ] && ! id "${ACME_TEST_POSTGRES_USER:-nobody}" >/dev/null 2>&1; then
+  say "user ${ACME_TEST_POSTGRES_USER:-nobody} is missing: creating it for the PostgreSQL tests"
+  useradd --system --no-create-home --shell /usr/sbin/nologin "${ACME_TEST_POSTGRES_USER:-nobody}"
+fi
+command -v setpriv >/dev/null 2>&1 || { say "setpriv (util-linux) is required to run PostgreSQL as a user that is not root"; exit 1; }
 # --- Chromium for the status page test of acme serve (driven by playwright-core) -----------------
 if [ ! -x /usr/bin/chromium ]; then
   say "installing Chromium (apt-get install -y chromium)"

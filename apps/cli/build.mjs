@@ -97,6 +97,8 @@ export const build = async () => {
     minifyWhitespace: true,
     minifySyntax: true,
     logLevel: "warning",
+    // node-postgres loads its native binding (pg-native, not installed) only when asked for it
+    external: ["pg-native"],
     // the bundle is an ES module; bundled CommonJS code still calls require() for node built-ins
     banner: {
       js: [

@@ -42,7 +42,7 @@ const describeExpected = (expected: string): string => {
 
 const shorten = (actual: string): string => actual.length > 60 ? `${actual.slice(0, 57)}...` : actual
 
-/** Plain advice for a required key, by its name. */
+/** Plain advice for a required key, by its path (`storage.url`) or else its name. */
 const requiredAdvice: { readonly [key: string]: string } = {
   ca: "add `ca:` with `directory:` (a directory URL, or a preset such as letsencrypt)",
   directory: `add the CA's directory URL, or a preset: ${CaPreset.names.join(", ")}`,
@@ -56,7 +56,9 @@ const requiredAdvice: { readonly [key: string]: string } = {
   url: "add the URL of the DNS provider's API",
   provider: "add the provider's name (for dns-01 and dns-account-01: challtestsrv, rfc2136, cloudflare, route53, acme-dns)",
   kid: "add the key id the CA gave you, or { env: NAME }",
-  hmacKey: "add the HMAC key the CA gave you, or { env: NAME }"
+  hmacKey: "add the HMAC key the CA gave you, or { env: NAME }",
+  "storage.url": "add the database's postgres:// URL, or { env: NAME }",
+  encryptionKey: "add { env: NAME } or { file: PATH } with 32 random bytes in base64 (make them with: openssl rand -base64 32)"
 }
 
 const describeGroup = (path: ReadonlyArray<PropertyKey>, issues: ReadonlyArray<Issue>): string => {
@@ -64,7 +66,7 @@ const describeGroup = (path: ReadonlyArray<PropertyKey>, issues: ReadonlyArray<I
   const missing = issues.find((issue) => issue._tag === "Missing")
   if (missing !== undefined) {
     if (typeof last === "number") return "must have at least one entry"
-    const advice = typeof last === "string" ? requiredAdvice[last] : undefined
+    const advice = requiredAdvice[formatPath(path)] ?? (typeof last === "string" ? requiredAdvice[last] : undefined)
     return `is required: ${advice ?? "add it"}`
   }
   const unexpected = issues.find((issue) => issue._tag === "Unexpected")

@@ -20,7 +20,13 @@ import {
 import * as Dns01 from "@acme/dns/Dns01"
 import * as DnsDoctor from "@acme/dns/DnsDoctor"
 import * as DnsResolver from "@acme/dns/DnsResolver"
-import { NodeAcmeHttpClient, NodeDeployHook, NodeHttp01Responder, NodeTlsAlpn01Responder } from "@acme/platform-node"
+import {
+  NodeAcmeHttpClient,
+  NodeDeployHook,
+  NodeHost,
+  NodeHttp01Responder,
+  NodeTlsAlpn01Responder
+} from "@acme/platform-node"
 import type { HttpClient } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Config, Context, Effect, Layer, Option } from "effect"
@@ -133,7 +139,9 @@ const protocolWithoutHttp = (
     }),
     providers(loaded, options),
     RenewalSettings.layer(loaded.settings),
-    crashPoint
+    crashPoint,
+    // the host and process that hold leases; a gone process's leases are taken over at once
+    NodeHost.layer
   ).pipe(Layer.provide(NodeContext.layer))
 
 /**

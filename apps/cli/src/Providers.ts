@@ -1,10 +1,10 @@
 /**
- * The provider packages whose plugins are built in: the DNS providers of `@acme/dns` and the LLM
- * planner and reporter of `@acme/ai`.
+ * The provider packages whose plugins are built in: the DNS providers of `@acme/dns`, the LLM
+ * planner and reporter of `@acme/ai`, and the Postgres storage of `@acme/storage-postgres`.
  *
  * Only their names are listed here; a provider's module (and what it imports: the LLM vendors'
  * clients are large) is imported when a configuration names it. Every command starts without
- * them, and a configuration with neither dns-01 nor an LLM never loads them. The test
+ * them, and a configuration with neither dns-01, nor an LLM, nor Postgres never loads them. The test
  * `plugins.test.ts` checks that these lists name exactly the plugins the packages export.
  *
  * @since 0.1.0
@@ -54,6 +54,19 @@ const llmModule = () =>
     Plugin.configurable(module.openaiReporter),
     Plugin.configurable(module.openaiCompatibleReporter)
   ])
+
+const storageModule = () =>
+  Promise.all([import("@acme/sdk/Plugin"), import("@acme/storage-postgres/PostgresStorage")]).then((
+    [Plugin, module]
+  ) => [Plugin.configurable(module.plugin)])
+
+/**
+ * @since 0.1.0
+ * @category plugins
+ */
+export const Storage: { readonly plugins: ReadonlyArray<Listed> } = {
+  plugins: listed("storage", ["postgres"], storageModule)
+}
 
 /**
  * @since 0.1.0

@@ -21,7 +21,7 @@ import { Array as Arr, Config, Effect, Either, ParseResult, Predicate, Schema } 
 import { ConfigFileError } from "./CliError.js"
 import { describeIssues, formatPath } from "./ConfigIssues.js"
 import type { FileConfig } from "./FileConfig.js"
-import { Dns, type Listed, Llm } from "./Providers.js"
+import { Dns, type Listed, Llm, Storage as StorageProviders } from "./Providers.js"
 
 /**
  * Builds the service of a resolved provider.
@@ -121,6 +121,7 @@ export type Entry = Plugin.Configurable | Listed
  */
 export const builtins: ReadonlyArray<Entry> = [
   Plugin.configurable(fileStorage),
+  ...StorageProviders.plugins,
   Plugin.configurable(deterministicPlanner),
   Plugin.configurable(deterministicReporter),
   ...Dns.plugins,

@@ -134,9 +134,15 @@ export const statusLines = (report: Status.Report): Array<string> => {
       ? ` at ${humanTime(certificate.next.at)}`
       : ""
     out.push(`  next         ${certificate.next.action}${at}: ${certificate.next.reason}`)
+    if (certificate.lease !== undefined) out.push(`  renewing     by ${leaseHolder(certificate.lease)}`)
   }
+  if (report.runs.length > 0) out.push("", "runs going on")
+  for (const run of report.runs) out.push(`  ${leaseHolder(run)}`)
   return out
 }
+
+const leaseHolder = (lease: Status.LeaseStatus): string =>
+  `run ${lease.runId} (pid ${lease.pid} on ${lease.host}), lease until ${humanTime(lease.expiresAt)}`
 
 /**
  * An account for people.

@@ -135,7 +135,7 @@ describe("ConfigFile.decode: messages", () => {
     [
       "a misspelt key",
       { ...base, renewal: { daysbefore: 30 } },
-      "acme.yaml: renewal.daysbefore: unknown key; the keys allowed here are daysBefore, maxAttempts, maxWait, maxRunTime (check the spelling)"
+      "acme.yaml: renewal.daysbefore: unknown key; the keys allowed here are daysBefore, maxAttempts, maxWait, maxRunTime, leaseTtl (check the spelling)"
     ],
     [
       "a missing section",
@@ -255,12 +255,32 @@ describe("providers: messages", () => {
     [
       "an unknown storage type",
       { ...base, storage: { type: "s3", bucket: "certs" } },
-      `acme.yaml: storage.type: unknown storage type "s3"; use one of file, or name the package that provides it with \`plugin:\``
+      `acme.yaml: storage.type: unknown storage type "s3"; use one of file, postgres, or name the package that provides it with \`plugin:\``
     ],
     [
       "file storage without a path",
       { ...base, storage: {} },
       "acme.yaml: storage.path: is required: add the folder for certificates, keys and accounts"
+    ],
+    [
+      "postgres storage without its encryption key",
+      { ...base, storage: { type: "postgres", url: { env: "ACME_DATABASE_URL" } } },
+      "acme.yaml: storage.encryptionKey: is required: add { env: NAME } or { file: PATH } with 32 random bytes in base64 (make them with: openssl rand -base64 32)"
+    ],
+    [
+      "postgres storage without its URL",
+      { ...base, storage: { type: "postgres", encryptionKey: { env: "K" } } },
+      "acme.yaml: storage.url: is required: add the database's postgres:// URL, or { env: NAME }"
+    ],
+    [
+      "postgres storage with a key that is neither { env } nor { file }",
+      { ...base, storage: { type: "postgres", url: "postgres://db/acme", encryptionKey: "c2VjcmV0" } },
+      "acme.yaml: storage.encryptionKey:"
+    ],
+    [
+      "postgres storage with a path (a file storage key)",
+      { ...base, storage: { type: "postgres", url: "postgres://db/acme", encryptionKey: { env: "K" }, path: "./x" } },
+      "acme.yaml: storage.path: unknown key; the keys allowed here are url, encryptionKey, export (check the spelling)"
     ],
     [
       "a plugin package that is not installed",

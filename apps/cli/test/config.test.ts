@@ -140,6 +140,23 @@ certificates:
     expectOneLine(result, "acme: secret.yaml: ca.eab.hmacKey: environment variable ACME_TEST_EAB_HMAC is not set")
   })
 
+  it("postgres storage whose URL or key variable is not set: one line before any connection", async () => {
+    const storage = { type: "postgres", url: { env: "ACME_TEST_DATABASE_URL" }, encryptionKey: { env: "ACME_TEST_STORAGE_KEY" } }
+    const config = JSON.stringify({ ...valid, storage })
+    expectOneLine(
+      await statusWith("pg.json", config, { ACME_TEST_DATABASE_URL: undefined, ACME_TEST_STORAGE_KEY: "x" }),
+      "acme: environment: ACME_TEST_DATABASE_URL is not set (or is empty); set it in the environment acme runs in"
+    )
+    // a URL that points nowhere is never reached: the key is checked first
+    expectOneLine(
+      await statusWith("pg.json", config, {
+        ACME_TEST_DATABASE_URL: "postgres://acme@127.0.0.1:1/acme",
+        ACME_TEST_STORAGE_KEY: "too short"
+      }),
+      "acme: postgres: the storage encryption key in the environment variable ACME_TEST_STORAGE_KEY is not usable"
+    )
+  })
+
   it("a misspelt key is not ignored", async () => {
     const result = await statusWith("typo.json", JSON.stringify({ ...valid, renewal: { daysbefore: 30 } }))
     expectOneLine(result, "typo.json: renewal.daysbefore: unknown key", "daysBefore")

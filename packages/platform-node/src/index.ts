@@ -9,6 +9,9 @@ export * as NodeAcmeHttpClient from "./NodeAcmeHttpClient.js"
 export * as NodeDeployHook from "./NodeDeployHook.js"
 
 /** @since 0.1.0 */
+export * as NodeHost from "./NodeHost.js"
+
+/** @since 0.1.0 */
 export * as NodeHttp01Responder from "./NodeHttp01Responder.js"
 
 /** @since 0.1.0 */

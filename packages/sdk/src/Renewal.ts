@@ -13,6 +13,9 @@
  * resumed by the next `renew` (each certificate starts again with a fresh nonce, and at `present`
  * if it was answering challenges), and a run after success creates no order.
  *
+ * Several runs may share a storage: a run works on a certificate only while it holds its lease,
+ * and never resumes a run that is still going on (`Renewal/lease.ts`, `Renewal/resume.ts`).
+ *
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
@@ -20,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Duration from "effect/Duration"
 import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import type { ChallengeSolver } from "./ChallengeSolver.js"
 import type { Planner } from "./Planner.js"
@@ -30,10 +34,12 @@ import { redeploy } from "./Renewal/deploy.js"
 import { download } from "./Renewal/download.js"
 import { errorHandler } from "./Renewal/errorHandler.js"
 import { finalize } from "./Renewal/finalize.js"
+import * as Leases from "./Renewal/lease.js"
 import { order } from "./Renewal/order.js"
 import { plan } from "./Renewal/plan.js"
 import { present } from "./Renewal/present.js"
 import { report } from "./Renewal/report.js"
+import * as Resume from "./Renewal/resume.js"
 import {
   checkpoint,
   isWorkStage,
@@ -50,6 +56,7 @@ import { store } from "./Renewal/store.js"
 import { verify } from "./Renewal/verify.js"
 import { directoryUrl as configuredDirectoryUrl, RenewalSettings } from "./RenewalSettings.js"
 import * as RenewalState from "./RenewalState.js"
+import type { LeaseError } from "./Lease.js"
 import { Reporter, type RunReport } from "./Reporter.js"
 import { Storage, type StorageError } from "./Storage.js"
 
@@ -100,6 +107,11 @@ export {
 
 export {
   /** @since 0.1.0 */
+  CertificateWrites
+} from "./Renewal/lease.js"
+
+export {
+  /** @since 0.1.0 */
   type Changes,
   /** @since 0.1.0 */
   type Stage,
@@ -120,6 +132,11 @@ export interface Options {
   readonly dryRun?: boolean | undefined
   /** only these certificates (by name) */
   readonly only?: ReadonlyArray<string> | undefined
+  /**
+   * wait this long for the certificates other runs hold (until they let them go), instead of
+   * leaving them to those runs
+   */
+  readonly wait?: Duration.DurationInput | undefined
 }
 
 /**
@@ -159,32 +176,21 @@ const handOverNonce = (state: State, from: string | undefined, to: string): Stat
   return RenewalState.updateBucket(taken, to, (bucket) => ({ ...bucket, nonce }))
 }
 
-/** An unfinished run of this CA to pick up again, ready to go on. */
-const resumable = (directoryUrl: string): Effect.Effect<Option.Option<State>, StorageError, Storage> =>
-  Effect.gen(function*() {
-    const storage = yield* Storage
-    const checkpoints = yield* storage.loadCheckpoints
-    for (const { json } of [...checkpoints].reverse()) {
-      const state = RenewalState.decode(json)
-      if (Option.isNone(state)) continue
-      if (state.value.phase === "done" || state.value.options.dryRun) return Option.none()
-      if (state.value.directoryUrl !== directoryUrl) return Option.none()
-      return state
-    }
-    return Option.none()
-  })
-
 /**
  * The state to run: an unfinished run picked up again, or a new one.
  *
  * A resumed run keeps its buckets; each forgets its nonce (the next request starts with a fresh
  * one), a certificate that was answering challenges starts again at `present` (the responses went
  * away with the process), and the directory is fetched again, once, by the first stage that needs it.
+ * Only a run that is not going on elsewhere is resumed, and the run's own lease is held until the
+ * scope closes (see `Renewal/resume.ts`); a dry run takes none.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const start = (options: Options): Effect.Effect<State, StorageError, Storage | RenewalSettings> =>
+export const start = (
+  options: Options
+): Effect.Effect<State, StorageError, Storage | RenewalSettings | Scope.Scope> =>
   Effect.gen(function*() {
     const directoryUrl = yield* configuredDirectoryUrl
     const now = yield* DateTime.now
@@ -201,7 +207,7 @@ export const start = (options: Options): Effect.Effect<State, StorageError, Stor
       buckets: []
     }
     if (fresh.options.dryRun) return fresh
-    const previous = yield* resumable(directoryUrl)
+    const previous = yield* Resume.claim(directoryUrl, fresh.runId)
     if (Option.isNone(previous)) return fresh
     const old = previous.value
     if (old.phase === "scan" || old.phase === "plan") {
@@ -225,7 +231,7 @@ export const start = (options: Options): Effect.Effect<State, StorageError, Stor
   })
 
 /** Scan, plan, and every certificate due, one after the other, up to the report. */
-const work = (run: Run): Effect.Effect<void, StorageError, Requirements> =>
+const work = (run: Run, wait: Duration.DurationInput | undefined): Effect.Effect<void, StorageError | LeaseError, Requirements> =>
   Effect.gen(function*() {
     if ((yield* stateOf(run)).phase === "scan") yield* runStage(run, "scan", scan)
     if ((yield* stateOf(run)).phase === "plan") yield* runStage(run, "plan", plan)
@@ -237,11 +243,12 @@ const work = (run: Run): Effect.Effect<void, StorageError, Requirements> =>
     if (planned.phase !== "renew") return
     // the last certificate that finished with a nonce it did not use
     let previous: string | undefined
-    for (const { name } of planned.buckets) {
-      yield* updateState(run, (state) => handOverNonce(state, previous, name))
-      yield* runCertificate(run, name)
-      if (Option.exists(RenewalState.bucket(yield* stateOf(run), name), (b) => b.nonce !== undefined)) previous = name
-    }
+    yield* Leases.forEachCertificate(run.working, planned.buckets.map((b) => b.name), wait, (name) =>
+      Effect.gen(function*() {
+        yield* updateState(run, (state) => handOverNonce(state, previous, name))
+        yield* runCertificate(run, name)
+        if (Option.exists(RenewalState.bucket(yield* stateOf(run), name), (b) => b.nonce !== undefined)) previous = name
+      }))
     yield* updateState(run, (state) => ({ ...state, phase: "report", current: undefined }))
     yield* checkpoint(run)
   })
@@ -285,7 +292,7 @@ const stop = (state: State, budget: Duration.Duration): State => {
  */
 export const renew = (
   options: Options = {}
-): Effect.Effect<RunReport, StorageError, Requirements> =>
+): Effect.Effect<RunReport, StorageError | LeaseError, Requirements> =>
   Effect.gen(function*() {
     const initial = yield* start(options)
     const run = yield* makeRun(initial)
@@ -300,7 +307,7 @@ export const renew = (
       yield* Effect.logInfo(`resuming run ${initial.runId}, which was interrupted`)
     }
     const budget = (yield* RenewalSettings).config.renewal.maxRunTime
-    const finished = yield* Effect.timeoutOption(work(run), budget)
+    const finished = yield* Effect.timeoutOption(work(run, options.wait), budget)
     if (Option.isNone(finished)) {
       yield* updateState(run, (state) => stop(state, budget))
       yield* checkpoint(run)
@@ -317,4 +324,4 @@ export const renew = (
       )
     }
     return summary
-  }).pipe(Effect.withSpan("Renewal.renew"))
+  }).pipe(Effect.scoped, Effect.withSpan("Renewal.renew"))

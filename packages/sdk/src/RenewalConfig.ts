@@ -10,11 +10,11 @@ import * as Schema from "effect/Schema"
 import * as CaPreset from "./CaPreset.js"
 import { KeyType } from "./CertificateKey.js"
 import * as Identifier from "./Identifier.js"
-import { challengeMismatch } from "./internal/challengeFit.js"
+import { challengeMismatch, cleartextRefused } from "./internal/configChecks.js"
 import { DurationText } from "./internal/durationText.js"
 import * as Waits from "./Waits.js"
 
-export { DurationText }
+export { cleartextRefused, DurationText }
 
 /**
  * Names of well-known CAs, usable instead of a directory URL.
@@ -222,22 +222,6 @@ export const CertificateSpec = Schema.Struct({
 export type CertificateSpec = typeof CertificateSpec.Type
 
 /**
- * The check `CaConfig` makes of its fields, for a schema that extends them (the `acme` command's
- * file adds `ca.trust`): an `http://` directory URL is refused unless `insecure` is `true`.
- *
- * @since 0.1.0
- * @category filters
- */
-export const cleartextRefused = (
-  ca: { readonly directory: string; readonly insecure?: boolean | undefined }
-): true | { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } =>
-  ca.insecure === true || !ca.directory.startsWith("http://") || {
-    path: ["directory"],
-    message:
-      `${ca.directory} is not encrypted: account keys would sign requests sent in clear text; use the CA's https:// URL (or, for a test CA on this machine only, set ca.insecure: true)`
-  }
-
-/**
  * The CA. Which TLS roots to trust for the CA's own HTTPS is not said here but by the `HttpClient`
  * Layer the `AcmeProtocol` uses (`NodeAcmeHttpClient.layer({ trust })` from `@acme/platform-node`;
  * the `acme` command's configuration file has `ca.trust` for it).
@@ -313,6 +297,16 @@ export const RenewalSettings = Schema.Struct({
   maxRunTime: Schema.optionalWith(
     DurationText.pipe(Schema.filter((d) => Duration.toMillis(d) >= 1000 || "a run time of at least 1 second")),
     { default: () => Waits.defaultMaxRunTime }
+  ),
+  /**
+   * how long a run's lease on a certificate lasts unless renewed (every third of it): how long other
+   * runs wait for a run that stopped without letting go (a host that died)
+   */
+  leaseTtl: Schema.optionalWith(
+    DurationText.pipe(
+      Schema.filter((ttl) => Duration.greaterThanOrEqualTo(ttl, Duration.seconds(1)) || "must be at least 1 second")
+    ),
+    { default: () => Waits.defaultLeaseTtl }
   )
 })
 

@@ -10,10 +10,15 @@
  * revocation is signed by the account, or by the certificate's own key when asked (or when there is
  * no account). A revoked certificate is marked in its metadata, so the next `renew` replaces it.
  *
+ * Each certificate is revoked under a lease on it, like a renewal: one that a run is renewing is
+ * left alone (reported failed, to be revoked once that run is done), and the metadata is written
+ * only while the lease is held.
+ *
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { AccountRef } from "./Account.js"
 import * as AccountKey from "./AccountKey.js"
@@ -23,11 +28,13 @@ import * as Certificate from "./Certificate.js"
 import * as CertificateKey from "./CertificateKey.js"
 import type { Directory } from "./Directory.js"
 import type { Nonce } from "./Nonce.js"
+import type { LeaseError } from "./Lease.js"
 import { newRunId } from "./Renewal/context.js"
+import { briefly, describeHolder } from "./Renewal/lease.js"
 import { directoryUrl as configuredDirectoryUrl, RenewalSettings } from "./RenewalSettings.js"
 import { type CertificateReport, type RunReport, withCounts } from "./Reporter.js"
 import type { RevocationReason } from "./RevocationReason.js"
-import { Storage, type StorageError } from "./Storage.js"
+import { type FencedWrites, Storage, type StorageError } from "./Storage.js"
 
 /**
  * @since 0.1.0
@@ -53,26 +60,32 @@ const account = (directoryUrl: string) =>
     return Option.some({ key, url: info.value.url })
   })
 
+const failed = (name: string, reason: string, type: string): CertificateReport => ({
+  name,
+  domains: [],
+  action: "failed",
+  reason,
+  error: { type, message: reason, stage: "revoke" }
+})
+
 const revokeOne = (
   name: string,
+  writes: FencedWrites,
   directory: Directory,
   nonce: Nonce,
   signer: Option.Option<AccountRef>,
   options: Options
-): Effect.Effect<{ readonly report: CertificateReport; readonly nonce: Nonce | undefined }, StorageError, AcmeProtocol | Storage> =>
+): Effect.Effect<
+  { readonly report: CertificateReport; readonly nonce: Nonce | undefined },
+  StorageError | LeaseError,
+  AcmeProtocol | Storage
+> =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
     const storage = yield* Storage
     const stored = yield* storage.loadCertificate(name)
-    const failed = (reason: string, type: string): CertificateReport => ({
-      name,
-      domains: [],
-      action: "failed",
-      reason,
-      error: { type, message: reason, stage: "revoke" }
-    })
     if (Option.isNone(stored)) {
-      return { report: failed(`there is no certificate named "${name}" in storage`, "NotFound"), nonce }
+      return { report: failed(name, `there is no certificate named "${name}" in storage`, "NotFound"), nonce }
     }
     const { metadata } = stored.value
     const base = {
@@ -105,7 +118,7 @@ const revokeOne = (
     const now = DateTime.formatIso(yield* DateTime.now)
     const already = outcome._tag === "Left" && outcome.left._tag === "AlreadyRevoked"
     if (outcome._tag === "Right" || already) {
-      yield* storage.updateMetadata(name, {
+      yield* writes.updateMetadata({
         ...metadata,
         revokedAt: metadata.revokedAt ?? now,
         revocationReason: options.reason ?? "unspecified"
@@ -121,7 +134,7 @@ const revokeOne = (
     }
     const error: ProtocolError | StorageError = outcome.left
     return {
-      report: { ...failed(error.message, error._tag), ...base, action: "failed" as const },
+      report: { ...failed(name, error.message, error._tag), ...base, action: "failed" as const },
       nonce: undefined
     }
   })
@@ -137,6 +150,7 @@ export const revoke = (
 ): Effect.Effect<RunReport, StorageError | ProtocolError, AcmeProtocol | Storage | RenewalSettings> =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
+    const runId = yield* newRunId
     const directoryUrl = yield* configuredDirectoryUrl
     const directory = yield* acme.directory
     const signer = yield* account(directoryUrl)
@@ -147,14 +161,29 @@ export const revoke = (
     let nonce: Nonce | undefined = undefined
     for (const name of options.names) {
       const next: Nonce = nonce ?? (yield* acme.newNonce(directory))
-      const result = yield* revokeOne(name, directory, next, signer, options)
+      const result = yield* briefly(runId, name, (writes) => revokeOne(name, writes, directory, next, signer, options)).pipe(
+        Effect.flatMap(Either.match({
+          onLeft: (held) =>
+            Effect.map(
+              held.holder === undefined ? Effect.succeed("another run") : describeHolder(held.holder),
+              (by) => ({
+                report: failed(name, `${name} is being renewed by ${by}; revoke it once that run is done`, "LeaseError"),
+                nonce: next
+              })
+            ),
+          onRight: Effect.succeed
+        })),
+        // the lease was lost while the CA was asked (this process was paused past its expiry)
+        Effect.catchTag("LeaseError", (error) =>
+          Effect.succeed({ report: failed(name, error.message, error._tag), nonce: undefined }))
+      )
       reports.push(result.report)
       nonce = result.nonce
     }
     return withCounts({
       version: 1 as const,
       command: "revoke" as const,
-      runId: yield* newRunId,
+      runId,
       directoryUrl,
       resumed: false,
       dryRun: false,

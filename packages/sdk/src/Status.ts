@@ -1,7 +1,8 @@
 /**
  * What each configured certificate looks like now, and what `renew` would do with it: the same scan
  * and plan stages as a renewal, without the rest, and without writing anything (a renewalInfo answer
- * is still cached, as a renewal would).
+ * is still cached, as a renewal would). Also the leases held now: which runs are going on, and which
+ * certificate each is renewing.
  *
  * @since 0.1.0
  */
@@ -12,12 +13,42 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
 import { PendingDeploy } from "./DeployHook.js"
+import { type Lease, runOfKey } from "./Lease.js"
 import type { Planner } from "./Planner.js"
 import { start } from "./Renewal.js"
 import { plan } from "./Renewal/plan.js"
 import { scan } from "./Renewal/scan.js"
 import * as RenewalSettings from "./RenewalSettings.js"
-import type { Storage, StorageError } from "./Storage.js"
+import { Storage, type StorageError } from "./Storage.js"
+
+/**
+ * A lease held now: by which run, of which process, until when.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const LeaseStatus = Schema.Struct({
+  runId: Schema.String,
+  host: Schema.String,
+  pid: Schema.Int,
+  token: Schema.Int,
+  expiresAt: Schema.String
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LeaseStatus = typeof LeaseStatus.Type
+
+const leaseStatus = (lease: Lease): LeaseStatus => ({
+  // a run's own lease is held in the name of the process's run that claimed it: the run is the key's
+  runId: runOfKey(lease.certificate) ?? lease.holder.runId,
+  host: lease.holder.host,
+  pid: lease.holder.pid,
+  token: lease.token,
+  expiresAt: DateTime.formatIso(lease.expiresAt)
+})
 
 /**
  * One certificate in `acme status --json`.
@@ -45,7 +76,9 @@ export const CertificateStatus = Schema.Struct({
     action: Schema.Literal("renew now", "renew later"),
     at: Schema.optional(Schema.String),
     reason: Schema.String
-  })
+  }),
+  /** the run renewing it now, when one holds its lease */
+  lease: Schema.optional(LeaseStatus)
 })
 
 /**
@@ -64,7 +97,9 @@ export const Report = Schema.Struct({
   directoryUrl: Schema.String,
   /** false when the CA could not be reached (no ARI information then) */
   caReachable: Schema.Boolean,
-  certificates: Schema.Array(CertificateStatus)
+  certificates: Schema.Array(CertificateStatus),
+  /** the runs going on now (each holds a lease on itself while it works) */
+  runs: Schema.Array(LeaseStatus)
 })
 
 /**
@@ -109,7 +144,7 @@ export const statusOf = (
   Effect.gen(function*() {
     const settings = yield* selected(options.only ?? [])
     if (Option.isNone(settings)) {
-      return { directoryUrl: yield* RenewalSettings.directoryUrl, caReachable: false, certificates: [] }
+      return { directoryUrl: yield* RenewalSettings.directoryUrl, caReachable: false, certificates: [], runs: [] }
     }
     return yield* report.pipe(Effect.provideService(RenewalSettings.RenewalSettings, settings.value))
   }).pipe(Effect.withSpan("Status.status"))
@@ -120,9 +155,12 @@ const report: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Plann
     const scanned = yield* scan(initial)
     const planned = yield* plan(scanned)
     const now = yield* DateTime.now
+    const leases = yield* Effect.flatMap(Storage, (storage) => storage.listLeases)
+    const certificateLeases = new Map(leases.map((lease) => [lease.certificate, leaseStatus(lease)]))
     return {
       directoryUrl: planned.directoryUrl,
       caReachable: planned.directory !== undefined,
+      runs: leases.filter((lease) => runOfKey(lease.certificate) !== undefined).map(leaseStatus),
       certificates: planned.buckets.map((bucket): CertificateStatus => {
         const current = bucket.current
         const notAfter = Option.flatMap(Option.fromNullable(current?.notAfter), DateTime.make)
@@ -142,11 +180,12 @@ const report: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Plann
             action: decision?.action === "renew" ? "renew now" : "renew later",
             at: decision?.renewAt,
             reason: decision?.reason ?? "unknown"
-          }
+          },
+          lease: certificateLeases.get(bucket.name)
         }
       })
     }
-  })
+  }).pipe(Effect.scoped)
 
 /**
  * The status of every configured certificate.

@@ -30,11 +30,15 @@ import * as memoryStorage from "./internal/storage/memory.js"
 import type { Service } from "./internal/storage/service.js"
 import { StorageError } from "./StorageError.js"
 
-export { caFolder, checkName, isSafeName } from "./internal/storage/names.js"
+export { caFolder, checkLeaseKey, checkName, isSafeName } from "./internal/storage/names.js"
 export {
   AccountInfo,
+  type CertificateFiles,
   CertificateMetadata,
   type CertificatePaths,
+  type FencedWrites,
+  type Leasing,
+  type Records,
   type Service,
   type StoredAccount,
   type StoredCertificate
@@ -42,13 +46,16 @@ export {
 export { StorageError }
 
 /**
+ * The service: the records and the leases that fence the writes to them (see the `Lease` module).
+ *
  * @since 0.1.0
  * @category tags
  */
 export class Storage extends Context.Tag("@acme/sdk/Storage")<Storage, Service>() {}
 
 /**
- * Storage in memory, for tests and for programs that keep certificates elsewhere.
+ * Storage in memory, for tests and for programs that keep certificates elsewhere. Its leases hold
+ * within this storage value.
  *
  * @since 0.1.0
  * @category constructors
@@ -62,7 +69,8 @@ export const makeMemory: Effect.Effect<Service> = memoryStorage.makeMemory
 export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, makeMemory)
 
 /**
- * Storage in a folder (see {@link layerFileSystem}).
+ * Storage in a folder (see {@link layerFileSystem}). Its leases are kept in this process for now:
+ * two processes on one folder do not see each other's leases yet (lock files are to come).
  *
  * @since 0.1.0
  * @category constructors

@@ -14,6 +14,12 @@
  *   serve it (`@acme/dns` `Dns01`, inside the present stage).
  * - {@link dnsUdpRetry}: a DNS query over UDP that got no answer is sent once more before TCP
  *   (`@acme/dns`).
+ * - {@link leaseRenewal}: a run renews the lease it holds on a certificate (and on itself) while
+ *   it works, every third of the lease's ttl (not a retry: keeping a claim alive).
+ * - {@link leaseWait}: `acme renew --wait` asks again for a certificate another run holds, until
+ *   that run lets it go or the wait is over.
+ * - {@link storageLock}: the file system storage waits for its lock file, which another process
+ *   holds for the milliseconds of a lease operation or a fenced write.
  *
  * All of them sleep through Effect's `Clock`, so `TestClock` drives them in tests.
  *
@@ -296,3 +302,69 @@ export const dnsUdpTries = 2
  * @category schedules
  */
 export const dnsUdpRetry: Schedule.Schedule<number> = Schedule.recurs(dnsUdpTries - 1)
+
+// -- leases ---------------------------------------------------------------------------------------
+
+/**
+ * How long a lease on a certificate (and a run's lease on itself) lasts unless its holder renews it
+ * (`renewal.leaseTtl`): how long the others wait for a holder that stopped without letting go (a
+ * host that died; a process of this host that is gone is taken over at once).
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultLeaseTtl: Duration.Duration = Duration.minutes(2)
+
+/**
+ * The renewal of a held lease: every third of its ttl, so that two renewals in a row may fail (a
+ * slow storage) before it expires.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const leaseRenewal = (ttl: Duration.DurationInput): Schedule.Schedule<number> =>
+  Schedule.spaced(Duration.unsafeDivide(ttl, 3))
+
+/**
+ * How often `acme renew --wait` asks again for a certificate another run holds.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultLeaseWaitInterval: Duration.Duration = Duration.seconds(1)
+
+/**
+ * Waiting for a lease: ask again every `interval` while less than `timeout` has passed since the
+ * first ask (the `--wait` duration).
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const leaseWait = (options: {
+  readonly interval: Duration.DurationInput
+  readonly timeout: Duration.DurationInput
+}): Schedule.Schedule<number> => Schedule.spaced(options.interval).pipe(Schedule.upTo(options.timeout))
+
+/**
+ * How long the file system storage waits for its lock before it gives up with a `StorageError`
+ * naming the process that holds it. The lock is held for milliseconds; a holder that is stopped
+ * (SIGSTOP, a debugger) keeps it, since a live holder's lock is never broken.
+ *
+ * @since 0.1.0
+ * @category defaults
+ */
+export const defaultStorageLockTimeout: Duration.Duration = Duration.seconds(30)
+
+/**
+ * Waiting for the file system storage's lock: from 2 ms, growing by half each time up to 100 ms,
+ * jittered (processes that met at the lock do not meet again), while less than `timeout` has passed.
+ *
+ * @since 0.1.0
+ * @category schedules
+ */
+export const storageLock = (timeout: Duration.DurationInput = defaultStorageLockTimeout): Schedule.Schedule<unknown> =>
+  Schedule.exponential(Duration.millis(2), 1.5).pipe(
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.millis(100))),
+    Schedule.jittered,
+    Schedule.upTo(timeout)
+  )

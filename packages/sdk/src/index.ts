@@ -49,6 +49,10 @@ export * as RenewalConfig from "./RenewalConfig.js"
 /** @since 0.1.0 */
 export * as Storage from "./Storage.js"
 /** @since 0.1.0 */
+export * as Lease from "./Lease.js"
+/** @since 0.1.0 */
+export * as Host from "./Host.js"
+/** @since 0.1.0 */
 export * as Planner from "./Planner.js"
 /** @since 0.1.0 */
 export * as Renewal from "./Renewal.js"

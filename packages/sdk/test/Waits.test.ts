@@ -1,6 +1,6 @@
 import { Waits } from "@acme/sdk"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Fiber, Option, Ref, TestClock } from "effect"
+import { Chunk, Clock, Duration, Effect, Fiber, Option, Ref, Schedule, TestClock } from "effect"
 
 /**
  * Runs `run(attempt)` in a fiber and reports how many times `attempt` ran before the first and
@@ -164,5 +164,51 @@ describe("Waits", () => {
         []
       )
       expect(total).toBe(Waits.dnsUdpTries)
+    }))
+
+  it.effect("leaseRenewal: a held lease is renewed every third of its ttl, the first time a third in", () =>
+    Effect.gen(function*() {
+      const { seen } = yield* attemptsOver(
+        // as the pipeline keeps a lease (Effect.schedule: the first renewal after the first wait), three renewals
+        (attempt) => Effect.schedule(attempt, Schedule.intersect(Waits.leaseRenewal("90 seconds"), Schedule.recurs(3))),
+        ["29999 millis", "1 milli", "30 seconds", "30 seconds", "1 hour"]
+      )
+      expect(seen).toEqual([0, 0, 1, 2, 3, 3])
+    }))
+
+  it.effect("leaseWait: asks again every interval until the wait is over", () =>
+    Effect.gen(function*() {
+      const { exit, seen } = yield* attemptsOver(
+        (attempt) =>
+          Effect.retry(
+            Effect.zipRight(attempt, Effect.fail("held")),
+            Waits.leaseWait({ interval: Waits.defaultLeaseWaitInterval, timeout: "3 seconds" })
+          ),
+        ["999 millis", "1 milli", "1 second", "1 second", "1 second", "1 hour"]
+      )
+      // asked at 0, 1, 2 and 3 s; then the 3 s are over
+      expect(seen).toEqual([1, 1, 2, 3, 4, 4, 4])
+      expect(exit._tag).toBe("Failure")
+    }))
+
+  it.effect("storageLock: tries again within milliseconds at first, never more than ~100 ms apart, until the timeout", () =>
+    Effect.gen(function*() {
+      const run = (timeout?: Duration.DurationInput) =>
+        Effect.map(
+          Schedule.run(Schedule.delays(Waits.storageLock(timeout)), 0, Array.from({ length: 2000 }, () => undefined)),
+          (delays) => Chunk.toReadonlyArray(delays).map(Duration.toMillis).filter((ms) => ms > 0)
+        )
+      const delays = yield* run("10 seconds")
+      // ~10 s of waits of at most 120 ms (100 ms, jittered by up to a fifth): about a hundred tries, then it gives up
+      expect(delays.length).toBeGreaterThan(80)
+      expect(delays.length).toBeLessThan(150)
+      expect(Math.max(...delays)).toBeLessThanOrEqual(120)
+      const total = delays.reduce((sum, ms) => sum + ms, 0)
+      expect(total).toBeGreaterThanOrEqual(10_000)
+      expect(total).toBeLessThan(10_200)
+      // 2 ms, then 3 ms (each jittered): the first tries come within milliseconds
+      expect(delays.slice(0, 2).every((ms) => ms < 4)).toBe(true)
+      expect((yield* run()).reduce((sum, ms) => sum + ms, 0)).toBeGreaterThanOrEqual(30_000)
+      expect(Waits.defaultStorageLockTimeout).toEqual(Duration.seconds(30))
     }))
 })

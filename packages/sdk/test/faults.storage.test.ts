@@ -127,7 +127,9 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("storag
       // the run cannot save its state any more: it stops with the storage's error
       expect(Exit.isFailure(exit)).toBe(true)
       const error = Exit.isFailure(exit) ? exit.cause : undefined
-      const failure = error !== undefined && error._tag === "Fail" ? error.error : undefined
+      const failure = error !== undefined && error._tag === "Fail" && error.error._tag === "StorageError"
+        ? error.error
+        : undefined
       expect(failure).toBeInstanceOf(Storage.StorageError)
       expect(failure?.reason).toBe(c.condition === "ENOSPC" ? "Full" : "ReadOnly")
       expect(failure?.message).not.toContain("\n")

@@ -119,7 +119,13 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
           Effect.catchAll((error) => Effect.logError(`cannot write the audit log: ${error.message}`))
         )
 
-      const program = (task: ServiceRecords.Task) =>
+      const program = (
+        task: ServiceRecords.Task
+      ): Effect.Effect<
+        Reporter.RunReport,
+        Effect.Effect.Error<ReturnType<typeof Renewal.renew> | ReturnType<typeof Revocation.revoke>>,
+        Renewal.Requirements
+      > =>
         task.action === "renew"
           ? Renewal.renew({ force: task.force ?? false, only: task.certificate === undefined ? [] : [task.certificate] })
           : Revocation.revoke({ names: task.certificate === undefined ? [] : [task.certificate], reason: task.reason })

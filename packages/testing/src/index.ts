@@ -21,6 +21,10 @@ export * as FaultProxy from "./FaultProxy.js"
 /**
  * @since 0.1.0
  */
+export * as Postgres from "./Postgres.js"
+/**
+ * @since 0.1.0
+ */
 export * as Requirement from "./Requirement.js"
 /**
  * @since 0.1.0

@@ -11,6 +11,8 @@ import { stripVTControlCharacters } from "node:util"
 export const binary = process.env["ACME_TEST_BINARY"] ?? path.resolve(import.meta.dirname, "../../dist/acme.mjs")
 
 export interface Result {
+  /** the process id it ran as */
+  readonly pid: number
   /** the exit code; null when a signal ended the process */
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
@@ -84,6 +86,7 @@ export const acmeWatched = (
     child.on("error", reject)
     child.on("close", (code, signal) =>
       resolve({
+        pid: child.pid ?? 0,
         code,
         signal,
         stdout,

@@ -19,6 +19,7 @@ export interface Package {
 export const packages: ReadonlyArray<Package> = [
   { name: "@acme/sdk", folder: "packages/sdk", built: "dist/index.js" },
   { name: "@acme/testing", folder: "packages/testing", built: "dist/index.js" },
+  { name: "@acme/storage-postgres", folder: "packages/storage-postgres", built: "dist/index.js" },
   { name: "@acme/platform-node", folder: "packages/platform-node", built: "dist/index.js" },
   { name: "@acme/dns", folder: "packages/dns", built: "dist/index.js" },
   { name: "@acme/ai", folder: "packages/ai", built: "dist/index.js" },

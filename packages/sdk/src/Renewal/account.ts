@@ -65,12 +65,17 @@ export const account = Stage.make(({ directory, nonce, signed, state }) =>
       yield* nonce
       return { accountUrl: info.url, stage: "order" } as const
     }
-    const key = Option.isSome(stored)
-      ? yield* AccountKey.fromPem(stored.value.keyPem)
-      : yield* AccountKey.generate(config.key)
-    if (Option.isNone(stored)) {
-      yield* storage.saveAccountKey(state.directoryUrl, config.name, yield* AccountKey.toPem(key))
-    }
+    // a new key is saved only if no other run saved one first (runs on other certificates may set
+    // the account up at the same moment): every run registers the key that is stored
+    const key = yield* AccountKey.fromPem(
+      Option.isSome(stored)
+        ? stored.value.keyPem
+        : yield* storage.createAccountKey(
+          state.directoryUrl,
+          config.name,
+          yield* AccountKey.toPem(yield* AccountKey.generate(config.key))
+        )
+    )
     const registered = yield* signed((nonce, directory) =>
       acme.newAccount({
         directory,

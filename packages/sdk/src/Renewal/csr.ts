@@ -13,6 +13,7 @@ import * as Csr from "../Csr.js"
 import type { CertificateSpec } from "../RenewalConfig.js"
 import { Storage } from "../Storage.js"
 import { currentSpec } from "./context.js"
+import { CertificateWrites } from "./lease.js"
 import * as Stage from "./stage.js"
 
 /** The stored key, for `reuseKey`, when there is one of the configured type. */
@@ -50,7 +51,7 @@ export const csr = Stage.make(({ bucket, state }) =>
     const key = Option.isSome(reused) ? reused.value : yield* CertificateKey.generate(spec.key)
     const certificateKey = Option.isSome(reused)
       ? { _tag: "Live" as const }
-      : { _tag: "Pending" as const, reference: yield* storage.savePendingKey(spec.name, state.runId, yield* CertificateKey.toPem(key)) }
+      : { _tag: "Pending" as const, reference: yield* (yield* CertificateWrites).savePendingKey(yield* CertificateKey.toPem(key)) }
     const request = yield* Csr.create({ key, identifiers: bucket.identifiers })
     return { certificateKey, csrPem: request.pem, stage: "finalize" } as const
   })

@@ -16,8 +16,8 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { RenewalSettings } from "../RenewalSettings.js"
 import * as RetryPolicy from "../RetryPolicy.js"
-import { Storage } from "../Storage.js"
 import { emit } from "./context.js"
+import { CertificateWrites } from "./lease.js"
 import * as Stage from "./stage.js"
 
 /**
@@ -38,7 +38,7 @@ export const formatWait = (wait: Duration.Duration): string => {
  * @since 0.1.0
  * @category stages
  */
-export const errorHandler: Stage.Stage<never, RenewalSettings | Storage> = Stage.make(({ bucket, state }) =>
+export const errorHandler: Stage.Stage<never, RenewalSettings | CertificateWrites> = Stage.make(({ bucket, state }) =>
   Effect.gen(function*() {
     const { renewal } = (yield* RenewalSettings).config
     const record = bucket.lastError
@@ -56,12 +56,12 @@ export const errorHandler: Stage.Stage<never, RenewalSettings | Storage> = Stage
       action: "failed" | "postponed",
       reason: string,
       notBefore?: string
-    ): Effect.Effect<Stage.Changes, never, Storage> =>
+    ): Effect.Effect<Stage.Changes, never, CertificateWrites> =>
       Effect.gen(function*() {
         // the key written for an order that will not finish this run is of no use
         const key = bucket.certificateKey
         if (key?._tag === "Pending") {
-          yield* Effect.flatMap(Storage, (storage) => storage.deletePendingKey(key.reference)).pipe(
+          yield* Effect.flatMap(CertificateWrites, (writes) => writes.deletePendingKey(key.reference)).pipe(
             Effect.catchAll((e) => Effect.logWarning(e.message))
           )
         }

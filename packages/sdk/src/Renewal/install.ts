@@ -11,8 +11,9 @@ import * as Certificate from "../Certificate.js"
 import { DeployHook } from "../DeployHook.js"
 import type { CertificateSpec } from "../RenewalConfig.js"
 import type { Bucket, State } from "../RenewalState.js"
-import { type CertificatePaths, Storage } from "../Storage.js"
+import type { CertificatePaths } from "../Storage.js"
 import { nowIso } from "./context.js"
+import { CertificateWrites } from "./lease.js"
 
 /**
  * Writes the new set: the chain, the key, and the metadata a later scan reads.
@@ -24,8 +25,7 @@ export const save = (state: State, bucket: Bucket, spec: CertificateSpec, chain:
   Effect.gen(function*() {
     const leaf = Certificate.leaf(chain)
     const issuedAt = yield* nowIso
-    return yield* (yield* Storage).saveCertificate({
-      name: spec.name,
+    return yield* (yield* CertificateWrites).saveCertificate({
       certPem: leaf.pem,
       chainPem: Certificate.issuersPem(chain),
       fullchainPem: chain.pem,

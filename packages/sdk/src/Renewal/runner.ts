@@ -24,6 +24,7 @@ import type { ChallengeSolver } from "../ChallengeSolver.js"
 import * as CrashPoint from "../CrashPoint.js"
 import type { RenewalSettings } from "../RenewalSettings.js"
 import * as RenewalState from "../RenewalState.js"
+import type { LeaseError } from "../Lease.js"
 import { Storage, type StorageError } from "../Storage.js"
 import { account } from "./account.js"
 import { emit, PipelineError } from "./context.js"
@@ -32,12 +33,16 @@ import { download } from "./download.js"
 import { errorHandler } from "./errorHandler.js"
 import { recordError, type StageError } from "./failure.js"
 import { finalize } from "./finalize.js"
+import * as Leases from "./lease.js"
 import { order } from "./order.js"
 import { present } from "./present.js"
 import { scheduler } from "./scheduler.js"
 import type { Stage, Working } from "./stage.js"
 import { store } from "./store.js"
 import { verify } from "./verify.js"
+
+/** What the stages of a certificate need. */
+type Requirements = AcmeProtocol | ChallengeSolver | RenewalSettings | Storage | Leases.CertificateWrites
 
 /**
  * The stages of a certificate by name.
@@ -120,11 +125,9 @@ const encodeCheckpoint = (run: Run, state: State): string => {
  * @since 0.1.0
  * @category combinators
  */
-export const checkpoint = (run: Run): Effect.Effect<void, StorageError, Storage> =>
+export const checkpoint = (run: Run): Effect.Effect<void, StorageError | LeaseError, Storage> =>
   Effect.flatMap(stateOf(run), (state) =>
-    state.options.dryRun
-      ? Effect.void
-      : Effect.flatMap(Storage, (storage) => storage.saveCheckpoint(state.runId, encodeCheckpoint(run, state)))).pipe(
+    state.options.dryRun ? Effect.void : Leases.saveCheckpoint(state.runId, encodeCheckpoint(run, state))).pipe(
       Effect.uninterruptible
     )
 
@@ -145,7 +148,7 @@ export const runStage = <E, R>(
   run: Run,
   name: string,
   stage: Stage<E, R>
-): Effect.Effect<void, E | StorageError, R | Storage> =>
+): Effect.Effect<void, E | StorageError | LeaseError, R | Storage> =>
   Effect.gen(function*() {
     const state = yield* stateOf(run)
     const certificate = state.current ?? "*"
@@ -200,10 +203,11 @@ const outcomeOf = <R>(
   run: Run,
   name: string,
   ran: WorkStage,
-  attempt: Effect.Effect<void, StageError, R>
-): Effect.Effect<Option.Option<StageError>, never, R> =>
+  attempt: Effect.Effect<void, StageError | LeaseError, R>
+): Effect.Effect<Option.Option<StageError>, LeaseError, R> =>
   Effect.gen(function*() {
-    const result = yield* Effect.either(attempt)
+    // a lost lease ends the certificate at once (Renewal/lease.ts), every other failure is handled
+    const result = yield* Leases.attempt(attempt)
     if (result._tag === "Left") return Option.some(result.left)
     const next = yield* workLeft(run, name)
     return Option.isSome(next) && RenewalState.workStages.indexOf(next.value) <= RenewalState.workStages.indexOf(ran)
@@ -222,13 +226,18 @@ const outcomeOf = <R>(
 export const runCertificate = (
   run: Run,
   name: string
-): Effect.Effect<void, StorageError, AcmeProtocol | ChallengeSolver | RenewalSettings | Storage> =>
+): Effect.Effect<void, StorageError | LeaseError, Requirements> =>
   Effect.gen(function*() {
     yield* updateState(run, (state) => ({ ...state, current: name }))
     for (;;) {
       const stage = yield* workLeft(run, name)
       if (Option.isNone(stage)) return
-      const failure = yield* outcomeOf(run, name, stage.value, runStage(run, stage.value, stages[stage.value]))
+      const failure = yield* outcomeOf(
+        run,
+        name,
+        stage.value,
+        runStage<StageError | LeaseError, Requirements>(run, stage.value, stages[stage.value])
+      )
       if (Option.isNone(failure)) continue
       const at = DateTime.formatIso(yield* DateTime.now)
       yield* updateState(run, (state) => recordError(state, failure.value, stage.value, at))

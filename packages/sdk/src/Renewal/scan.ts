@@ -9,6 +9,7 @@
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import type { ProtocolError } from "../AcmeError.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
@@ -18,6 +19,7 @@ import * as RenewalInfo from "../RenewalInfo.js"
 import { RenewalSettings } from "../RenewalSettings.js"
 import type { Bucket, Current } from "../RenewalState.js"
 import { type StoredCertificate, Storage } from "../Storage.js"
+import { briefly } from "./lease.js"
 import * as Stage from "./stage.js"
 
 /** When the CA does not say how long its renewal info holds: RFC 9773 suggests checking twice a day. */
@@ -40,13 +42,33 @@ const fetchRenewalInfo = (directory: Directory.Directory, certId: string) =>
   })
 
 /**
+ * Keeps the CA's answer in the certificate's metadata, under a short lease on it and only while the
+ * stored certificate is still the one asked about; a certificate another run holds is left to it.
+ */
+const keepRenewalInfo = (
+  runId: string,
+  stored: StoredCertificate,
+  renewalInfo: NonNullable<StoredCertificate["metadata"]["renewalInfo"]>
+) =>
+  Effect.gen(function*() {
+    const storage = yield* Storage
+    const kept = yield* briefly(runId, stored.name, (writes) =>
+      Effect.gen(function*() {
+        const now = yield* storage.loadCertificate(stored.name)
+        if (Option.isNone(now) || now.value.metadata.serialNumber !== stored.metadata.serialNumber) return
+        yield* writes.updateMetadata({ ...now.value.metadata, renewalInfo })
+      }))
+    if (Either.isLeft(kept)) yield* Effect.logDebug(`${stored.name}: renewalInfo not kept (${kept.left.message})`)
+  }).pipe(Effect.catchAll((error) => Effect.logWarning(error.message)))
+
+/**
  * The CA's window for a stored certificate: the saved answer until its Retry-After has passed,
  * else a new one. A window that cannot be followed (`RenewalInfo.windowProblem`: stale or absurd)
  * is asked for once more at once, since a cache may have served it; when the CA gives it again it is
  * saved as ignored (with why), the planner plans by lifetime, and the CA is not asked again before
  * the answer's Retry-After has passed: one extra request per stale answer, never a loop.
  */
-const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificate, certId: string) =>
+const renewalInfoFor = (runId: string, directory: Directory.Directory, stored: StoredCertificate, certId: string) =>
   Effect.gen(function*() {
     const { metadata } = stored
     const now = yield* DateTime.now
@@ -79,14 +101,17 @@ const renewalInfoFor = (directory: Directory.Directory, stored: StoredCertificat
       nextCheckAt: DateTime.formatIso(DateTime.addDuration(now, retryAfter)),
       ignored: Option.getOrUndefined(problemOf(window))
     }
-    yield* Effect.flatMap(Storage, (storage) => storage.updateMetadata(stored.name, { ...metadata, renewalInfo })).pipe(
-      Effect.catchAll((error) => Effect.logWarning(error.message))
-    )
+    yield* keepRenewalInfo(runId, stored, renewalInfo)
     return window
   })
 
 /** What is stored for a certificate, with its renewal window when the CA (the one it came from) offers ARI. */
-const currentOf = (stored: StoredCertificate, directoryUrl: string, directory: Option.Option<Directory.Directory>) =>
+const currentOf = (
+  runId: string,
+  stored: StoredCertificate,
+  directoryUrl: string,
+  directory: Option.Option<Directory.Directory>
+) =>
   Effect.gen(function*() {
     const { metadata } = stored
     const ari = Option.filter(directory, Directory.supportsRenewalInfo)
@@ -105,7 +130,7 @@ const currentOf = (stored: StoredCertificate, directoryUrl: string, directory: O
       revokedAt: metadata.revokedAt,
       directoryUrl: metadata.directoryUrl,
       pendingDeploy: metadata.pendingDeploy,
-      renewalInfo: asked ? yield* renewalInfoFor(ari.value, stored, certId) : undefined
+      renewalInfo: asked ? yield* renewalInfoFor(runId, ari.value, stored, certId) : undefined
     }
     return current
   })
@@ -132,7 +157,7 @@ export const scan = Stage.fromFunction((state) =>
       Effect.gen(function*() {
         const identifiers = yield* Identifier.parseAll(spec.domains).pipe(Effect.orElseSucceed(() => []))
         const stored = yield* storage.loadCertificate(spec.name)
-        const current = Option.isSome(stored) ? yield* currentOf(stored.value, state.directoryUrl, directory) : undefined
+        const current = Option.isSome(stored) ? yield* currentOf(state.runId, stored.value, state.directoryUrl, directory) : undefined
         const bucket: Bucket = { name: spec.name, identifiers, stage: "account", current, attempts: 0 }
         return bucket
       }), { concurrency: 8 })

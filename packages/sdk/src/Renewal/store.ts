@@ -16,6 +16,7 @@ import { Storage } from "../Storage.js"
 import { currentSpec, emit } from "./context.js"
 import { runRecorded } from "./deploy.js"
 import { save } from "./install.js"
+import { CertificateWrites } from "./lease.js"
 import * as Stage from "./stage.js"
 
 /**
@@ -47,7 +48,10 @@ export const store = Stage.make(({ bucket, chainOf, state }) =>
     }
     const paths = Option.isSome(keyPem) ? yield* save(state, bucket, spec, chain, keyPem.value) : storage.certificatePaths(spec.name)
     if (reference._tag === "Pending") {
-      yield* storage.deletePendingKey(reference.reference).pipe(Effect.catchAll((e) => Effect.logWarning(e.message)))
+      yield* (yield* CertificateWrites).deletePendingKey(reference.reference).pipe(
+        // a lost lease is the run's business (Renewal/lease.ts); a key left behind is only a warning
+        Effect.catchTag("StorageError", (e) => Effect.logWarning(e.message))
+      )
     }
     yield* Effect.logInfo(`${spec.name}: stored certificate ${leaf.serialNumber} in ${paths.directory}`)
 

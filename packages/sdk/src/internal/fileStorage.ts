@@ -1,8 +1,9 @@
 /**
  * Storage in a folder, through @effect/platform's `FileSystem` and `Path` only, assembled from its
  * parts under `internal/fileStorage/`: the layout, the file primitives (atomic writes), live and
- * archive versions, the stale-temp sweep, and one module per record kind (certificates, pending
- * keys, accounts, checkpoints).
+ * archive versions, the stale-temp sweep, one module per record kind (certificates, pending keys,
+ * accounts, checkpoints), and the lease table with its lock file, which the processes of one host
+ * sharing the folder all see.
  *
  * Every file is written to `.<file>.tmp-<random>` in its own folder (created with its final mode),
  * fsynced, renamed over the target, and the folder fsynced (best effort). Temp files a crashed
@@ -20,6 +21,8 @@ import { pendingKeyRecords } from "./fileStorage/pendingKeys.js"
 import { cleanRolloverLeftovers } from "./fileStorage/rolloverLeftovers.js"
 import { cleanStaleTemps } from "./fileStorage/staleTemps.js"
 import { makeVersions } from "./fileStorage/versions.js"
+import { makeLeaseTable } from "./fileStorage/leases.js"
+import * as Leases from "./storage/leases.js"
 import type { Service } from "./storage/service.js"
 
 /** @internal */
@@ -30,11 +33,12 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
     const certificateLock = yield* Effect.makeSemaphore(1)
     yield* cleanStaleTemps(files, layout)
     yield* cleanRolloverLeftovers(files, layout)
-    return {
+    const records = {
       location: root,
       ...certificateRecords(files, layout, makeVersions(files, layout), certificateLock),
       ...pendingKeyRecords(files, layout),
       ...accountRecords(files, layout),
       ...checkpointRecords(files, layout)
     }
+    return Leases.make(records, yield* makeLeaseTable(files, layout))
   })

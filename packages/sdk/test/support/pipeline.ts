@@ -59,6 +59,7 @@ export const configFor = (
     readonly maxWait?: string
     readonly maxRunTime?: string
     readonly daysBefore?: number
+    readonly leaseTtl?: string
   } = {}
 ): RenewalConfig.RenewalConfig =>
   Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({

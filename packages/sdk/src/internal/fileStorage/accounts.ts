@@ -8,7 +8,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { StorageError } from "../../StorageError.js"
 import { caFolder, checkName } from "../storage/names.js"
-import { AccountInfo, type Service, type StoredAccount } from "../storage/service.js"
+import { AccountInfo, type Records, type StoredAccount } from "../storage/service.js"
 import { storageError } from "./errors.js"
 import { type Files, privateMode, publicMode, safeSegment } from "./files.js"
 import type { Layout } from "./layout.js"
@@ -22,7 +22,7 @@ export const rolloverKeyFile = "rollover.key"
 export const accountRecords = (
   files: Files,
   layout: Layout
-): Pick<Service, "loadAccount" | "saveAccountKey" | "saveAccountInfo" | "loadRolloverKey" | "saveRolloverKey"> => {
+): Pick<Records, "loadAccount" | "saveAccountKey" | "createAccountKey" | "saveAccountInfo" | "loadRolloverKey" | "saveRolloverKey"> => {
   const { fs, path } = files
 
   const accountDir = (directoryUrl: string, name: string) =>
@@ -39,7 +39,7 @@ export const accountRecords = (
       return path.join(layout.accountsRoot, ca, name)
     })
 
-  const loadAccount: Service["loadAccount"] = Effect.fn("Storage.loadAccount")(function*(directoryUrl, name) {
+  const loadAccount: Records["loadAccount"] = Effect.fn("Storage.loadAccount")(function*(directoryUrl, name) {
     const directory = yield* accountDir(directoryUrl, name)
     const keyPem = yield* files.readText(path.join(directory, "account.key"))
     if (Option.isNone(keyPem)) return Option.none()
@@ -51,7 +51,7 @@ export const accountRecords = (
     return Option.some<StoredAccount>({ keyPem: keyPem.value, info })
   })
 
-  const saveAccountKey: Service["saveAccountKey"] = Effect.fn("Storage.saveAccountKey")(
+  const saveAccountKey: Records["saveAccountKey"] = Effect.fn("Storage.saveAccountKey")(
     function*(directoryUrl, name, keyPem) {
       const directory = yield* accountDir(directoryUrl, name)
       yield* files.ensureDirectory(directory)
@@ -59,7 +59,23 @@ export const accountRecords = (
     }
   )
 
-  const saveAccountInfo: Service["saveAccountInfo"] = Effect.fn("Storage.saveAccountInfo")(
+  const createAccountKey: Records["createAccountKey"] = Effect.fn("Storage.createAccountKey")(
+    function*(directoryUrl, name, keyPem) {
+      const directory = yield* accountDir(directoryUrl, name)
+      const file = path.join(directory, "account.key")
+      yield* files.ensureDirectory(directory)
+      // written complete under a temp name, then linked to account.key: the link fails when
+      // another run saved a key first, and that key is the account's
+      const created = yield* files.createAtomic(file, keyPem, privateMode)
+      if (created) return keyPem
+      const stored = yield* files.readText(file)
+      if (Option.isSome(stored)) return stored.value
+      // removed between the two (an account deleted by hand): create it again
+      return yield* createAccountKey(directoryUrl, name, keyPem)
+    }
+  )
+
+  const saveAccountInfo: Records["saveAccountInfo"] = Effect.fn("Storage.saveAccountInfo")(
     function*(directoryUrl, name, info) {
       const directory = yield* accountDir(directoryUrl, name)
       const keyFile = path.join(directory, "account.key")
@@ -70,11 +86,11 @@ export const accountRecords = (
     }
   )
 
-  const loadRolloverKey: Service["loadRolloverKey"] = Effect.fn("Storage.loadRolloverKey")(function*(directoryUrl, name) {
+  const loadRolloverKey: Records["loadRolloverKey"] = Effect.fn("Storage.loadRolloverKey")(function*(directoryUrl, name) {
     return yield* files.readText(path.join(yield* accountDir(directoryUrl, name), rolloverKeyFile))
   })
 
-  const saveRolloverKey: Service["saveRolloverKey"] = Effect.fn("Storage.saveRolloverKey")(
+  const saveRolloverKey: Records["saveRolloverKey"] = Effect.fn("Storage.saveRolloverKey")(
     function*(directoryUrl, name, keyPem) {
       const directory = yield* accountDir(directoryUrl, name)
       const file = path.join(directory, rolloverKeyFile)
@@ -87,5 +103,5 @@ export const accountRecords = (
     }
   )
 
-  return { loadAccount, saveAccountKey, saveAccountInfo, loadRolloverKey, saveRolloverKey }
+  return { loadAccount, saveAccountKey, createAccountKey, saveAccountInfo, loadRolloverKey, saveRolloverKey }
 }

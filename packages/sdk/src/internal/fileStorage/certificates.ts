@@ -6,7 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { checkName, isSafeName } from "../storage/names.js"
-import { CertificateMetadata, type Service, type StoredCertificate } from "../storage/service.js"
+import { CertificateMetadata, type Records, type StoredCertificate } from "../storage/service.js"
 import { isNotFound, storageError } from "./errors.js"
 import { type Files, privateMode, publicMode } from "./files.js"
 import type { Layout } from "./layout.js"
@@ -22,12 +22,12 @@ export const certificateRecords = (
   /** certificate writes (save, metadata update) one at a time */
   lock: Effect.Semaphore
 ): Pick<
-  Service,
+  Records,
   "certificatePaths" | "saveCertificate" | "loadCertificate" | "loadCertificateKey" | "updateMetadata" | "listCertificates"
 > => {
   const { fs, path } = files
 
-  const saveCertificate: Service["saveCertificate"] = Effect.fn("Storage.saveCertificate")(function*(certificate) {
+  const saveCertificate: Records["saveCertificate"] = Effect.fn("Storage.saveCertificate")(function*(certificate) {
     const name = yield* checkName(certificate.name)
     const metadataJson = yield* files.encodeJson(
       MetadataJson,
@@ -47,7 +47,7 @@ export const certificateRecords = (
     }))
   })
 
-  const loadCertificate: Service["loadCertificate"] = Effect.fn("Storage.loadCertificate")(function*(name) {
+  const loadCertificate: Records["loadCertificate"] = Effect.fn("Storage.loadCertificate")(function*(name) {
     yield* checkName(name)
     const directory = yield* versions.currentDirectory(name)
     if (Option.isNone(directory)) return Option.none()
@@ -64,14 +64,14 @@ export const certificateRecords = (
     })
   })
 
-  const loadCertificateKey: Service["loadCertificateKey"] = Effect.fn("Storage.loadCertificateKey")(function*(name) {
+  const loadCertificateKey: Records["loadCertificateKey"] = Effect.fn("Storage.loadCertificateKey")(function*(name) {
     yield* checkName(name)
     const directory = yield* versions.currentDirectory(name)
     if (Option.isNone(directory)) return Option.none()
     return yield* files.readText(path.join(directory.value, "privkey.pem"))
   })
 
-  const updateMetadata: Service["updateMetadata"] = Effect.fn("Storage.updateMetadata")(function*(name, metadata) {
+  const updateMetadata: Records["updateMetadata"] = Effect.fn("Storage.updateMetadata")(function*(name, metadata) {
     yield* checkName(name)
     yield* lock.withPermits(1)(Effect.gen(function*() {
       const directory = yield* versions.currentDirectory(name)
@@ -82,7 +82,7 @@ export const certificateRecords = (
     }))
   })
 
-  const listCertificates: Service["listCertificates"] = fs.readDirectory(layout.liveRoot).pipe(
+  const listCertificates: Records["listCertificates"] = fs.readDirectory(layout.liveRoot).pipe(
     Effect.map((entries) => entries.filter(isSafeName).sort()),
     Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
     Effect.mapError(storageError(layout.liveRoot)),

@@ -5,7 +5,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { checkName, isSafeName } from "../storage/names.js"
-import type { Service } from "../storage/service.js"
+import type { Records } from "../storage/service.js"
 import { isNotFound, storageError } from "./errors.js"
 import { type Files, publicMode } from "./files.js"
 import type { Layout } from "./layout.js"
@@ -14,7 +14,7 @@ import type { Layout } from "./layout.js"
 export const checkpointRecords = (
   files: Files,
   layout: Layout
-): Pick<Service, "saveCheckpoint" | "loadCheckpoints" | "pruneCheckpoints"> => {
+): Pick<Records, "saveCheckpoint" | "loadCheckpoints" | "pruneCheckpoints"> => {
   const { fs, path } = files
   const { runsRoot } = layout
 
@@ -30,13 +30,13 @@ export const checkpointRecords = (
     Effect.mapError(storageError(runsRoot))
   )
 
-  const saveCheckpoint: Service["saveCheckpoint"] = Effect.fn("Storage.saveCheckpoint")(function*(runId, json) {
+  const saveCheckpoint: Records["saveCheckpoint"] = Effect.fn("Storage.saveCheckpoint")(function*(runId, json) {
     yield* checkName(runId)
     yield* files.ensureDirectory(runsRoot)
     yield* files.writeAtomic(path.join(runsRoot, `${runId}.json`), json, publicMode)
   })
 
-  const loadCheckpoints: Service["loadCheckpoints"] = Effect.gen(function*() {
+  const loadCheckpoints: Records["loadCheckpoints"] = Effect.gen(function*() {
     const ids = yield* checkpointIds
     const loaded = yield* Effect.forEach(ids, (runId) =>
       Effect.map(files.readText(path.join(runsRoot, `${runId}.json`)), Option.map((json) => ({ runId, json }))))
@@ -44,7 +44,7 @@ export const checkpointRecords = (
     return loaded.flatMap(Option.toArray)
   }).pipe(Effect.withSpan("Storage.loadCheckpoints"))
 
-  const pruneCheckpoints: Service["pruneCheckpoints"] = Effect.fn("Storage.pruneCheckpoints")(function*(keep) {
+  const pruneCheckpoints: Records["pruneCheckpoints"] = Effect.fn("Storage.pruneCheckpoints")(function*(keep) {
     const ids = yield* checkpointIds
     const remove = ids.slice(0, Math.max(0, ids.length - Math.max(0, Math.floor(keep))))
     for (const runId of remove) {

@@ -59,6 +59,8 @@ export interface Files {
   readonly removeQuietly: (target: string) => Effect.Effect<void>
   /** temp file in the same folder, fsync, crash point, rename over the target, fsync the folder */
   readonly writeAtomic: (file: string, content: string | Uint8Array, mode: number) => Effect.Effect<void, StorageError>
+  /** as `writeAtomic`, but only when the file does not exist (a hard link instead of the rename): whether it did */
+  readonly createAtomic: (file: string, content: string | Uint8Array, mode: number) => Effect.Effect<boolean, StorageError>
   readonly readText: (file: string) => Effect.Effect<Option.Option<string>, StorageError>
   readonly decodeFile: <A, I>(schema: Schema.Schema<A, I>, file: string, text: string) => Effect.Effect<A, StorageError>
   readonly encodeJson: <A, I>(schema: Schema.Schema<A, I>, file: string, value: A) => Effect.Effect<I, StorageError>
@@ -78,7 +80,13 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
 
   const removeQuietly: Files["removeQuietly"] = (target) => Effect.ignore(fs.remove(target, { recursive: true }))
 
-  const writeAtomic: Files["writeAtomic"] = (file, content, mode) => {
+  /** writes `content` to a temp file next to `file` (fsynced), then `publish(temp)` */
+  const viaTemp = <A>(
+    file: string,
+    content: string | Uint8Array,
+    mode: number,
+    publish: (temp: string) => Effect.Effect<A, StorageError>
+  ): Effect.Effect<A, StorageError> => {
     const directory = path.dirname(file)
     const base = path.basename(file)
     const temp = path.join(directory, `.${base}.tmp-${randomSuffix()}`)
@@ -95,13 +103,26 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
         })
       ).pipe(Effect.mapError(storageError(file)))
       yield* CrashPoint.reach(`write:${base}:before-rename`)
-      yield* Effect.mapError(fs.rename(temp, file), storageError(file))
+      const published = yield* publish(temp)
       yield* syncDirectory(directory)
+      return published
     }).pipe(
       // a write that fails (or is interrupted) in this process removes its own temp file
       Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : removeQuietly(temp))
     )
   }
+
+  const writeAtomic: Files["writeAtomic"] = (file, content, mode) =>
+    viaTemp(file, content, mode, (temp) => Effect.mapError(fs.rename(temp, file), storageError(file)))
+
+  const createAtomic: Files["createAtomic"] = (file, content, mode) =>
+    viaTemp(file, content, mode, (temp) =>
+      fs.link(temp, file).pipe(
+        Effect.as(true),
+        Effect.catchIf((error) => error._tag === "SystemError" && error.reason === "AlreadyExists", () => Effect.succeed(false)),
+        Effect.mapError(storageError(file)),
+        Effect.ensuring(removeQuietly(temp))
+      ))
 
   return {
     fs,
@@ -112,6 +133,7 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     syncDirectory,
     removeQuietly,
     writeAtomic,
+    createAtomic,
     readText: (file) => optional(fs.readFileString(file), file),
     decodeFile: (schema, file, text) =>
       Effect.mapError(Schema.decodeUnknown(schema)(text), (error) => corrupt(file, describeParseError(error))),

@@ -5,8 +5,9 @@
  * <root>/live/<name> -> ../archive/<name>/<version>     a relative symlink, swapped atomically
  * <root>/archive/<name>/<version>/cert.pem chain.pem fullchain.pem privkey.pem (0600) metadata.json
  * <root>/accounts/<caFolder(directoryUrl)>/<account name>/account.key (0600) account.json
- * <root>/runs/<run id>.json
+ * <root>/runs/<run id>.json <run id>.owner
  * <root>/pending/<name>.<run id>.key (0600)
+ * <root>/leases/<certificate or @run.run id>.json .lock
  * ```
  */
 import type * as Path from "@effect/platform/Path"
@@ -20,6 +21,7 @@ export interface Layout {
   readonly accountsRoot: string
   readonly runsRoot: string
   readonly pendingRoot: string
+  readonly leasesRoot: string
   readonly liveDir: (name: string) => string
   readonly archiveDir: (name: string) => string
   readonly versionDir: (name: string, version: number) => string
@@ -40,6 +42,7 @@ export const makeLayout = (path: Path.Path, root: string): Layout => {
     accountsRoot: path.join(root, "accounts"),
     runsRoot: path.join(root, "runs"),
     pendingRoot: path.join(root, "pending"),
+    leasesRoot: path.join(root, "leases"),
     liveDir,
     archiveDir: (name) => path.join(archiveRoot, name),
     versionDir: (name, version) => path.join(archiveRoot, name, String(version)),

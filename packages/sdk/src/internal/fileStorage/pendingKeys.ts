@@ -5,7 +5,7 @@
 import * as Effect from "effect/Effect"
 import { StorageError } from "../../StorageError.js"
 import { checkName } from "../storage/names.js"
-import type { Service } from "../storage/service.js"
+import type { Records } from "../storage/service.js"
 import { type Files, privateMode, safeSegment } from "./files.js"
 import type { Layout } from "./layout.js"
 
@@ -13,7 +13,7 @@ import type { Layout } from "./layout.js"
 export const pendingKeyRecords = (
   files: Files,
   layout: Layout
-): Pick<Service, "savePendingKey" | "loadPendingKey" | "deletePendingKey"> => {
+): Pick<Records, "savePendingKey" | "loadPendingKey" | "deletePendingKey"> => {
   const { fs, path } = files
 
   const pendingFile = (reference: string): Effect.Effect<string, StorageError> => {
@@ -30,7 +30,7 @@ export const pendingKeyRecords = (
       )
   }
 
-  const savePendingKey: Service["savePendingKey"] = Effect.fn("Storage.savePendingKey")(function*(name, runId, keyPem) {
+  const savePendingKey: Records["savePendingKey"] = Effect.fn("Storage.savePendingKey")(function*(name, runId, keyPem) {
     yield* checkName(name)
     yield* checkName(runId)
     const file = `${name}.${runId}.key`
@@ -39,11 +39,11 @@ export const pendingKeyRecords = (
     return `pending/${file}`
   })
 
-  const loadPendingKey: Service["loadPendingKey"] = Effect.fn("Storage.loadPendingKey")(function*(reference) {
+  const loadPendingKey: Records["loadPendingKey"] = Effect.fn("Storage.loadPendingKey")(function*(reference) {
     return yield* files.readText(yield* pendingFile(reference))
   })
 
-  const deletePendingKey: Service["deletePendingKey"] = Effect.fn("Storage.deletePendingKey")(function*(reference) {
+  const deletePendingKey: Records["deletePendingKey"] = Effect.fn("Storage.deletePendingKey")(function*(reference) {
     const file = yield* pendingFile(reference)
     yield* files.optional(fs.remove(file), file)
     yield* files.syncDirectory(layout.pendingRoot)

@@ -72,6 +72,7 @@ export const cleanStaleTemps = (files: Files, layout: Layout): Effect.Effect<voi
         [layout.liveRoot, 0],
         [layout.runsRoot, 0],
         [layout.pendingRoot, 0],
+        [layout.leasesRoot, 0],
         [layout.archiveRoot, 2],
         [layout.accountsRoot, 2]
       ] as const,

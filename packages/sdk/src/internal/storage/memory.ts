@@ -1,12 +1,13 @@
 /**
- * Storage in memory: one `Ref` holding every record.
+ * Storage in memory: one `Ref` holding every record, and leases kept in this storage value.
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as ServiceRecords from "../../ServiceRecords.js"
+import * as Leases from "./leases.js"
 import { caFolder, checkName, checkPendingReference } from "./names.js"
-import type { AccountInfo, CertificateMetadata, CertificatePaths, Service } from "./service.js"
+import type { AccountInfo, CertificateMetadata, CertificatePaths, Records, Service } from "./service.js"
 
 interface MemoryState {
   readonly certificates: ReadonlyMap<string, {
@@ -22,8 +23,7 @@ interface MemoryState {
   readonly checkpoints: ReadonlyArray<{ readonly runId: string; readonly json: string }>
 }
 
-/** @internal */
-export const makeMemory: Effect.Effect<Service> = Effect.map(
+const makeRecords: Effect.Effect<Records> = Effect.map(
   Ref.make<MemoryState>({
     certificates: new Map(),
     pending: new Map(),
@@ -31,7 +31,7 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
     rolloverKeys: new Map(),
     checkpoints: []
   }),
-  (ref): Service => {
+  (ref): Records => {
     const paths = (name: string): CertificatePaths => ({
       directory: `memory:live/${name}`,
       cert: `memory:live/${name}/cert.pem`,
@@ -106,6 +106,14 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
             info: state.accounts.get(accountKey(directoryUrl, name))?.info ?? Option.none()
           })
         })),
+      createAccountKey: (directoryUrl, name, keyPem) =>
+        Ref.modify(ref, (state) => {
+          const key = accountKey(directoryUrl, name)
+          const existing = state.accounts.get(key)
+          return existing !== undefined
+            ? [existing.keyPem, state]
+            : [keyPem, { ...state, accounts: new Map(state.accounts).set(key, { keyPem, info: Option.none() }) }]
+        }),
       saveAccountInfo: (directoryUrl, name, info) =>
         update((state) => {
           const existing = state.accounts.get(accountKey(directoryUrl, name))
@@ -143,3 +151,6 @@ export const makeMemory: Effect.Effect<Service> = Effect.map(
     }
   }
 )
+
+/** @internal */
+export const makeMemory: Effect.Effect<Service> = Effect.zipWith(makeRecords, Leases.makeMemoryTable, Leases.make)

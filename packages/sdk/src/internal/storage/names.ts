@@ -3,6 +3,7 @@
  * each checked before it touches a path.
  */
 import * as Effect from "effect/Effect"
+import { runOfKey } from "../../Lease.js"
 import { StorageError } from "../../StorageError.js"
 
 /**
@@ -55,3 +56,15 @@ export const checkPendingReference = (reference: string): Effect.Effect<string, 
     : Effect.fail(
       new StorageError({ reason: "InvalidName", path: reference, description: `"${reference}" is not a pending key reference` })
     )
+
+/**
+ * Fails with InvalidName unless the lease key is a certificate name or a run's key
+ * (`@run.<run id>`, see `Lease.runKey`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const checkLeaseKey = (key: string): Effect.Effect<string, StorageError> => {
+  const runId = runOfKey(key)
+  return runId === undefined ? checkName(key) : Effect.as(checkName(runId), key)
+}

@@ -1,13 +1,15 @@
 /**
- * The contract of the `Storage` service: what it keeps (certificate metadata, account info, paths)
- * and its operations. `Storage` re-exports all of it; the memory and file system implementations
- * build it.
+ * The contract of the `Storage` service: what it keeps (certificate metadata, account info, paths),
+ * its records and the leases that fence the writes to them. `Storage` re-exports all of it; the
+ * memory and file system implementations build it.
  */
+import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import { PendingDeploy } from "../../DeployHook.js"
 import { Identifier } from "../../Identifier.js"
+import type { Lease, LeaseError, LeaseHolder, LeaseRequest } from "../../Lease.js"
 import type * as ServiceRecords from "../../ServiceRecords.js"
 import type { StorageError } from "../../StorageError.js"
 
@@ -125,10 +127,14 @@ export interface StoredAccount {
 }
 
 /**
+ * The records a storage keeps: certificates, keys, accounts, checkpoints. The certificate writes
+ * here are not checked against leases: `Service.fenced(lease)` gives the ones that are, for a
+ * certificate that runs may share.
+ *
  * @since 0.1.0
  * @category models
  */
-export interface Service {
+export interface Records {
   /** the folder (or other location) this storage writes to, for messages */
   readonly location: string
 
@@ -161,6 +167,12 @@ export interface Service {
   readonly loadAccount: (directoryUrl: string, name: string) => Effect.Effect<Option.Option<StoredAccount>, StorageError>
   /** saves (or replaces, on key rollover) the account's private key; mode 0600 */
   readonly saveAccountKey: (directoryUrl: string, name: string, keyPem: string) => Effect.Effect<void, StorageError>
+  /**
+   * Saves the key of a new account unless the account has a key already, in one step: runs that
+   * set the account up at the same time all end up with the key that was saved first. Returns
+   * the stored key (this one, or that first one).
+   */
+  readonly createAccountKey: (directoryUrl: string, name: string, keyPem: string) => Effect.Effect<string, StorageError>
   readonly saveAccountInfo: (directoryUrl: string, name: string, info: AccountInfo) => Effect.Effect<void, StorageError>
   /**
    * the new key of an account key rollover in progress, if any: saved (0600) before the CA is asked
@@ -177,11 +189,90 @@ export interface Service {
 
   /** saves a run checkpoint (JSON text) */
   readonly saveCheckpoint: (runId: string, json: string) => Effect.Effect<void, StorageError>
-  /** every checkpoint, oldest first */
-  readonly loadCheckpoints: Effect.Effect<ReadonlyArray<{ readonly runId: string; readonly json: string }>, StorageError>
+  /** every checkpoint, oldest first, with the holder that owns it (when saved by `saveRunCheckpoint`) */
+  readonly loadCheckpoints: Effect.Effect<
+    ReadonlyArray<{ readonly runId: string; readonly json: string; readonly holder?: LeaseHolder }>,
+    StorageError
+  >
   /** removes old checkpoints, keeping the newest `keep` */
   readonly pruneCheckpoints: (keep: number) => Effect.Effect<void, StorageError>
 
   /** tasks, API key hashes and the audit log of `acme serve`, when this storage keeps them */
   readonly records?: ServiceRecords.Store | undefined
 }
+
+/**
+ * A certificate's files, as a fenced write stores them (the name is the lease's certificate).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CertificateFiles {
+  readonly certPem: string
+  readonly chainPem: string
+  readonly fullchainPem: string
+  readonly keyPem: string
+  readonly metadata: CertificateMetadata
+}
+
+/**
+ * The writes for one certificate, fenced by a lease on it (see the `Lease` module). Each one checks
+ * that the lease is still the current one and writes, in one step; once it is not, the write is
+ * refused with `LeaseError` `Lost` and nothing is written.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface FencedWrites {
+  readonly lease: Lease
+  /** as `saveCertificate`, for the lease's certificate */
+  readonly saveCertificate: (files: CertificateFiles) => Effect.Effect<CertificatePaths, StorageError | LeaseError>
+  /** as `updateMetadata` (nothing stored, nothing to update) */
+  readonly updateMetadata: (metadata: CertificateMetadata) => Effect.Effect<void, StorageError | LeaseError>
+  /** as `savePendingKey`, under the holder's run id */
+  readonly savePendingKey: (keyPem: string) => Effect.Effect<string, StorageError | LeaseError>
+  /** as `deletePendingKey`, for a pending key of the lease's certificate (of any run) */
+  readonly deletePendingKey: (reference: string) => Effect.Effect<void, StorageError | LeaseError>
+}
+
+/**
+ * The lease half of the Storage service: leases on certificates with fencing tokens, the writes
+ * they fence, and run checkpoints that name their owner. The rules are in the `Lease` module.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Leasing {
+  /** grants a lease on a certificate (or a run: `Lease.runKey`), or fails with `Held` (non-blocking) */
+  readonly acquireLease: (request: LeaseRequest) => Effect.Effect<Lease, LeaseError | StorageError>
+  /** extends the lease to `ttl` from now, or fails with `Lost` */
+  readonly renewLease: (lease: Lease, ttl: Duration.DurationInput) => Effect.Effect<Lease, LeaseError | StorageError>
+  /** ends the lease; does nothing when it is lost or released already */
+  readonly releaseLease: (lease: Lease) => Effect.Effect<void, StorageError>
+  /** the certificate's live lease, if any */
+  readonly loadLease: (certificate: string) => Effect.Effect<Option.Option<Lease>, StorageError>
+  /** every live lease, by key (certificate names, then run keys) */
+  readonly listLeases: Effect.Effect<ReadonlyArray<Lease>, StorageError>
+  /** the certificate's writes, fenced by `lease` */
+  readonly fenced: (lease: Lease) => FencedWrites
+  /**
+   * Saves the checkpoint of the holder's run (`holder.runId`) and records the holder as its owner.
+   * Refused with `RunOwned` when the run's checkpoint belongs to another holder than `holder` or
+   * `replaces` (the owner a resumed run takes it over from), and with `Lost` when `lease` (the
+   * lease of the certificate the checkpoint is about) is not current.
+   */
+  readonly saveRunCheckpoint: (checkpoint: {
+    readonly holder: LeaseHolder
+    readonly json: string
+    readonly lease?: Lease | undefined
+    readonly replaces?: LeaseHolder | undefined
+  }) => Effect.Effect<void, StorageError | LeaseError>
+}
+
+/**
+ * The `Storage` service: the records and the leases that fence the writes to them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Service extends Records, Leasing {}

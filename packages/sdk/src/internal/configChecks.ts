@@ -1,6 +1,7 @@
 /**
- * Whether a certificate's challenge type can prove each of its names: checked when the
- * configuration is read, not after an account and an order were made for nothing.
+ * Checks of the configuration that several fields take part in, made when it is read, not after an
+ * account and an order were made for nothing: whether a certificate's challenge type can prove each
+ * of its names, and whether the CA's directory is reached in clear text.
  */
 import * as Identifier from "../Identifier.js"
 
@@ -26,3 +27,19 @@ export const challengeMismatch = (spec: {
   }
   return true
 }
+
+/**
+ * The check `CaConfig` makes of its fields, for a schema that extends them (the `acme` command's
+ * file adds `ca.trust`): an `http://` directory URL is refused unless `insecure` is `true`.
+ *
+ * @since 0.1.0
+ * @category filters
+ */
+export const cleartextRefused = (
+  ca: { readonly directory: string; readonly insecure?: boolean | undefined }
+): true | { readonly path: ReadonlyArray<PropertyKey>; readonly message: string } =>
+  ca.insecure === true || !ca.directory.startsWith("http://") || {
+    path: ["directory"],
+    message:
+      `${ca.directory} is not encrypted: account keys would sign requests sent in clear text; use the CA's https:// URL (or, for a test CA on this machine only, set ca.insecure: true)`
+  }

@@ -1,0 +1,216 @@
+/**
+ * Coordination through Postgres (`storage.type: postgres`), against Pebble and a throwaway Postgres
+ * server (`@acme/testing`'s `Postgres`):
+ *
+ * - three worker processes renew 30 certificates from one configuration (`--wait`, so that each
+ *   also finishes what another one holds once it lets go), one of them SIGKILLed in the middle of
+ *   a certificate: every certificate ends up valid, stored whole (its key matches it), and ordered
+ *   once, except the ones the killed process had in flight (ordered at most twice);
+ * - fencing: a holder SIGSTOPped past its lease's expiry, another run takes the certificate and
+ *   finishes, the first one's writes are refused in the database and it reports the lost lease.
+ */
+import { createPrivateKey, X509Certificate } from "node:crypto"
+import * as Crypto from "node:crypto"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { AcmeProtocol, AccountKey, type Reporter, type Storage } from "@acme/sdk"
+import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
+import { Pebble, PebbleHttpClient, Postgres, Requirement } from "@acme/testing"
+import { NodeContext } from "@effect/platform-node"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { Effect, Layer, Option, Redacted } from "effect"
+import { reportOf } from "./support/checks.js"
+import { acme, acmeWatched, type Result, temporaryFolder } from "./support/cli.js"
+
+const keyText = Crypto.randomBytes(32).toString("base64")
+
+const fixture = (
+  pebble: Pebble.Service,
+  databaseUrl: string,
+  label: string,
+  names: ReadonlyArray<string>,
+  renewal: Record<string, unknown> = {}
+) => {
+  const folder = temporaryFolder(`acme-coordination-pg-${label}-`)
+  fs.writeFileSync(path.join(folder.path, "ca.pem"), pebble.caBundle)
+  const domain = (name: string) => `${name}.${label}.pg.example.test`
+  fs.writeFileSync(
+    path.join(folder.path, "acme.yaml"),
+    JSON.stringify({
+      ca: { directory: pebble.directoryUrl, trust: ["./ca.pem"] },
+      account: { email: "coordination@example.test" },
+      storage: { type: "postgres", url: { env: "ACME_DATABASE_URL" }, encryptionKey: { env: "ACME_STORAGE_KEY" } },
+      renewal,
+      certificates: names.map((name) => ({
+        name,
+        domains: [domain(name)],
+        challenge: { type: "dns-01", provider: "challtestsrv", url: pebble.challtestsrvUrl }
+      }))
+    })
+  )
+  const env = { ACME_DATABASE_URL: databaseUrl, ACME_STORAGE_KEY: keyText }
+  return { ...folder, domain, env }
+}
+
+/** the storage the CLI wrote, opened in this process */
+const openStorage = (url: string) =>
+  Effect.flatMap(
+    Effect.orDie(EncryptionKey.decode(keyText, "the test's key")),
+    (encryptionKey) => PostgresStorage.make({ url: Redacted.make(url), encryptionKey, maxConnections: 2 })
+  )
+
+/** the certificate is stored whole: a chain whose leaf names the domain and matches the stored key; its serial */
+const storedSerial = (storage: Storage.Service, name: string, domain: string) =>
+  Effect.gen(function*() {
+    const stored = Option.getOrThrow(yield* storage.loadCertificate(name))
+    const keyPem = Option.getOrThrow(yield* storage.loadCertificateKey(name))
+    const leaf = new X509Certificate(stored.fullchainPem)
+    expect(leaf.subjectAltName, name).toContain(`DNS:${domain}`)
+    expect(leaf.checkPrivateKey(createPrivateKey(keyPem)), name).toBe(true)
+    const serial = leaf.serialNumber.toLowerCase().replace(/^0+/, "")
+    expect(stored.metadata.serialNumber.toLowerCase().replace(/^0+/, ""), name).toBe(serial)
+    return serial
+  })
+
+/** how many orders the CA holds for each domain, for the account the CLI stored */
+const ordersByDomain = (storage: Storage.Service) =>
+  Effect.gen(function*() {
+    const pebble = yield* Pebble.Pebble
+    const client = yield* AcmeProtocol.AcmeProtocol
+    const stored = Option.getOrThrow(yield* storage.loadAccount(pebble.directoryUrl, "default"))
+    const account = { key: yield* AccountKey.fromPem(stored.keyPem), url: Option.getOrThrow(stored.info).url }
+    const directory = yield* client.directory
+    const listed = yield* client.listOrders({ nonce: yield* client.newNonce(directory), account })
+    const counts = new Map<string, number>()
+    for (const url of listed.value) {
+      const order = yield* client.getOrder({ nonce: yield* client.newNonce(directory), account, url })
+      for (const identifier of order.value.identifiers) {
+        counts.set(identifier.value, (counts.get(identifier.value) ?? 0) + 1)
+      }
+    }
+    return counts
+  })
+
+const certificateOf = (report: Reporter.RunReport, name: string) =>
+  report.certificates.find((certificate) => certificate.name === name)
+
+const Env = Layer.unwrapEffect(
+  Effect.map(Pebble.Pebble, (pebble) => AcmeProtocol.layer({ directoryUrl: pebble.directoryUrl }))
+).pipe(
+  Layer.provide(PebbleHttpClient.layer),
+  Layer.provideMerge(Pebble.layer({ challengeServers: "external" })),
+  Layer.merge(Postgres.layer()),
+  Layer.merge(NodeContext.layer)
+)
+
+const requirement = Postgres.requirement()
+
+if (requirement._tag === "Fail") {
+  it("PostgreSQL is there", () => {
+    expect.fail(Requirement.message(requirement))
+  })
+}
+
+describe.skipIf(requirement._tag !== "Run")(`coordination through Postgres${Requirement.note(requirement)}`, () => {
+  layer(Env, { excludeTestServices: true, timeout: 300_000 })("acme renew processes sharing Postgres", (it) => {
+    it.scoped("three workers, 30 certificates, one SIGKILLed mid-run: all valid, whole, and ordered once but for its own", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const postgres = yield* Postgres.Postgres
+        const url = yield* postgres.createDatabase
+        const names = Array.from({ length: 30 }, (_, i) => `w${String(i + 1).padStart(2, "0")}`)
+        const folder = fixture(pebble, url, "workers", names)
+        try {
+          const options = { cwd: folder.path, env: folder.env }
+          const args = ["renew", "--json", "--wait", "3 minutes"]
+          let presented = 0
+          const killedLines: Array<string> = []
+          const killed = acmeWatched(args, options, (line, child) => {
+            killedLines.push(line)
+            // in the middle of its third certificate: an order placed, its challenge being answered
+            if (/: stage present started$/.test(line) && ++presented === 3) child.kill("SIGKILL")
+          })
+          const workers = yield* Effect.promise(() => Promise.all([killed, acme(args, options), acme(args, options)]))
+          const [dead, ...alive] = workers as [Result, Result, Result]
+          expect(dead.signal, dead.stderr.slice(-1500)).toBe("SIGKILL")
+          const reports = alive.map((result) => {
+            expect(result.code, result.stderr.slice(-1500)).toBe(0)
+            return reportOf(result)
+          })
+
+          // every certificate was renewed by a worker that lived, or before the kill by the dead one
+          const renewedByDead = new Set(
+            killedLines.flatMap((line) => /\s(\S+): renewed:/.exec(line)?.[1] ?? []).filter((name) => names.includes(name))
+          )
+          for (const name of names) {
+            const renewedBy = reports.filter((report) => certificateOf(report, name)?.action === "renewed").length
+            expect(renewedBy + (renewedByDead.has(name) ? 1 : 0), name).toBe(1)
+          }
+
+          const storage = yield* openStorage(url)
+          for (const name of names) {
+            const serial = yield* storedSerial(storage, name, folder.domain(name))
+            expect((yield* pebble.certificateStatus(serial)).status, name).toBe("Valid")
+          }
+          // ordered once, but for what the dead worker had begun and not finished
+          const begun = new Set(killedLines.flatMap((line) => /\s(\S+): stage order started$/.exec(line)?.[1] ?? []))
+          const inFlight = [...begun].filter((name) => !renewedByDead.has(name))
+          expect(inFlight.length, killedLines.slice(-10).join("\n")).toBeGreaterThan(0)
+          const orders = yield* ordersByDomain(storage)
+          for (const name of names) {
+            const count = orders.get(folder.domain(name)) ?? 0
+            expect(count, name).toBeGreaterThanOrEqual(1)
+            expect(count, name).toBeLessThanOrEqual(inFlight.includes(name) ? 2 : 1)
+          }
+          // no certificate is left leased; the only live lease is the dead worker's run's own (until it
+          // expires or a run of this host claims that run, its pid being gone)
+          const leases = yield* storage.listLeases
+          expect(leases.map((lease) => [lease.certificate.startsWith("@run."), lease.holder.pid])).toEqual([[true, dead.pid]])
+        } finally {
+          folder.remove()
+        }
+      }), 300_000)
+
+    it.scoped("a holder stopped past its lease's expiry: its writes are refused, the next holder's certificate stays", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        const postgres = yield* Postgres.Postgres
+        const url = yield* postgres.createDatabase
+        const folder = fixture(pebble, url, "fence", ["papa"], { leaseTtl: "2 seconds" })
+        try {
+          const options = { cwd: folder.path, env: folder.env }
+          let stop: (pid: number) => void = () => {}
+          const stopped = new Promise<number>((resolve) => (stop = resolve))
+          const first = acmeWatched(["renew", "--json"], options, (line, child) => {
+            if (line.endsWith("papa: stage finalize started") && child.pid !== undefined && child.kill("SIGSTOP")) {
+              stop(child.pid)
+            }
+          })
+          const firstPid = yield* Effect.promise(() => Promise.race([stopped, first.then(() => 0)]))
+          expect(firstPid, "the first run was stopped at finalize").toBeGreaterThan(0)
+          let secondSerial: string | undefined
+          try {
+            yield* Effect.sleep("3 seconds")
+            const second = yield* Effect.promise(() => acme(["renew", "--json"], options))
+            expect(second.code, second.stderr.slice(-1500)).toBe(0)
+            const renewed = certificateOf(reportOf(second), "papa")
+            expect(renewed?.action, renewed?.reason).toBe("renewed")
+            secondSerial = renewed?.serial?.toLowerCase().replace(/^0+/, "")
+          } finally {
+            process.kill(firstPid, "SIGCONT")
+          }
+          const result = yield* Effect.promise(() => first)
+          expect(result.code, result.stderr.slice(-1500)).toBe(1)
+          const lost = certificateOf(reportOf(result), "papa")
+          expect(lost?.action).toBe("failed")
+          expect(lost?.error?.type).toBe("LeaseError")
+          expect(lost?.reason).toMatch(/^this run lost its lease on papa and stopped working on it: the lease on papa \(token 1\) was lost/)
+          const storage = yield* openStorage(url)
+          const serial = yield* storedSerial(storage, "papa", folder.domain("papa"))
+          expect(serial).toBe(secondSerial)
+        } finally {
+          folder.remove()
+        }
+      }), 120_000)
+  })
+})
