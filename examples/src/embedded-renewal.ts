@@ -10,16 +10,7 @@
  */
 import * as http from "node:http"
 import { Pebble, PebbleHttpClient } from "@acme/testing"
-import {
-  AcmeProtocol,
-  ChallengeSolver,
-  Planner,
-  Renewal,
-  RenewalConfig,
-  RenewalSettings,
-  Reporter,
-  Storage
-} from "@acme/sdk"
+import { AcmeProtocol, CertificateName, ChallengeSolver, Planner, Renewal, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Option, Schema } from "effect"
 
@@ -86,7 +77,7 @@ export const program = Effect.gen(function*() {
   const first = yield* Renewal.renew()
   const second = yield* Renewal.renew()
   const storage = yield* Storage.Storage
-  const stored = yield* storage.loadCertificate("app")
+  const stored = yield* storage.loadCertificate(CertificateName.make("app"))
   return { first, second, stored }
 })
 

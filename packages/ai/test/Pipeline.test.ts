@@ -5,17 +5,7 @@
  * restored. The first run has no LLM at all: the deterministic planner, and the stub is never asked.
  */
 import { LlmPlugins } from "@acme/ai"
-import {
-  AcmeProtocol,
-  ChallengeSolver,
-  Planner,
-  Plugin,
-  Renewal,
-  RenewalConfig,
-  RenewalSettings,
-  Reporter,
-  Storage
-} from "@acme/sdk"
+import { AcmeProtocol, CertificateName, ChallengeSolver, Planner, Plugin, Renewal, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
 import { HttpStub, Pebble, PebbleHttpClient } from "@acme/testing"
 import { NodeContext } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
@@ -89,7 +79,7 @@ layer(services, { excludeTestServices: true })("the pipeline with an LLM planner
       expect(first.certificates.map((c) => [c.name, c.action])).toEqual([["alpha", "renewed"]])
       expect(first.planner).toEqual(Planner.deterministicOutcome)
       expect(first.summary).toBeUndefined()
-      const alphaSerial = Option.getOrThrow(yield* storage.loadCertificate("alpha")).metadata.serialNumber
+      const alphaSerial = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("alpha"))).metadata.serialNumber
 
       // run 2: the openai-compatible planner, built by its plugin as the CLI would
       const planner = yield* Effect.flatMap(
@@ -112,8 +102,8 @@ layer(services, { excludeTestServices: true })("the pipeline with an LLM planner
         ["gamma", "renewed"],
         ["beta", "renewed"]
       ])
-      expect(Option.getOrThrow(yield* storage.loadCertificate("alpha")).metadata.serialNumber).toBe(alphaSerial)
-      for (const name of ["beta", "gamma"]) {
+      expect(Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("alpha"))).metadata.serialNumber).toBe(alphaSerial)
+      for (const name of ["beta", "gamma"].map(CertificateName.make)) {
         const stored = Option.getOrThrow(yield* storage.loadCertificate(name))
         expect((yield* pebble.certificateStatus(stored.metadata.serialNumber)).status).toBe("Valid")
       }

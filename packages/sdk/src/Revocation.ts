@@ -21,6 +21,7 @@ import { KeyError, type ProtocolError } from "./AcmeError.js"
 import { AcmeProtocol, signedByAccount, signedByCertificateKey } from "./AcmeProtocol.js"
 import * as Certificate from "./Certificate.js"
 import * as CertificateKey from "./CertificateKey.js"
+import type { CertificateName } from "./CertificateName.js"
 import type { Directory } from "./Directory.js"
 import type { Nonce } from "./Nonce.js"
 import { newRunId } from "./Renewal/context.js"
@@ -34,7 +35,7 @@ import { Storage, type StorageError } from "./Storage.js"
  * @category models
  */
 export interface Options {
-  readonly names: ReadonlyArray<string>
+  readonly names: ReadonlyArray<CertificateName>
   readonly reason?: RevocationReason | undefined
   /** who signs: the account (default), or each certificate's own key */
   readonly signer?: "account" | "certificateKey" | undefined
@@ -54,7 +55,7 @@ const account = (directoryUrl: string) =>
   })
 
 const revokeOne = (
-  name: string,
+  name: CertificateName,
   directory: Directory,
   nonce: Nonce,
   signer: Option.Option<AccountRef>,

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Renewal } from "@acme/sdk"
+import { CertificateName, Renewal } from "@acme/sdk"
 import * as Tracing from "@acme/server/Tracing"
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
@@ -15,6 +15,7 @@ import * as Output from "../Output.js"
 import { version } from "../version.js"
 
 const only = Options.text("only").pipe(
+  Options.withSchema(CertificateName.CertificateName),
   Options.withPseudoName("NAME"),
   Options.withDescription("Only this certificate (its configured name); repeat for several. Default: all of them."),
   Options.repeated,

@@ -6,6 +6,7 @@
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { CertificateName } from "../../CertificateName.js"
 import { Identifier } from "../../Identifier.js"
 import type * as ServiceRecords from "../../ServiceRecords.js"
 import type { StorageError } from "../../StorageError.js"
@@ -19,7 +20,7 @@ import type { StorageError } from "../../StorageError.js"
  */
 export const CertificateMetadata = Schema.Struct({
   version: Schema.Literal(1),
-  name: Schema.String,
+  name: CertificateName,
   identifiers: Schema.Array(Identifier),
   keyType: Schema.String,
   profile: Schema.optional(Schema.String),
@@ -76,7 +77,7 @@ export interface CertificatePaths {
  * @category models
  */
 export interface StoredCertificate {
-  readonly name: string
+  readonly name: CertificateName
   readonly fullchainPem: string
   readonly metadata: CertificateMetadata
   readonly paths: CertificatePaths
@@ -123,14 +124,14 @@ export interface Service {
   readonly location: string
 
   /** where a certificate's files are or will be */
-  readonly certificatePaths: (name: string) => CertificatePaths
+  readonly certificatePaths: (name: CertificateName) => CertificatePaths
   /** the stored certificate of that name, if any */
-  readonly loadCertificate: (name: string) => Effect.Effect<Option.Option<StoredCertificate>, StorageError>
+  readonly loadCertificate: (name: CertificateName) => Effect.Effect<Option.Option<StoredCertificate>, StorageError>
   /** the stored certificate's private key (PEM), if any */
-  readonly loadCertificateKey: (name: string) => Effect.Effect<Option.Option<string>, StorageError>
+  readonly loadCertificateKey: (name: CertificateName) => Effect.Effect<Option.Option<string>, StorageError>
   /** replaces the certificate's files (cert, chain, fullchain, privkey, metadata) all together */
   readonly saveCertificate: (certificate: {
-    readonly name: string
+    readonly name: CertificateName
     readonly certPem: string
     readonly chainPem: string
     readonly fullchainPem: string
@@ -138,12 +139,12 @@ export interface Service {
     readonly metadata: CertificateMetadata
   }) => Effect.Effect<CertificatePaths, StorageError>
   /** rewrites metadata.json of a stored certificate (e.g. after revocation) */
-  readonly updateMetadata: (name: string, metadata: CertificateMetadata) => Effect.Effect<void, StorageError>
+  readonly updateMetadata: (name: CertificateName, metadata: CertificateMetadata) => Effect.Effect<void, StorageError>
   /** names of the stored certificates */
-  readonly listCertificates: Effect.Effect<ReadonlyArray<string>, StorageError>
+  readonly listCertificates: Effect.Effect<ReadonlyArray<CertificateName>, StorageError>
 
   /** a new certificate key, saved before finalize; returns a reference to put in the state record */
-  readonly savePendingKey: (name: string, runId: string, keyPem: string) => Effect.Effect<string, StorageError>
+  readonly savePendingKey: (name: CertificateName, runId: string, keyPem: string) => Effect.Effect<string, StorageError>
   readonly loadPendingKey: (reference: string) => Effect.Effect<Option.Option<string>, StorageError>
   readonly deletePendingKey: (reference: string) => Effect.Effect<void, StorageError>
 
