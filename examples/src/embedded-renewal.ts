@@ -10,7 +10,17 @@
  */
 import * as http from "node:http"
 import { Pebble, PebbleHttpClient } from "@acme/testing"
-import { AcmeProtocol, CertificateName, ChallengeSolver, Planner, Renewal, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
+import {
+  AcmeProtocol,
+  CertificateName,
+  ChallengeSolver,
+  Planner,
+  Renewal,
+  RenewalConfig,
+  RenewalSettings,
+  Reporter,
+  Storage
+} from "@acme/sdk"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Layer, Option, Schema } from "effect"
 

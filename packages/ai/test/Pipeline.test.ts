@@ -5,7 +5,18 @@
  * restored. The first run has no LLM at all: the deterministic planner, and the stub is never asked.
  */
 import { LlmPlugins } from "@acme/ai"
-import { AcmeProtocol, CertificateName, ChallengeSolver, Planner, Plugin, Renewal, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
+import {
+  AcmeProtocol,
+  CertificateName,
+  ChallengeSolver,
+  Planner,
+  Plugin,
+  Renewal,
+  RenewalConfig,
+  RenewalSettings,
+  Reporter,
+  Storage
+} from "@acme/sdk"
 import { HttpStub, Pebble, PebbleHttpClient } from "@acme/testing"
 import { NodeContext } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"

@@ -5,7 +5,20 @@
  */
 import { X509Certificate } from "node:crypto"
 import { Challtestsrv, Dns01, DnsResolver, Rfc2136 } from "@acme/dns"
-import { AcmeProtocol, Certificate, CertificateName, ChallengeResponse, ChallengeSolver, Identifier, Planner, Renewal, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
+import {
+  AcmeProtocol,
+  Certificate,
+  CertificateName,
+  ChallengeResponse,
+  ChallengeSolver,
+  Identifier,
+  Planner,
+  Renewal,
+  RenewalConfig,
+  RenewalSettings,
+  Reporter,
+  Storage
+} from "@acme/sdk"
 import { Bind, Pebble, PebbleHttpClient } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"

@@ -21,6 +21,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
+import type { CertificateName } from "./CertificateName.js"
 import type { ChallengeSolver } from "./ChallengeSolver.js"
 import * as CrashPoint from "./CrashPoint.js"
 import type { Planner } from "./Planner.js"
@@ -186,7 +187,7 @@ const checkpoint = (run: Run): Effect.Effect<void, StorageError, Storage> =>
  * certificate of a run needs a newNonce request. A nonce is used once either way: it leaves the
  * finished bucket as it enters the next, and a bucket that has its own nonce keeps it.
  */
-const handOverNonce = (state: State, from: string | undefined, to: string): State => {
+const handOverNonce = (state: State, from: CertificateName | undefined, to: CertificateName): State => {
   if (from === undefined) return state
   const previous = RenewalState.bucket(state, from)
   const next = RenewalState.bucket(state, to)
@@ -278,7 +279,7 @@ const runStage = <E, R>(run: Run, name: string, stage: Stage<E, R>): Effect.Effe
   })
 
 /** The stage a certificate is at, when it has work left. */
-const workLeft = (run: Run, name: string): Effect.Effect<Option.Option<keyof typeof stages>> =>
+const workLeft = (run: Run, name: CertificateName): Effect.Effect<Option.Option<keyof typeof stages>> =>
   Effect.map(stateOf(run), (state) =>
     Option.filter(
       Option.map(RenewalState.bucket(state, name), (bucket) => bucket.stage),
@@ -292,7 +293,7 @@ const workLeft = (run: Run, name: string): Effect.Effect<Option.Option<keyof typ
  */
 const runCertificate = (
   run: Run,
-  name: string
+  name: CertificateName
 ): Effect.Effect<void, StorageError, Exclude<Requirements, Planner | Reporter>> =>
   Effect.gen(function*() {
     yield* updateState(run, (state) => ({ ...state, current: name }))
@@ -332,7 +333,7 @@ export const renew = (
     const planned = yield* stateOf(run)
     if (planned.phase === "renew") {
       // the last certificate that finished with a nonce it did not use
-      let previous: string | undefined
+      let previous: CertificateName | undefined
       for (const { name } of planned.buckets) {
         yield* updateState(run, (state) => handOverNonce(state, previous, name))
         yield* runCertificate(run, name)

@@ -4,7 +4,17 @@
  * section when `Storage` is a Layer; `renewal.daysBefore` decides when a certificate is due.
  */
 import { Pebble, PebbleHttpClient } from "@acme/testing"
-import { AcmeProtocol, CertificateName, ChallengeSolver, Planner, Renewal, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
+import {
+  AcmeProtocol,
+  CertificateName,
+  ChallengeSolver,
+  Planner,
+  Renewal,
+  RenewalConfig,
+  RenewalSettings,
+  Reporter,
+  Storage
+} from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Schema } from "effect"
 

@@ -69,7 +69,7 @@ describe.skipIf(requirement._tag !== "Run")(
           expect(sent.map((r) => r.payload)).toEqual([
             { identifiers: [{ type: "dns", value: "ari-web.example.test" }], replaces: old.metadata.certId }
           ])
-          const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, "ari-web"))
+          const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, CertificateName.make("ari-web")))
           expect(bucket.order?.replaces).toBe(old.metadata.certId)
           expect(bucket.order?.replacesDropped).toBe(false)
         }))
@@ -95,7 +95,7 @@ describe.skipIf(requirement._tag !== "Run")(
           const sent = (yield* orderRequests).slice(before)
           // exactly two orders: with replaces (refused), then without
           expect(sent.map((r) => [r.status, hasReplaces(r.payload)])).toEqual([[status, true], [201, false]])
-          const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, name))
+          const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, CertificateName.make(name)))
           expect(bucket.order?.replacesDropped).toBe(true)
           expect(bucket.decision?.replacesRefused).toContain(detail)
         }).pipe(Effect.ensuring(clearFaults)))

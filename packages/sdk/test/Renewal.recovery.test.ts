@@ -162,7 +162,7 @@ layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebb
         const first = yield* Effect.exit(Renewal.renew().pipe(Effect.provide(settings), Effect.provide(crashAt("after:order"))))
         expect(Exit.isInterrupted(first)).toBe(true)
         const interrupted = Option.getOrThrow(RenewalState.decode((yield* storage.loadCheckpoints).at(-1)?.json ?? ""))
-        const authorization = Option.getOrThrow(RenewalState.bucket(interrupted, name)).order?.authorizations[0]?.url ?? ""
+        const authorization = Option.getOrThrow(RenewalState.bucket(interrupted, CertificateName.make(name))).order?.authorizations[0]?.url ?? ""
         expect(authorization).not.toBe("")
 
         // the first request of the resumed run to the authorization fails with a server error that

@@ -228,7 +228,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         // the checkpoints decode as state records with the nonce threaded per certificate
         const last = Option.getOrThrow(RenewalState.decode((yield* storage.loadCheckpoints).at(-1)?.json ?? ""))
         expect(last.phase).toBe("done")
-        expect(RenewalState.bucket(last, "secret").pipe(Option.map((b) => b.stage))).toEqual(Option.some("done"))
+        expect(RenewalState.bucket(last, CertificateName.make("secret")).pipe(Option.map((b) => b.stage))).toEqual(Option.some("done"))
       }))
   }
 )

@@ -4,7 +4,17 @@
  * what the API does not know, slowing down of failed authentications, and a task that a stopped
  * process left running being run at start.
  */
-import { AcmeProtocol, CertificateName, ChallengeResponse, ChallengeSolver, Planner, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
+import {
+  AcmeProtocol,
+  CertificateName,
+  ChallengeResponse,
+  ChallengeSolver,
+  Planner,
+  RenewalConfig,
+  RenewalSettings,
+  Reporter,
+  Storage
+} from "@acme/sdk"
 import { ApiKeys, Environment, Server, ServerConfig } from "@acme/server"
 import { Pebble, PebbleHttpClient } from "@acme/testing"
 import { HttpServer } from "@effect/platform"
