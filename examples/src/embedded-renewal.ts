@@ -12,6 +12,7 @@ import * as http from "node:http"
 import { Pebble, PebbleHttpClient } from "@acme/testing"
 import {
   AcmeProtocol,
+  CertificateName,
   ChallengeSolver,
   Planner,
   Renewal,
@@ -86,7 +87,7 @@ export const program = Effect.gen(function*() {
   const first = yield* Renewal.renew()
   const second = yield* Renewal.renew()
   const storage = yield* Storage.Storage
-  const stored = yield* storage.loadCertificate("app")
+  const stored = yield* storage.loadCertificate(CertificateName.make("app"))
   return { first, second, stored }
 })
 

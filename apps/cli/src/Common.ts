@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { RenewalConfig } from "@acme/sdk"
-import { Reporter } from "@acme/sdk"
+import { CertificateName, Reporter } from "@acme/sdk"
 import { HelpDoc, Options } from "@effect/cli"
 import { DateTime, Effect, Option } from "effect"
 import { CertificatesFailed, UsageError } from "./CliError.js"
@@ -54,6 +54,7 @@ export const verbose = Options.boolean("verbose").pipe(
  * @category options
  */
 export const only = Options.text("only").pipe(
+  Options.withSchema(CertificateName.CertificateName),
   Options.withPseudoName("NAME"),
   Options.withDescription("Only this certificate (its configured name); repeat for several. Default: all of them."),
   Options.repeated,
@@ -82,12 +83,12 @@ const bareOnly = (argv: ReadonlyArray<string>): boolean =>
  * @category options
  */
 export const onlyNames = (
-  parsed: Option.Option<ReadonlyArray<string>>,
+  parsed: Option.Option<ReadonlyArray<CertificateName.CertificateName>>,
   command: string
-): Effect.Effect<ReadonlyArray<string>, UsageError> =>
+): Effect.Effect<ReadonlyArray<CertificateName.CertificateName>, UsageError> =>
   bareOnly(process.argv)
     ? Effect.fail(new UsageError({ message: "--only needs a certificate name", hint: `acme ${command} --only NAME` }))
-    : Effect.succeed(Option.getOrElse(parsed, (): ReadonlyArray<string> => []))
+    : Effect.succeed(Option.getOrElse(parsed, (): ReadonlyArray<CertificateName.CertificateName> => []))
 
 /**
  * The options every command that reads the configuration takes.

@@ -13,7 +13,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto"
 import * as Crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { AcmeProtocol, AccountKey, type Reporter, type Storage } from "@acme/sdk"
+import { AccountKey, AcmeProtocol, CertificateName, type Reporter, type Storage } from "@acme/sdk"
 import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
 import { Pebble, PebbleHttpClient, Postgres, Requirement } from "@acme/testing"
 import { NodeContext } from "@effect/platform-node"
@@ -62,8 +62,8 @@ const openStorage = (url: string) =>
 /** the certificate is stored whole: a chain whose leaf names the domain and matches the stored key; its serial */
 const storedSerial = (storage: Storage.Service, name: string, domain: string) =>
   Effect.gen(function*() {
-    const stored = Option.getOrThrow(yield* storage.loadCertificate(name))
-    const keyPem = Option.getOrThrow(yield* storage.loadCertificateKey(name))
+    const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make(name)))
+    const keyPem = Option.getOrThrow(yield* storage.loadCertificateKey(CertificateName.make(name)))
     const leaf = new X509Certificate(stored.fullchainPem)
     expect(leaf.subjectAltName, name).toContain(`DNS:${domain}`)
     expect(leaf.checkPrivateKey(createPrivateKey(keyPem)), name).toBe(true)

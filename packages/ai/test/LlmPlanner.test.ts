@@ -3,7 +3,7 @@
  * and OpenAI's Responses API (what @effect/ai-openai calls): a good answer, a hallucinating one, a
  * forgetful one, garbage, a 429, a 5xx, a timeout (TestClock), and what the request carries.
  */
-import { type Planner, RenewalState } from "@acme/sdk"
+import { CertificateName, type Planner, RenewalState } from "@acme/sdk"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { HttpStub } from "@acme/testing"
@@ -34,7 +34,7 @@ const current = (patch: Partial<RenewalState.Current>): RenewalState.Current => 
 })
 
 const input = (name: string, domain: string, patch: Partial<Planner.Input> = {}): Planner.Input => ({
-  name,
+  name: CertificateName.make(name),
   identifiers: [{ type: "dns", value: domain }],
   keyType: "ec-p256",
   profile: undefined,

@@ -3,7 +3,7 @@
  * the deterministic report plus a prose `summary`; without a summary (and without failing) on a
  * 429, garbage-free empty answers and a timeout.
  */
-import { Reporter, type RenewalState } from "@acme/sdk"
+import { CertificateName, Reporter, type RenewalState } from "@acme/sdk"
 import { FetchHttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { HttpStub } from "@acme/testing"
@@ -23,7 +23,7 @@ const state: RenewalState.State = {
   planner: { provider: "openai", model: "gpt-4.1-mini", fallback: false, dropped: ["ghost"], restored: [], disagreements: [] },
   buckets: [
     {
-      name: "web",
+      name: CertificateName.make("web"),
       identifiers: [{ type: "dns", value: "www.example.org" }],
       stage: "done",
       attempts: 1,
@@ -41,7 +41,7 @@ const state: RenewalState.State = {
       }
     },
     {
-      name: "api",
+      name: CertificateName.make("api"),
       identifiers: [{ type: "dns", value: "api.example.org" }],
       stage: "failed",
       attempts: 3,

@@ -3,7 +3,7 @@
  * JWK member, token or URL can reach a prompt.
  */
 import * as ModelInput from "../src/ModelInput.js"
-import { Planner } from "@acme/sdk"
+import { CertificateName, Planner } from "@acme/sdk"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Option, Schema } from "effect"
 
@@ -41,7 +41,7 @@ describe("ModelInput.scan", () => {
     Effect.gen(function*() {
       const now = DateTime.unsafeMake("2026-11-23T12:00:00Z")
       const input = {
-        name: "web",
+        name: CertificateName.make("web"),
         identifiers: [{ type: "dns" as const, value: "example.org" }],
         keyType: "ec-p256",
         profile: undefined,

@@ -7,6 +7,7 @@
 import { LlmPlugins } from "@acme/ai"
 import {
   AcmeProtocol,
+  CertificateName,
   ChallengeSolver,
   Planner,
   Plugin,
@@ -89,7 +90,7 @@ layer(services, { excludeTestServices: true })("the pipeline with an LLM planner
       expect(first.certificates.map((c) => [c.name, c.action])).toEqual([["alpha", "renewed"]])
       expect(first.planner).toEqual(Planner.deterministicOutcome)
       expect(first.summary).toBeUndefined()
-      const alphaSerial = Option.getOrThrow(yield* storage.loadCertificate("alpha")).metadata.serialNumber
+      const alphaSerial = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("alpha"))).metadata.serialNumber
 
       // run 2: the openai-compatible planner, built by its plugin as the CLI would
       const planner = yield* Effect.flatMap(
@@ -112,8 +113,8 @@ layer(services, { excludeTestServices: true })("the pipeline with an LLM planner
         ["gamma", "renewed"],
         ["beta", "renewed"]
       ])
-      expect(Option.getOrThrow(yield* storage.loadCertificate("alpha")).metadata.serialNumber).toBe(alphaSerial)
-      for (const name of ["beta", "gamma"]) {
+      expect(Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("alpha"))).metadata.serialNumber).toBe(alphaSerial)
+      for (const name of ["beta", "gamma"].map(CertificateName.make)) {
         const stored = Option.getOrThrow(yield* storage.loadCertificate(name))
         expect((yield* pebble.certificateStatus(stored.metadata.serialNumber)).status).toBe("Valid")
       }

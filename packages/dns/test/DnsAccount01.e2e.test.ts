@@ -17,6 +17,7 @@ import { Challtestsrv, Dns01, DnsResolver, Rfc2136 } from "@acme/dns"
 import {
   AcmeProtocol,
   Certificate,
+  CertificateName,
   ChallengeResponse,
   ChallengeSolver,
   Identifier,
@@ -126,7 +127,7 @@ const renewShared = (domains: ReadonlyArray<string>) =>
     )
     const result = report.certificates[0]
     expect(result?.action, result?.error?.message).toBe("renewed")
-    const stored = Option.getOrThrow(yield* storage.loadCertificate("shared"))
+    const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("shared")))
     const leaf = (yield* Certificate.parseChain(stored.fullchainPem)).certificates[0]
     expect(new X509Certificate(leaf?.pem ?? "").subjectAltName?.split(", ").sort()).toEqual(
       domains.map((name) => `DNS:${name}`).sort()

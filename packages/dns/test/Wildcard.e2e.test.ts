@@ -8,6 +8,7 @@ import { Challtestsrv, Dns01, DnsResolver, Rfc2136 } from "@acme/dns"
 import {
   AcmeProtocol,
   Certificate,
+  CertificateName,
   ChallengeResponse,
   ChallengeSolver,
   Identifier,
@@ -80,7 +81,7 @@ layer(pipeline, { excludeTestServices: true, timeout: 60_000 })("dns-01 end to e
       )
       const result = report.certificates[0]
       expect(result?.action, result?.error?.message).toBe("renewed")
-      const stored = Option.getOrThrow(yield* storage.loadCertificate("wild"))
+      const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("wild")))
       const chain = yield* Certificate.parseChain(stored.fullchainPem)
       const leaf = chain.certificates[0]
       expect(leaf?.identifiers.map((i) => i.value).sort()).toEqual(["*.example.test", "example.test"])

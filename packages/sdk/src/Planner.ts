@@ -31,6 +31,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import type { CertificateName } from "./CertificateName.js"
 import * as Identifier from "./Identifier.js"
 import * as RenewalInfo from "./RenewalInfo.js"
 import type { Current, Decision, Disagreement, PlannerOutcome } from "./RenewalState.js"
@@ -42,7 +43,7 @@ import type { Current, Decision, Disagreement, PlannerOutcome } from "./RenewalS
  * @category models
  */
 export interface Input {
-  readonly name: string
+  readonly name: CertificateName
   /** what the configuration asks for */
   readonly identifiers: ReadonlyArray<Identifier.Identifier>
   readonly keyType: string
@@ -322,7 +323,7 @@ export const advise = (
   advice: Advice,
   advisor: Advisor
 ): Plan => {
-  const decisionOf = new Map(inputs.map((input, index) => [input.name, plan.decisions[index]]))
+  const decisionOf = new Map<string, Decision | undefined>(inputs.map((input, index) => [input.name, plan.decisions[index]]))
   const seen = new Set<string>()
   const dropped: Array<string> = []
   const disagreements: Array<Disagreement> = []

@@ -25,6 +25,7 @@ import * as Duration from "effect/Duration"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import type { AcmeProtocol } from "./AcmeProtocol.js"
+import type { CertificateName } from "./CertificateName.js"
 import type { ChallengeSolver } from "./ChallengeSolver.js"
 import type { Planner } from "./Planner.js"
 import { account } from "./Renewal/account.js"
@@ -165,7 +166,7 @@ type State = RenewalState.State
  * certificate of a run needs a newNonce request. A nonce is used once either way: it leaves the
  * finished bucket as it enters the next, and a bucket that has its own nonce keeps it.
  */
-const handOverNonce = (state: State, from: string | undefined, to: string): State => {
+const handOverNonce = (state: State, from: CertificateName | undefined, to: CertificateName): State => {
   if (from === undefined) return state
   const previous = RenewalState.bucket(state, from)
   const next = RenewalState.bucket(state, to)
@@ -242,7 +243,7 @@ const work = (run: Run, wait: Duration.DurationInput | undefined): Effect.Effect
     const planned = yield* stateOf(run)
     if (planned.phase !== "renew") return
     // the last certificate that finished with a nonce it did not use
-    let previous: string | undefined
+    let previous: CertificateName | undefined
     yield* Leases.forEachCertificate(run.working, planned.buckets.map((b) => b.name), wait, (name) =>
       Effect.gen(function*() {
         yield* updateState(run, (state) => handOverNonce(state, previous, name))

@@ -9,6 +9,7 @@ import * as Duration from "effect/Duration"
 import * as Schema from "effect/Schema"
 import * as CaPreset from "./CaPreset.js"
 import { KeyType } from "./CertificateKey.js"
+import { CertificateName } from "./CertificateName.js"
 import * as Identifier from "./Identifier.js"
 import { challengeMismatch, cleartextRefused } from "./internal/configChecks.js"
 import { DurationText } from "./internal/durationText.js"
@@ -27,25 +28,12 @@ export const presets: { readonly [name: string]: string } = Object.fromEntries(
 )
 
 /**
- * A certificate's name: the folder it lives in (`live/<name>/`), so it must be safe as one path
- * segment: letters, digits, `.`, `_`, `-`; not starting with `.`; at most 64 characters.
+ * A certificate's name (re-exported from the CertificateName module, where it is defined once).
  *
  * @since 0.1.0
  * @category schemas
  */
-export const CertificateName = Schema.String.pipe(
-  Schema.filter((name) =>
-    /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/.test(name) ||
-    `"${name}" cannot be a certificate name: use 1 to 64 letters, digits, ".", "_" or "-", not starting with "." (it becomes a folder name, so no "/", ".." or spaces)`
-  ),
-  Schema.brand("@acme/sdk/CertificateName")
-)
-
-/**
- * @since 0.1.0
- * @category models
- */
-export type CertificateName = typeof CertificateName.Type
+export { CertificateName }
 
 /**
  * A DNS name or IP address as written in the config.

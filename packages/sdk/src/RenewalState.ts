@@ -8,6 +8,7 @@
  */
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { CertificateName } from "./CertificateName.js"
 import { DeployOutcome, PendingDeploy } from "./DeployHook.js"
 import { Directory } from "./Directory.js"
 import { Identifier } from "./Identifier.js"
@@ -291,7 +292,7 @@ export const KeyReference = Schema.Union(
  * @category schemas
  */
 export const Bucket = Schema.Struct({
-  name: Schema.String,
+  name: CertificateName,
   identifiers: Schema.Array(Identifier),
   stage: Stage,
   current: Schema.optional(Current),
@@ -345,7 +346,7 @@ export const State = Schema.Struct({
   stopped: Schema.optional(Schema.String),
   directory: Schema.optional(Directory),
   /** the certificate whose stages run now */
-  current: Schema.optional(Schema.String),
+  current: Schema.optional(CertificateName),
   /** how the plan was made (set by the plan stage) */
   planner: Schema.optional(PlannerOutcome),
   /** in processing order: due certificates in the planner's order (see the plan stage) */
@@ -382,7 +383,7 @@ export const decode = (json: string): Option.Option<State> =>
  * @since 0.1.0
  * @category combinators
  */
-export const bucket = (state: State, name: string): Option.Option<Bucket> =>
+export const bucket = (state: State, name: CertificateName): Option.Option<Bucket> =>
   Option.fromNullable(state.buckets.find((b) => b.name === name))
 
 /**
@@ -391,7 +392,7 @@ export const bucket = (state: State, name: string): Option.Option<Bucket> =>
  * @since 0.1.0
  * @category combinators
  */
-export const updateBucket = (state: State, name: string, f: (bucket: Bucket) => Bucket): State => ({
+export const updateBucket = (state: State, name: CertificateName, f: (bucket: Bucket) => Bucket): State => ({
   ...state,
   buckets: state.buckets.map((b) => (b.name === name ? f(b) : b))
 })

@@ -26,6 +26,7 @@ import { KeyError, type ProtocolError } from "./AcmeError.js"
 import { AcmeProtocol, signedByAccount, signedByCertificateKey } from "./AcmeProtocol.js"
 import * as Certificate from "./Certificate.js"
 import * as CertificateKey from "./CertificateKey.js"
+import type { CertificateName } from "./CertificateName.js"
 import type { Directory } from "./Directory.js"
 import type { Nonce } from "./Nonce.js"
 import type { LeaseError } from "./Lease.js"
@@ -41,7 +42,7 @@ import { type FencedWrites, Storage, type StorageError } from "./Storage.js"
  * @category models
  */
 export interface Options {
-  readonly names: ReadonlyArray<string>
+  readonly names: ReadonlyArray<CertificateName>
   readonly reason?: RevocationReason | undefined
   /** who signs: the account (default), or each certificate's own key */
   readonly signer?: "account" | "certificateKey" | undefined
@@ -69,7 +70,7 @@ const failed = (name: string, reason: string, type: string): CertificateReport =
 })
 
 const revokeOne = (
-  name: string,
+  name: CertificateName,
   writes: FencedWrites,
   directory: Directory,
   nonce: Nonce,

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
+import { CertificateName } from "./CertificateName.js"
 import { RunReport } from "./Reporter.js"
 import { RevocationReason } from "./RevocationReason.js"
 import type { StorageError } from "./StorageError.js"
@@ -38,7 +39,7 @@ export const Task = Schema.Struct({
   id: Schema.String,
   action: Schema.Literal("renew", "revoke"),
   /** the certificate; absent for a scheduled renewal of every certificate that is due */
-  certificate: Schema.optional(Schema.String),
+  certificate: Schema.optional(CertificateName),
   /** renew even when not due */
   force: Schema.optional(Schema.Boolean),
   /** the revocation reason */

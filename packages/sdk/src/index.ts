@@ -17,6 +17,8 @@ export * as Certificate from "./Certificate.js"
 /** @since 0.1.0 */
 export * as CertificateKey from "./CertificateKey.js"
 /** @since 0.1.0 */
+export * as CertificateName from "./CertificateName.js"
+/** @since 0.1.0 */
 export * as ChallengeResponse from "./ChallengeResponse.js"
 /** @since 0.1.0 */
 export * as Csr from "./Csr.js"

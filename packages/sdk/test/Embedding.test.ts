@@ -4,7 +4,17 @@
  * section when `Storage` is a Layer; `renewal.daysBefore` decides when a certificate is due.
  */
 import { Pebble, PebbleHttpClient } from "@acme/testing"
-import { AcmeProtocol, ChallengeSolver, Planner, Renewal, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
+import {
+  AcmeProtocol,
+  CertificateName,
+  ChallengeSolver,
+  Planner,
+  Renewal,
+  RenewalConfig,
+  RenewalSettings,
+  Reporter,
+  Storage
+} from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Schema } from "effect"
 
@@ -56,7 +66,7 @@ layer(Embedded, { excludeTestServices: true })("embedding the renewal pipeline",
       const storage = yield* Storage.Storage
       const issued = yield* renewWith()
       expect(issued.action).toBe("renewed")
-      const first = Option.getOrThrow(yield* storage.loadCertificate("app")).metadata.serialNumber
+      const first = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("app"))).metadata.serialNumber
 
       // a 30-day certificate with 30 days left: due when a third of it is left, so not yet
       const notYet = yield* renewWith()
@@ -67,7 +77,7 @@ layer(Embedded, { excludeTestServices: true })("embedding the renewal pipeline",
       const early = yield* renewWith({ daysBefore: 40 })
       expect(early.action).toBe("renewed")
       expect(early.reason).toContain("40 days before expiry (renewal.daysBefore)")
-      const second = Option.getOrThrow(yield* storage.loadCertificate("app")).metadata.serialNumber
+      const second = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("app"))).metadata.serialNumber
       expect(second).not.toBe(first)
     }))
 

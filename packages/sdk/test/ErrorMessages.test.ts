@@ -3,7 +3,7 @@
  * `(parseJson <-> ...`): a stored file that does not decode, a malformed JWK. They name the field
  * and say what was expected in plain words.
  */
-import { AccountKey, Storage } from "@acme/sdk"
+import { AccountKey, CertificateName, Storage } from "@acme/sdk"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
@@ -27,14 +27,14 @@ describe("no Schema text in messages", () => {
       expect(account.message).not.toMatch(schemaText)
 
       yield* storage.saveCertificate({
-        name: "web",
+        name: CertificateName.make("web"),
         certPem: "c\n",
         chainPem: "c\n",
         fullchainPem: "c\n",
         keyPem: "k\n",
         metadata: {
           version: 1,
-          name: "web",
+          name: CertificateName.make("web"),
           identifiers: [{ type: "dns", value: "example.org" }],
           keyType: "ec-p256",
           serialNumber: "01",
@@ -48,7 +48,7 @@ describe("no Schema text in messages", () => {
       const metadata = path.join(root, "live", "web", "metadata.json")
       const stored: unknown = JSON.parse(yield* fs.readFileString(metadata))
       yield* fs.writeFileString(metadata, JSON.stringify({ ...(stored as object), identifiers: "example.org" }))
-      const certificate = yield* Effect.flip(storage.loadCertificate("web"))
+      const certificate = yield* Effect.flip(storage.loadCertificate(CertificateName.make("web")))
       expect(certificate.message).toContain("identifiers: expected a list")
       expect(certificate.message).not.toMatch(schemaText)
     }).pipe(Effect.provide(NodeContext.layer)))

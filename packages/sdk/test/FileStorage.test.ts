@@ -1,4 +1,4 @@
-import { CrashPoint, Storage } from "@acme/sdk"
+import { CertificateName, CrashPoint, Storage } from "@acme/sdk"
 import { Requirement } from "@acme/testing"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
@@ -11,9 +11,13 @@ import * as nodePath from "node:path"
 
 const directoryUrl = "https://127.0.0.1:14000/dir"
 
+// the storage checks names again at run time, for callers that bypass the type (JavaScript, casts): the
+// unsafe-name test passes invalid names through these helpers on purpose, so they take plain strings
+const unchecked = (name: string) => name as CertificateName.CertificateName
+
 const metadata = (serialNumber: string, name = "example"): Storage.CertificateMetadata => ({
   version: 1,
-  name,
+  name: unchecked(name),
   identifiers: [{ type: "dns", value: "example.org" }],
   keyType: "ec-p256",
   serialNumber,
@@ -26,7 +30,7 @@ const metadata = (serialNumber: string, name = "example"): Storage.CertificateMe
 
 /** a certificate whose every file says which version it is */
 const certificate = (version: number, name = "example") => ({
-  name,
+  name: unchecked(name),
   certPem: `cert-v${version}\n`,
   chainPem: `chain-v${version}\n`,
   fullchainPem: `fullchain-v${version}\n`,
@@ -84,8 +88,8 @@ layer(NodeContext.layer)("FileStorage", (it) => {
   it.scoped("certificates: save, load, key, list, update metadata", () =>
     Effect.gen(function*() {
       const { path, root, storage } = yield* setup
-      expect(yield* storage.loadCertificate("example")).toEqual(Option.none())
-      expect(yield* storage.loadCertificateKey("example")).toEqual(Option.none())
+      expect(yield* storage.loadCertificate(CertificateName.make("example"))).toEqual(Option.none())
+      expect(yield* storage.loadCertificateKey(CertificateName.make("example"))).toEqual(Option.none())
       expect(yield* storage.listCertificates).toEqual([])
 
       const paths = yield* storage.saveCertificate(certificate(1))
@@ -97,27 +101,27 @@ layer(NodeContext.layer)("FileStorage", (it) => {
         privkey: path.join(root, "live", "example", "privkey.pem"),
         metadata: path.join(root, "live", "example", "metadata.json")
       })
-      expect(storage.certificatePaths("example")).toEqual(paths)
+      expect(storage.certificatePaths(CertificateName.make("example"))).toEqual(paths)
       expect(storage.location).toBe(root)
 
-      const loaded = yield* storage.loadCertificate("example")
+      const loaded = yield* storage.loadCertificate(CertificateName.make("example"))
       assert(Option.isSome(loaded))
       expect(loaded.value).toEqual({ name: "example", fullchainPem: "fullchain-v1\n", metadata: metadata("01"), paths })
-      expect(yield* storage.loadCertificateKey("example")).toEqual(Option.some("key-v1\n"))
+      expect(yield* storage.loadCertificateKey(CertificateName.make("example"))).toEqual(Option.some("key-v1\n"))
 
       yield* storage.saveCertificate(certificate(1, "other.example"))
       expect(yield* storage.listCertificates).toEqual(["example", "other.example"])
 
       const revoked = { ...metadata("01"), revokedAt: "2026-02-01T00:00:00.000Z", revocationReason: "keyCompromise" }
-      yield* storage.updateMetadata("example", revoked)
-      const updated = yield* storage.loadCertificate("example")
+      yield* storage.updateMetadata(CertificateName.make("example"), revoked)
+      const updated = yield* storage.loadCertificate(CertificateName.make("example"))
       assert(Option.isSome(updated))
       expect(updated.value.metadata).toEqual(revoked)
       expect(updated.value.fullchainPem).toBe("fullchain-v1\n")
 
       // updating what is not stored does nothing (as in the memory storage)
-      yield* storage.updateMetadata("absent", metadata("02", "absent"))
-      expect(yield* storage.loadCertificate("absent")).toEqual(Option.none())
+      yield* storage.updateMetadata(CertificateName.make("absent"), metadata("02", "absent"))
+      expect(yield* storage.loadCertificate(CertificateName.make("absent"))).toEqual(Option.none())
       expect(yield* storage.listCertificates).toEqual(["example", "other.example"])
     }))
 
@@ -147,7 +151,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       const metadataJson: unknown = JSON.parse(yield* fs.readFileString(paths.metadata))
       expect(metadataJson).toEqual(metadata("02"))
 
-      const reference = yield* storage.savePendingKey("example", "2026-11-23T13-45-56.123Z-ab12", "pending-key\n")
+      const reference = yield* storage.savePendingKey(CertificateName.make("example"), "2026-11-23T13-45-56.123Z-ab12", "pending-key\n")
       expect(reference).toBe("pending/example.2026-11-23T13-45-56.123Z-ab12.key")
       expect(yield* mode(path.join(root, reference))).toBe(0o600)
 
@@ -164,7 +168,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
   it.scoped("pending keys: save, load, delete; references are checked", () =>
     Effect.gen(function*() {
       const { storage } = yield* setup
-      const reference = yield* storage.savePendingKey("example", "2026-11-23T13-45-56.123Z-ab12", "pending-key\n")
+      const reference = yield* storage.savePendingKey(CertificateName.make("example"), "2026-11-23T13-45-56.123Z-ab12", "pending-key\n")
       expect(yield* storage.loadPendingKey(reference)).toEqual(Option.some("pending-key\n"))
       yield* storage.deletePendingKey(reference)
       expect(yield* storage.loadPendingKey(reference)).toEqual(Option.none())
@@ -265,7 +269,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       for (const version of yield* Ref.get(singles)) expect(version).toMatch(/^\d+$/)
       // the reader saw several versions, not only the first and the last
       expect(new Set(read.map(([cert]) => cert)).size).toBeGreaterThan(2)
-      expect(yield* storage.loadCertificateKey("example")).toEqual(Option.some("key-v20\n"))
+      expect(yield* storage.loadCertificateKey(CertificateName.make("example"))).toEqual(Option.some("key-v20\n"))
     }))
 
   it.scoped("keeps the newest 5 versions", () =>
@@ -292,7 +296,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       const storage = yield* openStorage(root)
 
       // readable as it is
-      const before = yield* storage.loadCertificate("example")
+      const before = yield* storage.loadCertificate(CertificateName.make("example"))
       assert(Option.isSome(before))
       expect(before.value.fullchainPem).toBe("fullchain-old\n")
       expect(yield* storage.listCertificates).toEqual(["example"])
@@ -304,7 +308,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       expect(yield* fs.readFileString(path.join(v1, "privkey.pem"))).toBe("key-old\n")
       expect(yield* mode(path.join(v1, "privkey.pem"))).toBe(0o600)
       expect(JSON.parse(yield* fs.readFileString(path.join(v1, "metadata.json")))).toEqual(metadata("0a"))
-      expect(yield* storage.loadCertificateKey("example")).toEqual(Option.some("key-v2\n"))
+      expect(yield* storage.loadCertificateKey(CertificateName.make("example"))).toEqual(Option.some("key-v2\n"))
       // nothing of the old folder is left in live/
       expect(yield* fs.readDirectory(path.join(root, "live"))).toEqual(["example"])
     }))
@@ -324,7 +328,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       yield* fs.writeFileString(path.join(live, "README"), "certbot readme\n")
       const storage = yield* openStorage(root)
       // no metadata.json: not a certificate this storage knows yet
-      expect(yield* storage.loadCertificate("example")).toEqual(Option.none())
+      expect(yield* storage.loadCertificate(CertificateName.make("example"))).toEqual(Option.none())
 
       yield* storage.saveCertificate(certificate(2))
       const v1 = path.join(archive, "1")
@@ -378,11 +382,11 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       for (const name of ["../x", "a/b", ".hidden", "", "..", "a\\b", "x".repeat(65)]) {
         const attempts = [
           storage.saveCertificate(certificate(1, name)),
-          storage.loadCertificate(name),
-          storage.loadCertificateKey(name),
-          storage.updateMetadata(name, metadata("01", name)),
-          storage.savePendingKey(name, "2026-11-23T13-45-56.123Z-ab12", "k"),
-          storage.savePendingKey("example", name, "k"),
+          storage.loadCertificate(unchecked(name)),
+          storage.loadCertificateKey(unchecked(name)),
+          storage.updateMetadata(unchecked(name), metadata("01", name)),
+          storage.savePendingKey(unchecked(name), "2026-11-23T13-45-56.123Z-ab12", "k"),
+          storage.savePendingKey(CertificateName.make("example"), name, "k"),
           storage.loadAccount(directoryUrl, name),
           storage.saveAccountKey(directoryUrl, name, "k"),
           storage.saveAccountInfo(directoryUrl, name, {
@@ -410,14 +414,14 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       yield* storage.saveCertificate(certificate(1))
       const file = path.join(root, "archive", "example", "1", "metadata.json")
       yield* fs.writeFileString(file, JSON.stringify({ ...metadata("01"), version: 7 }))
-      const error = yield* Effect.flip(storage.loadCertificate("example"))
+      const error = yield* Effect.flip(storage.loadCertificate(CertificateName.make("example")))
       expect(error.reason).toBe("Corrupt")
       expect(error.path).toBe(file)
       expect(error.message).toContain("version")
       expect(error.message.split("\n")).toHaveLength(1)
 
       yield* fs.writeFileString(file, "{ not json")
-      expect((yield* Effect.flip(storage.loadCertificate("example"))).reason).toBe("Corrupt")
+      expect((yield* Effect.flip(storage.loadCertificate(CertificateName.make("example")))).reason).toBe("Corrupt")
 
       yield* storage.saveAccountKey(directoryUrl, "default", "key\n")
       const info = path.join(root, "accounts", "127.0.0.1_14000", "default", "account.json")
@@ -468,7 +472,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
           expect(account.reason).toBe("ReadOnly")
 
           expect(yield* fs.readLink(path.join(root, "live", "example"))).toBe("../archive/example/1")
-          expect(yield* storage.loadCertificateKey("example")).toEqual(Option.some("key-v1\n"))
+          expect(yield* storage.loadCertificateKey(CertificateName.make("example"))).toEqual(Option.some("key-v1\n"))
           expect(yield* fs.readDirectory(path.join(root, "archive", "example"))).toEqual(["1"])
           expect((yield* storage.loadCheckpoints).map((c) => c.json)).toEqual(["{}"])
         })
@@ -499,7 +503,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
         expect(error.path).toBe(path.join(file, "live"))
         expect(error.message.split("\n")).toHaveLength(1)
         expect(yield* fs.readFileString(file)).toBe("not a folder")
-        const read = yield* Effect.flip(storage.loadCertificate("example"))
+        const read = yield* Effect.flip(storage.loadCertificate(CertificateName.make("example")))
         expect(read.reason).toBe("Io")
         expect(read.path).toBe(path.join(file, "live", "example"))
       }))
@@ -514,11 +518,11 @@ layer(NodeContext.layer)("FileStorage", (it) => {
         assert(Exit.isFailure(exit))
         expect(Exit.isInterrupted(exit)).toBe(false)
         expect(yield* fs.readLink(path.join(root, "live", "example"))).toBe("../archive/example/1")
-        const loaded = yield* storage.loadCertificate("example")
+        const loaded = yield* storage.loadCertificate(CertificateName.make("example"))
         assert(Option.isSome(loaded))
         expect(loaded.value.fullchainPem).toBe("fullchain-v1\n")
         expect(loaded.value.metadata.serialNumber).toBe("01")
-        expect(yield* storage.loadCertificateKey("example")).toEqual(Option.some("key-v1\n"))
+        expect(yield* storage.loadCertificateKey(CertificateName.make("example"))).toEqual(Option.some("key-v1\n"))
         // the run that comes next replaces the half-written version
         yield* storage.saveCertificate(certificate(3))
         expect(yield* fs.readLink(path.join(root, "live", "example"))).toBe("../archive/example/2")
@@ -534,7 +538,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
         const exit = yield* Effect.exit(storage.saveCertificate(certificate(2)).pipe(crashAt("write:live:before-swap")))
         assert(Exit.isFailure(exit))
         expect(yield* fs.readLink(path.join(root, "live", "example"))).toBe("../archive/example/1")
-        expect(yield* storage.loadCertificateKey("example")).toEqual(Option.some("key-v1\n"))
+        expect(yield* storage.loadCertificateKey(CertificateName.make("example"))).toEqual(Option.some("key-v1\n"))
         expect(yield* fs.readDirectory(path.join(root, "live"))).toEqual(["example"])
       }))
 
@@ -542,7 +546,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       Effect.gen(function*() {
         const { fs, path, root, storage } = yield* setup
         const exit = yield* Effect.exit(
-          storage.savePendingKey("example", "run-1", "k").pipe(crashAt("write:example.run-1.key:before-rename"))
+          storage.savePendingKey(CertificateName.make("example"), "run-1", "k").pipe(crashAt("write:example.run-1.key:before-rename"))
         )
         assert(Exit.isFailure(exit))
         expect(yield* fs.readDirectory(path.join(root, "pending"))).toEqual([])

@@ -1,4 +1,4 @@
-import { Planner, type RenewalState } from "@acme/sdk"
+import { CertificateName, Planner, type RenewalState } from "@acme/sdk"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Option, TestClock } from "effect"
 
@@ -20,7 +20,7 @@ const current = (overrides: Partial<RenewalState.Current> = {}): RenewalState.Cu
 })
 
 const input = (overrides: Partial<Planner.Input> = {}): Planner.Input => ({
-  name: "web",
+  name: CertificateName.make("web"),
   identifiers: ids,
   keyType: "ec-p256",
   profile: undefined,
@@ -199,9 +199,9 @@ describe("Planner", () => {
 describe("Planner.advise: the guard in front of an advisory planner", () => {
   // web and api are due (no certificate yet), mail is not (50 days left of 90)
   const inputs = [
-    input({ name: "web", current: Option.none() }),
-    input({ name: "mail" }),
-    input({ name: "api", current: Option.none() })
+    input({ name: CertificateName.make("web"), current: Option.none() }),
+    input({ name: CertificateName.make("mail") }),
+    input({ name: CertificateName.make("api"), current: Option.none() })
   ]
   const advisor = { provider: "openai-compatible", model: "llama3.1" }
   const deterministic = Effect.gen(function*() {

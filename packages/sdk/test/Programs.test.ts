@@ -1,5 +1,15 @@
 import { Pebble } from "@acme/testing"
-import { AccountKey, Accounts, AcmeProtocol, Renewal, RenewalSettings, Revocation, Status, Storage } from "@acme/sdk"
+import {
+  AccountKey,
+  Accounts,
+  AcmeProtocol,
+  CertificateName,
+  Renewal,
+  RenewalSettings,
+  Revocation,
+  Status,
+  Storage
+} from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Logger, Option, Ref } from "effect"
 import { requests } from "./support/acme.js"
@@ -46,7 +56,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
       Effect.gen(function*() {
         const pebble = yield* Pebble.Pebble
         const storage = yield* Storage.Storage
-        const report = yield* Revocation.revoke({ names: ["alpha"], reason: "keyCompromise" }).pipe(Effect.provide(settings))
+        const report = yield* Revocation.revoke({ names: [CertificateName.make("alpha")], reason: "keyCompromise" }).pipe(Effect.provide(settings))
         expect(report.command).toBe("revoke")
         expect(report.certificates.map((c) => [c.name, c.action, c.reason])).toEqual([
           ["alpha", "revoked", "revoked (keyCompromise)"]
@@ -54,7 +64,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const serial = report.certificates[0]?.serial ?? ""
         const status = yield* pebble.certificateStatus(serial)
         expect(status).toMatchObject({ status: "Revoked", reason: 1 })
-        const metadata = Option.getOrThrow(yield* storage.loadCertificate("alpha")).metadata
+        const metadata = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("alpha"))).metadata
         expect(metadata.revocationReason).toBe("keyCompromise")
         const planned = yield* Status.status.pipe(Effect.provide(settings))
         expect(planned.certificates[0]?.next).toMatchObject({ action: "renew now" })
@@ -64,7 +74,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
     it.effect("revokes with the certificate's own key; again is 'already revoked'; unknown names fail, the rest go on", () =>
       Effect.gen(function*() {
         const pebble = yield* Pebble.Pebble
-        const report = yield* Revocation.revoke({ names: ["nope", "beta", "alpha"], reason: "superseded", signer: "certificateKey" })
+        const report = yield* Revocation.revoke({ names: ["nope", "beta", "alpha"].map(CertificateName.make), reason: "superseded", signer: "certificateKey" })
           .pipe(Effect.provide(settings))
         expect(report.certificates.map((c) => [c.name, c.action])).toEqual([
           ["nope", "failed"],

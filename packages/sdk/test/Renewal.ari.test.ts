@@ -1,5 +1,5 @@
 import { Pebble, Requirement } from "@acme/testing"
-import { Renewal, RenewalState, Storage } from "@acme/sdk"
+import { CertificateName, Renewal, RenewalState, Storage } from "@acme/sdk"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option } from "effect"
 import { clearFaults, inject, requests } from "./support/acme.js"
@@ -47,7 +47,7 @@ describe.skipIf(requirement._tag !== "Run")(
           const second = yield* renew(web)
           expect(second.certificates[0]?.action).toBe("skipped")
           expect(second.certificates[0]?.reason).toMatch(/^the CA suggests renewing between .* – .*; planned for /)
-          const cached = Option.getOrThrow(yield* storage.loadCertificate("ari-web")).metadata.renewalInfo
+          const cached = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("ari-web"))).metadata.renewalInfo
           expect(cached?.nextCheckAt).toBeDefined()
           // Pebble says Retry-After: 6 hours, so a third run uses the saved window and asks nothing
           const asked = (yield* requests).filter((r) => r.url.includes("renewalInfo")).length
@@ -59,7 +59,7 @@ describe.skipIf(requirement._tag !== "Run")(
       it.effect("a renewal names the certificate it replaces, and the CA records it", () =>
         Effect.gen(function*() {
           const storage = yield* Storage.Storage
-          const old = Option.getOrThrow(yield* storage.loadCertificate("ari-web"))
+          const old = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("ari-web")))
           const before = (yield* orderRequests).length
           const report = yield* renew([{ name: "ari-web", domains: ["ari-web.example.test"], challenge: "http-01" }], {
             force: true
@@ -71,7 +71,7 @@ describe.skipIf(requirement._tag !== "Run")(
           expect(sent.map((r) => r.payload)).toEqual([
             { identifiers: [{ type: "dns", value: "ari-web.example.test" }], replaces: old.metadata.certId }
           ])
-          const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, "ari-web"))
+          const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, CertificateName.make("ari-web")))
           expect(bucket.order?.replaces).toBe(old.metadata.certId)
           expect(bucket.order?.replacesDropped).toBe(false)
         }))
@@ -99,7 +99,7 @@ describe.skipIf(requirement._tag !== "Run")(
           const sent = (yield* orderRequests).slice(before)
           // exactly two orders: with replaces (refused), then without
           expect(sent.map((r) => [r.status, hasReplaces(r.payload)])).toEqual([[status, true], [201, false]])
-          const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, name))
+          const bucket = Option.getOrThrow(RenewalState.bucket(yield* lastState, CertificateName.make(name)))
           expect(bucket.order?.replacesDropped).toBe(true)
           expect(bucket.decision?.replacesRefused).toContain(detail)
         }).pipe(Effect.ensuring(clearFaults)))
@@ -107,7 +107,7 @@ describe.skipIf(requirement._tag !== "Run")(
       it.effect("malformed about the CertID (a certificate this CA did not issue): falls back without replaces", () =>
         Effect.gen(function*() {
           const storage = yield* Storage.Storage
-          const name = "ari-foreign"
+          const name = CertificateName.make("ari-foreign")
           const certificates: ReadonlyArray<CertificateInput> = [{ name, domains: [`${name}.example.test`], challenge: "http-01" }]
           yield* renew(certificates)
           const stored = Option.getOrThrow(yield* storage.loadCertificate(name))

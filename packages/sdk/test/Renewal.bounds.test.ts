@@ -8,7 +8,7 @@
  *   the CA gave.
  */
 import { Pebble } from "@acme/testing"
-import { CrashPoint, Renewal, RenewalState, Storage } from "@acme/sdk"
+import { CertificateName, CrashPoint, Renewal, RenewalState, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Clock, Effect, Exit, Layer, Option } from "effect"
 import { TestContext } from "effect"
@@ -32,7 +32,7 @@ layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebb
   it.effect("a stage that sends its certificate back goes through the error handler and the scheduler", () =>
     Effect.gen(function*() {
       const storage = yield* Storage.Storage
-      const name = "back"
+      const name = CertificateName.make("back")
       const settings = settingsLayer(one(name))
       const first = yield* Effect.exit(
         driveClock(yield* Effect.fork(Renewal.renew().pipe(Effect.provide(settings), Effect.provide(crashAt("after:finalize")))))
@@ -62,7 +62,7 @@ layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebb
 
   it.effect("a retry wait past the run's budget postpones the certificate at once, with the CA's time", () =>
     Effect.gen(function*() {
-      const name = "later"
+      const name = CertificateName.make("later")
       yield* inject({
         method: "POST",
         url: (url) => url.endsWith("/order-plz"),

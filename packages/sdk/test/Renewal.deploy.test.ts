@@ -3,7 +3,7 @@
  * recorded in its metadata, and each later run runs the hook alone (no order) until it succeeds.
  */
 import { Pebble } from "@acme/testing"
-import { DeployHook, Renewal, Storage } from "@acme/sdk"
+import { CertificateName, DeployHook, Renewal, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Ref } from "effect"
 import { requests } from "./support/acme.js"
@@ -24,7 +24,7 @@ const hooks = (failing: Ref.Ref<boolean>, runs: Ref.Ref<number>) =>
   })
 
 const owed = (name: string) =>
-  Effect.map(Effect.flatMap(Storage.Storage, (storage) => storage.loadCertificate(name)), (stored) =>
+  Effect.map(Effect.flatMap(Storage.Storage, (storage) => storage.loadCertificate(CertificateName.make(name))), (stored) =>
     Option.getOrThrow(stored).metadata.pendingDeploy)
 
 layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTestServices: true })(
@@ -73,8 +73,8 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
           Effect.provide(hooks(yield* Ref.make(false), runs))
         )
         // what a crash between the store and the hook leaves: the certificate, owing its hook
-        const stored = Option.getOrThrow(yield* storage.loadCertificate("hooked"))
-        yield* storage.updateMetadata("hooked", { ...stored.metadata, pendingDeploy: { since: stored.metadata.issuedAt, attempts: 0 } })
+        const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("hooked")))
+        yield* storage.updateMetadata(CertificateName.make("hooked"), { ...stored.metadata, pendingDeploy: { since: stored.metadata.issuedAt, attempts: 0 } })
         const report = yield* renew
         expect(report.certificates[0]).toMatchObject({ action: "skipped", deploy: { status: "done" } })
         expect(yield* Ref.get(runs)).toBe(1)
@@ -85,8 +85,8 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
       Effect.gen(function*() {
         const storage = yield* Storage.Storage
         const runs = yield* Ref.make(0)
-        const stored = Option.getOrThrow(yield* storage.loadCertificate("hooked"))
-        yield* storage.updateMetadata("hooked", { ...stored.metadata, pendingDeploy: { since: stored.metadata.issuedAt, attempts: 2, error: "boom" } })
+        const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("hooked")))
+        yield* storage.updateMetadata(CertificateName.make("hooked"), { ...stored.metadata, pendingDeploy: { since: stored.metadata.issuedAt, attempts: 2, error: "boom" } })
         const dry = yield* Renewal.renew({ dryRun: true }).pipe(Effect.provide(settingsLayer(hooked)), Effect.provide(hooks(yield* Ref.make(false), runs)))
         expect(dry.certificates[0]).toMatchObject({ action: "skipped", deploy: { status: "pending", attempts: 2, error: "boom" } })
         expect(yield* Ref.get(runs)).toBe(0)

@@ -6,7 +6,7 @@
  * while it is going on.
  */
 import { Pebble } from "@acme/testing"
-import { AccountKey, CrashPoint, Lease, Renewal, RenewalState, Revocation, Storage } from "@acme/sdk"
+import { AccountKey, CertificateName, CrashPoint, Lease, Renewal, RenewalState, Revocation, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { DateTime, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { requests } from "./support/acme.js"
@@ -103,7 +103,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
             keyPem: "key\n",
             metadata: {
               version: 1,
-              name: "meanwhile",
+              name: CertificateName.make("meanwhile"),
               identifiers: [{ type: "dns", value: "meanwhile.lease.example.test" }],
               keyType: "ec-p256",
               serialNumber: "0a1b",
@@ -150,7 +150,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
           new RegExp(`^this run lost its lease on taken and stopped working on it: the lease on taken \\(token 1\\) was lost: run ${other.runId} \\(pid 4242 on unknown\\) holds it now \\(token 2\\)`)
         )
         // store's write was refused: nothing of it is stored, and the certificate was downloaded once
-        expect(yield* storage.loadCertificate("taken")).toEqual(Option.none())
+        expect(yield* storage.loadCertificate(CertificateName.make("taken"))).toEqual(Option.none())
         const log = (yield* requests).slice(before)
         expect(log.filter((r) => r.method === "POST" && r.url.includes("/certZ/"))).toHaveLength(1)
         expect(Option.map(yield* storage.loadLease("taken"), (l) => l.holder)).toEqual(Option.some(other))
@@ -187,7 +187,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const second = yield* Renewal.renew({ force: true }).pipe(Effect.provide(settingsLayer(certificates)))
         expect(second.certificates[0]?.action).toBe("renewed")
         const storage = yield* Storage.Storage
-        expect(Option.map(yield* storage.loadCertificate("fenced"), (c) => c.metadata.serialNumber)).toEqual(
+        expect(Option.map(yield* storage.loadCertificate(CertificateName.make("fenced")), (c) => c.metadata.serialNumber)).toEqual(
           Option.some(second.certificates[0]?.serial)
         )
         expect(yield* storage.listLeases).toEqual([])
@@ -249,16 +249,16 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const settings = settingsLayer(one("revoked"))
         expect((yield* Renewal.renew().pipe(Effect.provide(settings))).certificates[0]?.action).toBe("renewed")
         const held = yield* storage.acquireLease({ certificate: "revoked", holder: other, ttl: "1 minute" })
-        const report = yield* Revocation.revoke({ names: ["revoked"] }).pipe(Effect.provide(settings))
+        const report = yield* Revocation.revoke({ names: [CertificateName.make("revoked")] }).pipe(Effect.provide(settings))
         expect(report.certificates[0]).toMatchObject({
           action: "failed",
           reason: `revoked is being renewed by run ${other.runId} (pid 4242); revoke it once that run is done`
         })
-        expect(Option.map(yield* storage.loadCertificate("revoked"), (c) => c.metadata.revokedAt)).toEqual(
+        expect(Option.map(yield* storage.loadCertificate(CertificateName.make("revoked")), (c) => c.metadata.revokedAt)).toEqual(
           Option.some(undefined)
         )
         yield* storage.releaseLease(held)
-        const revoked = yield* Revocation.revoke({ names: ["revoked"] }).pipe(Effect.provide(settings))
+        const revoked = yield* Revocation.revoke({ names: [CertificateName.make("revoked")] }).pipe(Effect.provide(settings))
         expect(revoked.certificates[0]?.action).toBe("revoked")
         expect(yield* storage.loadLease("revoked")).toEqual(Option.none())
       }))

@@ -1,6 +1,6 @@
 import * as net from "node:net"
 import { Pebble } from "@acme/testing"
-import { AcmeProtocol, CrashPoint, Renewal, RenewalState, Storage } from "@acme/sdk"
+import { AcmeProtocol, CertificateName, CrashPoint, Renewal, RenewalState, Storage } from "@acme/sdk"
 import { NodeHttpClient } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, TestClock, TestContext } from "effect"
@@ -56,7 +56,7 @@ layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebb
         expect(second.resumed).toBe(true)
         expect(second.runId).toBe(interrupted.runId)
         expect(second.certificates[0]?.action).toBe("renewed")
-        const stored = Option.getOrThrow(yield* storage.loadCertificate(name))
+        const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make(name)))
         expect(stored.metadata.serialNumber).toBe(second.certificates[0]?.serial)
         // one order in all: the order placed before the crash is the one that was finished
         expect((yield* requests).filter((r) => isNewOrder(r.url)).length).toBe(ordersBefore + 1)
@@ -162,7 +162,7 @@ layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebb
         const first = yield* Effect.exit(Renewal.renew().pipe(Effect.provide(settings), Effect.provide(crashAt("after:order"))))
         expect(Exit.isInterrupted(first)).toBe(true)
         const interrupted = Option.getOrThrow(RenewalState.decode((yield* storage.loadCheckpoints).at(-1)?.json ?? ""))
-        const authorization = Option.getOrThrow(RenewalState.bucket(interrupted, name)).order?.authorizations[0]?.url ?? ""
+        const authorization = Option.getOrThrow(RenewalState.bucket(interrupted, CertificateName.make(name))).order?.authorizations[0]?.url ?? ""
         expect(authorization).not.toBe("")
 
         // the first request of the resumed run to the authorization fails with a server error that
@@ -202,7 +202,7 @@ layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebb
         ]
         // on the TestClock: driven, so that polls that wait go on
         yield* driveClock(yield* Effect.fork(Renewal.renew().pipe(Effect.provide(settingsLayer(certificates)))))
-        const before = Option.getOrThrow(yield* storage.loadCertificate("offline"))
+        const before = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("offline")))
 
         const dead = `https://127.0.0.1:${yield* closedPort}/dir`
         const fiber = yield* Effect.fork(
@@ -219,7 +219,7 @@ layer(pipelineServices({ requestTimeout: "1 day" }).pipe(Layer.provideMerge(Pebb
         expect(result?.reason).toContain("cannot reach the CA")
         expect(result?.reason).toContain("gave up after 3 attempts")
         expect(result?.error?.type).toBe("TransportError")
-        const after = Option.getOrThrow(yield* storage.loadCertificate("offline"))
+        const after = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("offline")))
         expect(after.fullchainPem).toBe(before.fullchainPem)
         expect(after.metadata).toEqual(before.metadata)
       }).pipe(Effect.provide(TestContext.TestContext)))

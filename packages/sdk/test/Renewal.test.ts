@@ -1,6 +1,6 @@
 import { X509Certificate } from "node:crypto"
 import { Pebble } from "@acme/testing"
-import { AcmeProtocol, Certificate, DeployHook, Renewal, RenewalState, Storage } from "@acme/sdk"
+import { AcmeProtocol, Certificate, CertificateName, DeployHook, Renewal, RenewalState, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { clearFaults, inject, requests } from "./support/acme.js"
@@ -35,19 +35,19 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         expect(report.resumed).toBe(false)
         for (const certificate of report.certificates) {
           expect(certificate.reason).toBe("there is no certificate yet")
-          const stored = Option.getOrThrow(yield* storage.loadCertificate(certificate.name))
+          const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make(certificate.name)))
           expect(stored.metadata.serialNumber).toBe(certificate.serial)
           const chain = yield* Certificate.parseChain(stored.fullchainPem)
           expect(chain.certificates[0].identifiers.map((i) => i.value).sort()).toEqual([...certificate.domains].sort())
           // the CA holds it, valid
           expect((yield* pebble.certificateStatus(certificate.serial ?? "")).status).toBe("Valid")
           // and the stored key belongs to the stored certificate
-          const key = Option.getOrThrow(yield* storage.loadCertificateKey(certificate.name))
+          const key = Option.getOrThrow(yield* storage.loadCertificateKey(CertificateName.make(certificate.name)))
           expect(new X509Certificate(chain.certificates[0].pem).checkPrivateKey(
             (yield* Effect.promise(() => import("node:crypto"))).createPrivateKey(key)
           )).toBe(true)
         }
-        expect(Option.getOrThrow(yield* storage.loadCertificate("dns")).metadata.keyType).toBe("ec-p384")
+        expect(Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("dns"))).metadata.keyType).toBe("ec-p384")
       }))
 
     it.effect("a second run is a no-op: same serials, no new order, and it says why", () =>
@@ -60,7 +60,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const first = yield* renewWith(two)
         expect(first.certificates.map((c) => c.action)).toEqual(["renewed", "renewed"])
         const serialsOf = Effect.forEach(two, (c) =>
-          Effect.map(storage.loadCertificate(c.name), (s) => Option.getOrThrow(s).metadata.serialNumber))
+          Effect.map(storage.loadCertificate(CertificateName.make(c.name)), (s) => Option.getOrThrow(s).metadata.serialNumber))
         const serials = yield* serialsOf
         const before = (yield* newOrders).length
         const report = yield* renewWith(two)
@@ -81,7 +81,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
           { name: "unselected-alpn", domains: ["alpn.unselected.example.test"], challenge: "tls-alpn-01" }
         ]
         yield* renewWith(set, { only: ["forced"] })
-        const old = Option.getOrThrow(yield* storage.loadCertificate("forced"))
+        const old = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("forced")))
         const before = (yield* newOrders).length
         const report = yield* renewWith(set, { force: true, only: ["forced"] })
         expect(report.certificates.map((c) => [c.name, c.action, c.reason])).toEqual([
@@ -90,10 +90,10 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
           ["unselected-alpn", "skipped", "not selected (--only)"]
         ])
         expect((yield* newOrders).length).toBe(before + 1)
-        const renewed = Option.getOrThrow(yield* storage.loadCertificate("forced"))
+        const renewed = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("forced")))
         expect(renewed.metadata.serialNumber).not.toBe(old.metadata.serialNumber)
         expect(keyOf(renewed.fullchainPem)).not.toEqual(keyOf(old.fullchainPem))
-        expect(Option.isNone(yield* storage.loadCertificate("unselected-dns"))).toBe(true)
+        expect(Option.isNone(yield* storage.loadCertificate(CertificateName.make("unselected-dns")))).toBe(true)
       }))
 
     it.effect("reuseKey keeps the certificate key across renewals", () =>
@@ -103,9 +103,9 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
           { name: "reuse", domains: ["reuse.example.test"], challenge: "http-01", reuseKey: true }
         ]
         yield* renewWith(reuse)
-        const first = Option.getOrThrow(yield* storage.loadCertificate("reuse"))
+        const first = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("reuse")))
         yield* renewWith(reuse, { force: true })
-        const second = Option.getOrThrow(yield* storage.loadCertificate("reuse"))
+        const second = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("reuse")))
         expect(second.metadata.serialNumber).not.toBe(first.metadata.serialNumber)
         expect(keyOf(second.fullchainPem)).toEqual(keyOf(first.fullchainPem))
       }))
@@ -122,7 +122,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         expect(report.certificates[0]?.action).toBe("skipped")
         expect(report.certificates[0]?.reason).toBe("dry run; would renew: there is no certificate yet")
         expect((yield* newOrders).length).toBe(before)
-        expect(Option.isNone(yield* storage.loadCertificate("dry"))).toBe(true)
+        expect(Option.isNone(yield* storage.loadCertificate(CertificateName.make("dry")))).toBe(true)
         expect((yield* storage.loadCheckpoints).length).toBe(checkpoints)
       }))
 
@@ -164,7 +164,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
           ACME_KEY_PATH: "memory:live/hooked/privkey.pem"
         })
         // the failed hook left the new certificate in place
-        expect(Option.getOrThrow(yield* storage.loadCertificate("broken")).metadata.serialNumber).toBe(
+        expect(Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("broken"))).metadata.serialNumber).toBe(
           report.certificates[1]?.serial
         )
       }))
@@ -201,7 +201,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
           { identifiers: [{ type: "dns", value: "profiled.example.test" }], profile: "shortlived" }
         ])
         const storage = yield* Storage.Storage
-        expect(Option.getOrThrow(yield* storage.loadCertificate("profiled")).metadata.profile).toBe("shortlived")
+        expect(Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("profiled"))).metadata.profile).toBe("shortlived")
       }))
 
     it.effect("no private key ever appears in a checkpoint or a log line", () =>
@@ -217,7 +217,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         )
         const account = yield* storage.loadAccount((yield* Pebble.Pebble).directoryUrl, "default")
         const secrets = [
-          Option.getOrThrow(yield* storage.loadCertificateKey("secret")),
+          Option.getOrThrow(yield* storage.loadCertificateKey(CertificateName.make("secret"))),
           Option.getOrThrow(account).keyPem
         ].flatMap((pem) => pem.split("\n").filter((line) => line.length > 20 && !line.startsWith("-----")))
         expect(secrets.length).toBeGreaterThan(2)
@@ -231,7 +231,7 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         // the checkpoints decode as state records with the nonce threaded per certificate
         const last = Option.getOrThrow(RenewalState.decode((yield* storage.loadCheckpoints).at(-1)?.json ?? ""))
         expect(last.phase).toBe("done")
-        expect(RenewalState.bucket(last, "secret").pipe(Option.map((b) => b.stage))).toEqual(Option.some("done"))
+        expect(RenewalState.bucket(last, CertificateName.make("secret")).pipe(Option.map((b) => b.stage))).toEqual(Option.some("done"))
       }))
   }
 )

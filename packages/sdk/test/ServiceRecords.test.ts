@@ -1,4 +1,4 @@
-import { CaMetrics, type ServiceRecords, Storage } from "@acme/sdk"
+import { CaMetrics, CertificateName, type ServiceRecords, Storage } from "@acme/sdk"
 import { FileSystem, Path } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
@@ -7,7 +7,7 @@ import { Effect, Metric, MetricLabel, Option, TestClock } from "effect"
 const task = (id: string, createdAt: string, status: ServiceRecords.TaskStatus = "queued"): ServiceRecords.Task => ({
   id,
   action: "renew",
-  certificate: "web",
+  certificate: CertificateName.make("web"),
   force: true,
   status,
   requestedBy: "k_1",

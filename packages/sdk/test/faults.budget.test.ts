@@ -6,7 +6,7 @@
  * order and converges.
  */
 import { FaultProxy } from "@acme/testing"
-import { RenewalState, Reporter } from "@acme/sdk"
+import { CertificateName, RenewalState, Reporter } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Clock, Effect, Option, TestClock, TestContext } from "effect"
 import * as fs from "node:fs"
@@ -20,7 +20,7 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("the ru
     Effect.gen(function*() {
       const proxy = yield* FaultProxy.FaultProxy
       const root = yield* storageFolder
-      const name = "budget"
+      const name = CertificateName.make("budget")
       const domain = `${name}.budget.example.test`
       const certificates = [{ name, domains: [domain], challenge: "dns-01" as const }]
       const renewal = { maxRunTime: "5 minutes" }

@@ -4,6 +4,7 @@
  * @since 0.1.0
  */
 import { AcmeProtocol, Storage } from "@acme/sdk"
+import * as Arr from "effect/Array"
 import type * as HttpApi from "@effect/platform/HttpApi"
 import * as HttpApiBuilder from "@effect/platform/HttpApiBuilder"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
@@ -33,9 +34,10 @@ const notConfigured = (name: string) =>
 /** the configured certificate of that name, or 404 */
 const configured = (name: string) =>
   Effect.flatMap(Effect.flatMap(Current, (current) => current.get), (active) =>
-    active.settings.config.certificates.some((certificate) => certificate.name === name)
-      ? Effect.succeed(name)
-      : notConfigured(name))
+    Option.match(Arr.findFirst(active.settings.config.certificates, (certificate) => certificate.name === name), {
+      onNone: () => notConfigured(name),
+      onSome: (certificate) => Effect.succeed(certificate.name)
+    }))
 
 const describeIssue = (issue: ParseResult.ArrayFormatterIssue): string => {
   const at = issue.path.length > 0 ? `"${issue.path.join(".")}"` : "the body"
@@ -101,7 +103,7 @@ const certificates = HttpApiBuilder.group(ServerApi, "certificates", (handlers) 
     .handleRaw("renew", ({ path, request }) =>
       Effect.gen(function*() {
         const caller = yield* Caller
-        yield* configured(path.name)
+        const name = yield* configured(path.name)
         const body = yield* readBody(request, RenewBody, {
           optional: true,
           expected: "no body, or {\"force\": true} to renew a certificate that is not due"
@@ -109,7 +111,7 @@ const certificates = HttpApiBuilder.group(ServerApi, "certificates", (handlers) 
         const tasks = yield* Tasks
         const task = yield* tasks.submit({
           action: "renew",
-          certificate: path.name,
+          certificate: name,
           force: body.force ?? false,
           requestedBy: caller.id
         }).pipe(Effect.catchTag("StorageError", internal("the task cannot be stored")))
@@ -118,7 +120,7 @@ const certificates = HttpApiBuilder.group(ServerApi, "certificates", (handlers) 
     .handleRaw("revoke", ({ path, request }) =>
       Effect.gen(function*() {
         const caller = yield* Caller
-        yield* configured(path.name)
+        const name = yield* configured(path.name)
         const body = yield* readBody(request, RevokeBody, {
           optional: false,
           expected: `{"reason": R} with R one of ${reasons}`
@@ -126,7 +128,7 @@ const certificates = HttpApiBuilder.group(ServerApi, "certificates", (handlers) 
         const tasks = yield* Tasks
         const task = yield* tasks.submit({
           action: "revoke",
-          certificate: path.name,
+          certificate: name,
           reason: body.reason,
           requestedBy: caller.id
         }).pipe(Effect.catchTag("StorageError", internal("the task cannot be stored")))

@@ -15,7 +15,7 @@
  */
 import * as Reporter from "@acme/sdk/Reporter"
 import { Renewal, Revocation } from "@acme/sdk"
-import type { ServiceRecords } from "@acme/sdk"
+import type { CertificateName, ServiceRecords } from "@acme/sdk"
 import type { StorageError } from "@acme/sdk/StorageError"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
@@ -45,7 +45,7 @@ import * as Problem from "./Problem.js"
 export interface Request {
   readonly action: "renew" | "revoke"
   /** absent: every configured certificate (a scheduled renewal) */
-  readonly certificate?: string | undefined
+  readonly certificate?: CertificateName.CertificateName | undefined
   readonly force?: boolean | undefined
   readonly reason?: ServiceRecords.Task["reason"]
   /** an API key id, or `scheduler` */

@@ -4,7 +4,17 @@
  * what the API does not know, slowing down of failed authentications, and a task that a stopped
  * process left running being run at start.
  */
-import { AcmeProtocol, ChallengeResponse, ChallengeSolver, Planner, RenewalConfig, RenewalSettings, Reporter, Storage } from "@acme/sdk"
+import {
+  AcmeProtocol,
+  CertificateName,
+  ChallengeResponse,
+  ChallengeSolver,
+  Planner,
+  RenewalConfig,
+  RenewalSettings,
+  Reporter,
+  Storage
+} from "@acme/sdk"
 import { ApiKeys, Environment, Server, ServerConfig } from "@acme/server"
 import { Pebble, PebbleHttpClient } from "@acme/testing"
 import { HttpServer } from "@effect/platform"
@@ -149,7 +159,7 @@ layer(PebbleLive, { excludeTestServices: true, timeout: 60_000 })("the server in
       yield* records.saveTask({
         id: "t-left-running",
         action: "renew",
-        certificate: "web",
+        certificate: CertificateName.make("web"),
         force: true,
         status: "running",
         requestedBy: "k_test",
@@ -168,7 +178,7 @@ layer(PebbleLive, { excludeTestServices: true, timeout: 60_000 })("the server in
         if (performance.now() > deadline) return expect.unreachable("the task left running was not run")
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 200)))
       }
-      const stored = Option.getOrThrow(yield* storage.loadCertificate("web"))
+      const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("web")))
       const audit = yield* records.readAudit()
       expect(audit).toContainEqual(expect.objectContaining({
         actor: "k_test",

@@ -140,16 +140,16 @@ export const fromClient = (
 
     const fenced = (lease: Lease): Storage.FencedWrites => ({
       lease,
+      // a lease's key is a certificate's name here (checked again, as every write checks it)
       saveCertificate: (files) =>
-        db("saving a certificate")(
-          leases.fence(lease, records.saveCertificate({ name: lease.certificate, ...files }))
-        ),
+        Effect.flatMap(Storage.checkName(lease.certificate), (name) =>
+          db("saving a certificate")(leases.fence(lease, records.saveCertificate({ name, ...files })))),
       updateMetadata: (metadata) =>
-        db("updating metadata")(leases.fence(lease, records.updateMetadata(lease.certificate, metadata))),
+        Effect.flatMap(Storage.checkName(lease.certificate), (name) =>
+          db("updating metadata")(leases.fence(lease, records.updateMetadata(name, metadata)))),
       savePendingKey: (keyPem) =>
-        db("saving a pending key")(
-          leases.fence(lease, records.savePendingKey(lease.certificate, lease.holder.runId, keyPem))
-        ),
+        Effect.flatMap(Storage.checkName(lease.certificate), (name) =>
+          db("saving a pending key")(leases.fence(lease, records.savePendingKey(name, lease.holder.runId, keyPem)))),
       deletePendingKey: (reference) =>
         reference.startsWith(`pending/${lease.certificate}.`)
           ? db("deleting a pending key")(leases.fence(lease, records.deletePendingKey(reference)))

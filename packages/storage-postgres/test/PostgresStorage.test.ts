@@ -1,4 +1,4 @@
-import { Lease, Plugin, type Storage } from "@acme/sdk"
+import { CertificateName, Lease, Plugin, type Storage } from "@acme/sdk"
 import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
 import { Postgres, Requirement } from "@acme/testing"
 import { Reactivity } from "@effect/experimental"
@@ -16,7 +16,7 @@ const newKey = () => ({ bytes: Redacted.make(Uint8Array.from(Crypto.randomBytes(
 
 const metadata = (serialNumber: string, name = "site"): Storage.CertificateMetadata => ({
   version: 1,
-  name,
+  name: CertificateName.make(name),
   identifiers: [{ type: "dns", value: "site.example.org" }],
   keyType: "ec-p256",
   serialNumber,
@@ -71,15 +71,15 @@ describe.skipIf(requirement._tag !== "Run")(`PostgresStorage on a server${Requir
         const leasedKey = privateKey("ec")
         const accountKey = privateKey("rsa")
         const pendingKey = privateKey("ec")
-        yield* storage.saveCertificate({ name: "site", ...files(1, certificateKey.pem) })
+        yield* storage.saveCertificate({ name: CertificateName.make("site"), ...files(1, certificateKey.pem) })
         const lease = yield* storage.acquireLease({ certificate: "other", holder: host, ttl: "1 minute" })
         yield* storage.fenced(lease).saveCertificate({ ...files(1, leasedKey.pem), metadata: metadata("01", "other") })
         const pending = yield* storage.fenced(lease).savePendingKey(pendingKey.pem)
         yield* storage.saveAccountKey(directoryUrl, "default", accountKey.pem)
         yield* storage.saveRunCheckpoint({ holder: host, json: JSON.stringify({ pending }), lease })
         // they are all there, and read back whole
-        expect(yield* storage.loadCertificateKey("site")).toEqual(Option.some(certificateKey.pem))
-        expect(yield* storage.loadCertificateKey("other")).toEqual(Option.some(leasedKey.pem))
+        expect(yield* storage.loadCertificateKey(CertificateName.make("site"))).toEqual(Option.some(certificateKey.pem))
+        expect(yield* storage.loadCertificateKey(CertificateName.make("other"))).toEqual(Option.some(leasedKey.pem))
         expect(yield* storage.loadPendingKey(pending)).toEqual(Option.some(pendingKey.pem))
         expect(Option.map(yield* storage.loadAccount(directoryUrl, "default"), (a) => a.keyPem)).toEqual(
           Option.some(accountKey.pem)
@@ -151,12 +151,12 @@ describe.skipIf(requirement._tag !== "Run")(`PostgresStorage on a server${Requir
         const postgres = yield* Postgres.Postgres
         const url = yield* postgres.createDatabase
         const storage = yield* PostgresStorage.make({ url, encryptionKey: newKey() })
-        yield* storage.saveCertificate({ name: "site", ...files(1) })
-        yield* storage.saveCertificate({ name: "other", ...files(2) })
+        yield* storage.saveCertificate({ name: CertificateName.make("site"), ...files(1) })
+        yield* storage.saveCertificate({ name: CertificateName.make("other"), ...files(2) })
         const sql = yield* rawClient(url)
         yield* sql`UPDATE acme_certificates SET private_key = (SELECT private_key FROM acme_certificates WHERE name = 'site')
           WHERE name = 'other'`.pipe(Effect.orDie)
-        const error = yield* Effect.flip(storage.loadCertificateKey("other"))
+        const error = yield* Effect.flip(storage.loadCertificateKey(CertificateName.make("other")))
         expect(error.reason).toBe("Corrupt")
         expect(error.message).toMatch(/cannot decrypt the private key: it does not open with the configured encryption key/)
         expect(error.message).not.toContain("key-v")
@@ -241,7 +241,7 @@ describe.skipIf(requirement._tag !== "Run")(`PostgresStorage on a server${Requir
         const exportDir = path.join(yield* fs.makeTempDirectoryScoped(), "acme")
         const storage = yield* PostgresStorage.make({ url, encryptionKey: newKey(), export: exportDir })
         const live = path.join(exportDir, "live", "site")
-        expect(storage.certificatePaths("site").privkey).toBe(path.join(live, "privkey.pem"))
+        expect(storage.certificatePaths(CertificateName.make("site")).privkey).toBe(path.join(live, "privkey.pem"))
 
         const lease = yield* storage.acquireLease({ certificate: "site", holder: host, ttl: "1 minute" })
         const paths = yield* storage.fenced(lease).saveCertificate(files(1))
@@ -261,7 +261,7 @@ describe.skipIf(requirement._tag !== "Run")(`PostgresStorage on a server${Requir
         const refused = yield* Effect.flip(storage.fenced(lease).saveCertificate(files(3)))
         expect(Lease.isLeaseError(refused) && refused.reason).toBe("Lost")
         expect(Fs.readFileSync(paths.cert, "utf8")).toBe("cert-v2\n")
-        expect(Option.map(yield* storage.loadCertificate("site"), (c) => c.fullchainPem)).toEqual(
+        expect(Option.map(yield* storage.loadCertificate(CertificateName.make("site")), (c) => c.fullchainPem)).toEqual(
           Option.some("fullchain-v2\n")
         )
       }))

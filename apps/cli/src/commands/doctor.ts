@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Doctor } from "@acme/sdk"
+import { CertificateName, Doctor } from "@acme/sdk"
 import { Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import * as Common from "../Common.js"
@@ -14,6 +14,7 @@ import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
 
 const only = Options.text("only").pipe(
+  Options.withSchema(CertificateName.CertificateName),
   Options.withPseudoName("NAME"),
   Options.withDescription("Only this certificate (its configured name); repeat for several. Default: all of them."),
   Options.repeated,

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Revocation, RevocationReason } from "@acme/sdk"
+import { CertificateName, Revocation, RevocationReason } from "@acme/sdk"
 import { Command, Options } from "@effect/cli"
 import { Effect } from "effect"
 import * as Common from "../Common.js"
@@ -12,6 +12,7 @@ import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
 
 const names = Options.text("name").pipe(
+  Options.withSchema(CertificateName.CertificateName),
   Options.withPseudoName("NAME"),
   Options.withDescription("The certificate to revoke (its configured name); repeat for several."),
   Options.atLeast(1)

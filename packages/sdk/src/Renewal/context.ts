@@ -14,6 +14,7 @@ import * as Schema from "effect/Schema"
 import type { AccountRef } from "../Account.js"
 import * as AccountKey from "../AccountKey.js"
 import type { ProtocolError } from "../AcmeError.js"
+import * as CertificateName from "../CertificateName.js"
 import type { CertificateSpec } from "../RenewalConfig.js"
 import { RenewalSettings } from "../RenewalSettings.js"
 import type { Bucket, State } from "../RenewalState.js"
@@ -92,7 +93,7 @@ export const currentBucket = (state: State): Bucket => {
   const found = state.buckets.find((bucket) => bucket.name === state.current)
   // the runner sets `current` to an existing bucket before running a stage; an empty bucket
   // would only show up in a misuse of a single stage function
-  return found ?? { name: state.current ?? "", identifiers: [], stage: "failed", attempts: 0 }
+  return found ?? { name: state.current ?? CertificateName.make("unknown"), identifiers: [], stage: "failed", attempts: 0 }
 }
 
 /**
@@ -102,7 +103,7 @@ export const currentBucket = (state: State): Bucket => {
  * @category combinators
  */
 export const updateCurrent = (state: State, f: (bucket: Bucket) => Bucket): State =>
-  RenewalState.updateBucket(state, state.current ?? "", f)
+  state.current === undefined ? state : RenewalState.updateBucket(state, state.current, f)
 
 /**
  * The configured certificate of the current bucket.

@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import type { CertificateName } from "../CertificateName.js"
 import * as Host from "../Host.js"
 import { type Lease, LeaseError, type LeaseHolder, type LeaseRequest } from "../Lease.js"
 import { RenewalSettings } from "../RenewalSettings.js"
@@ -191,7 +192,7 @@ export const attempt = <A, E, R>(
 
 const finish = (
   working: Ref.Ref<Working>,
-  name: string,
+  name: CertificateName,
   bucket: (bucket: RenewalState.Bucket) => RenewalState.Bucket,
   event: { readonly action: string; readonly reason: string }
 ) =>
@@ -202,7 +203,7 @@ const finish = (
 
 const skip = (
   working: Ref.Ref<Working>,
-  name: string,
+  name: CertificateName,
   reason: string,
   stored?: { readonly serialNumber: string; readonly notAfter: string }
 ) =>
@@ -219,7 +220,7 @@ const skip = (
   }), { action: "skipped", reason })
 
 /** the bucket of a run that lost its lease on it: failed with the LeaseError, nothing more written */
-const lose = (working: Ref.Ref<Working>, name: string, error: LeaseError) =>
+const lose = (working: Ref.Ref<Working>, name: CertificateName, error: LeaseError) =>
   Effect.gen(function*() {
     const at = yield* nowIso
     const reason = `this run lost its lease on ${name} and stopped working on it: ${error.message}`
@@ -239,7 +240,7 @@ const lose = (working: Ref.Ref<Working>, name: string, error: LeaseError) =>
     }), { action: "failed", reason })
   })
 
-const hasWorkLeft = (working: Ref.Ref<Working>, name: string) =>
+const hasWorkLeft = (working: Ref.Ref<Working>, name: CertificateName) =>
   Effect.map(Ref.get(working), ({ state }) =>
     Option.exists(RenewalState.bucket(state, name), (bucket) => RenewalState.workStages.includes(bucket.stage)))
 
@@ -247,7 +248,7 @@ const hasWorkLeft = (working: Ref.Ref<Working>, name: string) =>
  * The stored certificate, when another run stored one since this run's scan read the certificate
  * (and this run has no order of its own for it yet).
  */
-const renewedMeanwhile = (working: Ref.Ref<Working>, name: string) =>
+const renewedMeanwhile = (working: Ref.Ref<Working>, name: CertificateName) =>
   Effect.gen(function*() {
     const bucket = RenewalState.bucket((yield* Ref.get(working)).state, name)
     if (Option.isNone(bucket) || bucket.value.order !== undefined) return Option.none()
@@ -262,7 +263,7 @@ const renewedMeanwhile = (working: Ref.Ref<Working>, name: string) =>
  */
 const holding = <E, R>(
   working: Ref.Ref<Working>,
-  name: string,
+  name: CertificateName,
   wait: Duration.DurationInput | undefined,
   body: Effect.Effect<void, E | LeaseError, R>
 ): Effect.Effect<
@@ -317,21 +318,21 @@ const holding = <E, R>(
  */
 export const forEachCertificate = <E, R>(
   working: Ref.Ref<Working>,
-  names: ReadonlyArray<string>,
+  names: ReadonlyArray<CertificateName>,
   wait: Duration.DurationInput | undefined,
-  run: (name: string) => Effect.Effect<void, E | LeaseError, R>
+  run: (name: CertificateName) => Effect.Effect<void, E | LeaseError, R>
 ): Effect.Effect<
   void,
   Exclude<E, LeaseError> | StorageError | LeaseError,
   Exclude<R, CertificateWrites> | Storage | RenewalSettings
 > =>
   Effect.gen(function*() {
-    const held = (name: string, error: LeaseError, waited: boolean) =>
+    const held = (name: CertificateName, error: LeaseError, waited: boolean) =>
       Effect.gen(function*() {
         const by = error.holder === undefined ? "another run" : yield* describeHolder(error.holder)
         yield* skip(working, name, `being renewed by ${by}${waited ? "; the wait for it is over" : ""}`)
       })
-    const deferred: Array<string> = []
+    const deferred: Array<CertificateName> = []
     for (const name of names) {
       if (!(yield* hasWorkLeft(working, name))) continue
       const outcome = yield* holding(working, name, undefined, run(name))

@@ -20,6 +20,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type { AcmeProtocol } from "../AcmeProtocol.js"
+import type { CertificateName } from "../CertificateName.js"
 import type { ChallengeSolver } from "../ChallengeSolver.js"
 import * as CrashPoint from "../CrashPoint.js"
 import type { RenewalSettings } from "../RenewalSettings.js"
@@ -178,7 +179,7 @@ export const runStage = <E, R>(
  * @since 0.1.0
  * @category combinators
  */
-export const workLeft = (run: Run, name: string): Effect.Effect<Option.Option<WorkStage>> =>
+export const workLeft = (run: Run, name: CertificateName): Effect.Effect<Option.Option<WorkStage>> =>
   Effect.map(stateOf(run), (state) =>
     Option.filter(
       Option.map(RenewalState.bucket(state, name), (bucket) => bucket.stage),
@@ -201,7 +202,7 @@ const reentered = (name: string, ran: WorkStage, next: WorkStage): PipelineError
  */
 const outcomeOf = <R>(
   run: Run,
-  name: string,
+  name: CertificateName,
   ran: WorkStage,
   attempt: Effect.Effect<void, StageError | LeaseError, R>
 ): Effect.Effect<Option.Option<StageError>, LeaseError, R> =>
@@ -225,7 +226,7 @@ const outcomeOf = <R>(
  */
 export const runCertificate = (
   run: Run,
-  name: string
+  name: CertificateName
 ): Effect.Effect<void, StorageError | LeaseError, Requirements> =>
   Effect.gen(function*() {
     yield* updateState(run, (state) => ({ ...state, current: name }))

@@ -9,7 +9,7 @@
  *
  * The lease tests run on the TestClock: expiry is reached with `TestClock.adjust`, never by waiting.
  */
-import { Lease, type Storage } from "@acme/sdk"
+import { CertificateName, Lease, type Storage } from "@acme/sdk"
 import { expect, type Vitest } from "@effect/vitest"
 import { DateTime, Effect, Either, Option, TestClock } from "effect"
 import type * as Scope from "effect/Scope"
@@ -28,7 +28,7 @@ const holder = (n: number, host = "host-a"): Lease.LeaseHolder => ({
 
 const metadata = (serialNumber: string, name: string): Storage.CertificateMetadata => ({
   version: 1,
-  name,
+  name: CertificateName.make(name),
   identifiers: [{ type: "dns", value: `${name}.example.org` }],
   keyType: "ec-p256",
   serialNumber,
@@ -70,33 +70,35 @@ export const storageConformance = <R, E>(
 
   test("certificates: save, load, key, list, metadata", (storage) =>
     Effect.gen(function*() {
-      expect(yield* storage.loadCertificate("site")).toEqual(Option.none())
-      expect(yield* storage.loadCertificateKey("site")).toEqual(Option.none())
+      expect(yield* storage.loadCertificate(CertificateName.make("site"))).toEqual(Option.none())
+      expect(yield* storage.loadCertificateKey(CertificateName.make("site"))).toEqual(Option.none())
       expect(yield* storage.listCertificates).toEqual([])
-      const paths = yield* storage.saveCertificate({ name: "site", ...files(1) })
-      expect(paths).toEqual(storage.certificatePaths("site"))
-      yield* storage.saveCertificate({ name: "other", ...files(1, "other") })
-      yield* storage.saveCertificate({ name: "site", ...files(2) })
-      const stored = Option.getOrThrow(yield* storage.loadCertificate("site"))
+      const paths = yield* storage.saveCertificate({ name: CertificateName.make("site"), ...files(1) })
+      expect(paths).toEqual(storage.certificatePaths(CertificateName.make("site")))
+      yield* storage.saveCertificate({ name: CertificateName.make("other"), ...files(1, "other") })
+      yield* storage.saveCertificate({ name: CertificateName.make("site"), ...files(2) })
+      const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("site")))
       expect(stored.fullchainPem).toBe("fullchain-v2\n")
       expect(stored.metadata).toEqual(metadata("02", "site"))
-      expect(yield* storage.loadCertificateKey("site")).toEqual(Option.some("key-v2\n"))
+      expect(yield* storage.loadCertificateKey(CertificateName.make("site"))).toEqual(Option.some("key-v2\n"))
       expect(yield* storage.listCertificates).toEqual(["other", "site"])
       const revoked = { ...metadata("02", "site"), revokedAt: "2026-12-02T00:00:00.000Z", revocationReason: "superseded" }
-      yield* storage.updateMetadata("site", revoked)
-      expect(Option.map(yield* storage.loadCertificate("site"), (c) => c.metadata)).toEqual(Option.some(revoked))
+      yield* storage.updateMetadata(CertificateName.make("site"), revoked)
+      expect(Option.map(yield* storage.loadCertificate(CertificateName.make("site")), (c) => c.metadata)).toEqual(Option.some(revoked))
       // nothing stored, nothing to update
-      yield* storage.updateMetadata("absent", metadata("09", "absent"))
-      expect(yield* storage.loadCertificate("absent")).toEqual(Option.none())
+      yield* storage.updateMetadata(CertificateName.make("absent"), metadata("09", "absent"))
+      expect(yield* storage.loadCertificate(CertificateName.make("absent"))).toEqual(Option.none())
       for (const bad of ["../etc", "a/b", "", ".hidden", "with space"]) {
-        const error = yield* Effect.flip(storage.saveCertificate({ name: bad, ...files(1) }))
+        // a caller that bypasses the type (JavaScript, a cast) meets the storage's own check
+        const unchecked = bad as CertificateName.CertificateName
+        const error = yield* Effect.flip(storage.saveCertificate({ name: unchecked, ...files(1) }))
         expect(error.reason).toBe("InvalidName")
       }
     }))
 
   test("pending keys, accounts and checkpoints", (storage) =>
     Effect.gen(function*() {
-      const reference = yield* storage.savePendingKey("site", "run-1", "pending-key\n")
+      const reference = yield* storage.savePendingKey(CertificateName.make("site"), "run-1", "pending-key\n")
       expect(yield* storage.loadPendingKey(reference)).toEqual(Option.some("pending-key\n"))
       yield* storage.deletePendingKey(reference)
       expect(yield* storage.loadPendingKey(reference)).toEqual(Option.none())
@@ -225,11 +227,11 @@ export const storageConformance = <R, E>(
         "the lease on site (token 1) was lost: it was released; the write was refused so as not to overwrite the newer holder's work"
       )
       expect((yield* leaseError(storage.fenced(first).saveCertificate(files(1)))).reason).toBe("Lost")
-      expect(yield* storage.loadCertificate("site")).toEqual(Option.none())
+      expect(yield* storage.loadCertificate(CertificateName.make("site"))).toEqual(Option.none())
       const second = yield* acquire(storage, "site", holder(2))
       expect(second.token).toBe(2)
       yield* storage.releaseLease(second)
-      const stale = yield* leaseError(storage.fenced(first).savePendingKey("key\n"))
+      const stale = yield* leaseError(storage.fenced(first).savePendingKey(CertificateName.make("key\n")))
       expect(stale).toMatchObject({ reason: "Lost", token: 1, currentToken: 2 })
       expect(stale.holder).toBeUndefined()
       expect(stale.message).toMatch(/^the lease on site \(token 1\) was lost: a newer lease \(token 2\) was granted since;/)
@@ -291,14 +293,14 @@ export const storageConformance = <R, E>(
       const a = storage.fenced(first)
       expect(a.lease).toEqual(first)
       yield* a.saveCertificate(files(1))
-      const pendingA = yield* a.savePendingKey("key-a-1\n")
+      const pendingA = yield* a.savePendingKey(CertificateName.make("key-a-1\n"))
       yield* storage.saveRunCheckpoint({ holder: holder(1), json: "{\"a\":1}", lease: first })
 
       // paused past its expiry; another run takes the certificate over and stores its work
       yield* TestClock.adjust("31 seconds")
       const second = yield* acquire(storage, "site", holder(2, "host-b"))
       const b = storage.fenced(second)
-      const pendingB = yield* b.savePendingKey("key-b\n")
+      const pendingB = yield* b.savePendingKey(CertificateName.make("key-b\n"))
       yield* b.saveCertificate(files(2))
       yield* b.updateMetadata({ ...metadata("02", "site"), certId: "by-b" })
 
@@ -306,7 +308,7 @@ export const storageConformance = <R, E>(
       const refused = [
         yield* leaseError(a.saveCertificate(files(3))),
         yield* leaseError(a.updateMetadata(metadata("03", "site"))),
-        yield* leaseError(a.savePendingKey("key-a-2\n")),
+        yield* leaseError(a.savePendingKey(CertificateName.make("key-a-2\n"))),
         yield* leaseError(a.deletePendingKey(pendingA)),
         yield* leaseError(a.deletePendingKey(pendingB)),
         yield* leaseError(storage.saveRunCheckpoint({ holder: holder(1), json: "{\"a\":2}", lease: first }))
@@ -318,10 +320,10 @@ export const storageConformance = <R, E>(
         expect(error.currentToken).toBe(2)
         expect(error.holder).toEqual(holder(2, "host-b"))
       }
-      const stored = Option.getOrThrow(yield* storage.loadCertificate("site"))
+      const stored = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("site")))
       expect(stored.fullchainPem).toBe("fullchain-v2\n")
       expect(stored.metadata).toEqual({ ...metadata("02", "site"), certId: "by-b" })
-      expect(yield* storage.loadCertificateKey("site")).toEqual(Option.some("key-v2\n"))
+      expect(yield* storage.loadCertificateKey(CertificateName.make("site"))).toEqual(Option.some("key-v2\n"))
       expect(yield* storage.loadPendingKey(pendingA)).toEqual(Option.some("key-a-1\n"))
       expect(yield* storage.loadPendingKey(pendingB)).toEqual(Option.some("key-b\n"))
       expect((yield* storage.loadCheckpoints).map((c) => c.json)).toEqual(["{\"a\":1}"])
@@ -336,18 +338,18 @@ export const storageConformance = <R, E>(
       yield* TestClock.adjust("45 seconds")
       const writes = storage.fenced(lease)
       const paths = yield* writes.saveCertificate(files(1))
-      expect(paths).toEqual(storage.certificatePaths("site"))
+      expect(paths).toEqual(storage.certificatePaths(CertificateName.make("site")))
       yield* writes.updateMetadata(metadata("07", "site"))
-      const reference = yield* writes.savePendingKey("pending\n")
+      const reference = yield* writes.savePendingKey(CertificateName.make("pending\n"))
       expect(reference).toBe(`pending/site.${holder(1).runId}.key`)
       expect(yield* storage.loadPendingKey(reference)).toEqual(Option.some("pending\n"))
       yield* writes.deletePendingKey(reference)
       expect(yield* storage.loadPendingKey(reference)).toEqual(Option.none())
-      expect(Option.map(yield* storage.loadCertificate("site"), (c) => c.metadata.serialNumber)).toEqual(
+      expect(Option.map(yield* storage.loadCertificate(CertificateName.make("site")), (c) => c.metadata.serialNumber)).toEqual(
         Option.some("07")
       )
       // a lease fences its own certificate's pending keys only
-      const other = yield* storage.savePendingKey("other", "run-9", "other-key\n")
+      const other = yield* storage.savePendingKey(CertificateName.make("other"), "run-9", "other-key\n")
       expect((yield* Effect.flip(writes.deletePendingKey(other)))).toMatchObject({ reason: "InvalidName" })
       expect(yield* storage.loadPendingKey(other)).toEqual(Option.some("other-key\n"))
     }))

@@ -6,6 +6,7 @@
  *
  * Errors are `SqlError` (mapped at the service's edge) or `StorageError` (bad names, corrupt rows).
  */
+import * as CertificateName from "@acme/sdk/CertificateName"
 import type { LeaseHolder } from "@acme/sdk/Lease"
 import {
   AccountInfo,
@@ -90,7 +91,7 @@ export const make = (context: Context): Records => {
         })
       )
 
-  const certificatePaths = (name: string): CertificatePaths =>
+  const certificatePaths = (name: CertificateName.CertificateName): CertificatePaths =>
     Option.match(exported, {
       onSome: (files) => files.certificatePaths(name),
       onNone: () => {
@@ -299,7 +300,8 @@ export const make = (context: Context): Records => {
     updateMetadata,
     listCertificates: Effect.map(
       sql<{ readonly name: string }>`SELECT name FROM acme_certificates ORDER BY name`,
-      (rows) => rows.map((row) => row.name)
+      // names were checked when written; one that is not a name (edited by hand) is left out, as a folder would be
+      (rows) => rows.map((row) => row.name).filter(CertificateName.is)
     ),
     savePendingKey,
     loadPendingKey,

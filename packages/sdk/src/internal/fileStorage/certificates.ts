@@ -5,6 +5,7 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type { CertificateName } from "../../CertificateName.js"
 import { checkName, isSafeName } from "../storage/names.js"
 import { CertificateMetadata, type Records, type StoredCertificate } from "../storage/service.js"
 import { isNotFound, storageError } from "./errors.js"
@@ -84,7 +85,7 @@ export const certificateRecords = (
 
   const listCertificates: Records["listCertificates"] = fs.readDirectory(layout.liveRoot).pipe(
     Effect.map((entries) => entries.filter(isSafeName).sort()),
-    Effect.catchIf(isNotFound, () => Effect.succeed<Array<string>>([])),
+    Effect.catchIf(isNotFound, () => Effect.succeed<Array<CertificateName>>([])),
     Effect.mapError(storageError(layout.liveRoot)),
     Effect.withSpan("Storage.listCertificates")
   )

@@ -134,9 +134,16 @@ export const make = (records: Records, table: LeaseTable): Service => {
 
   const fenced = (lease: Lease): FencedWrites => ({
     lease,
-    saveCertificate: (files) => fence(lease, records.saveCertificate({ name: lease.certificate, ...files })),
-    updateMetadata: (metadata) => fence(lease, records.updateMetadata(lease.certificate, metadata)),
-    savePendingKey: (keyPem) => fence(lease, records.savePendingKey(lease.certificate, lease.holder.runId, keyPem)),
+    // a lease's key is a certificate's name here (checked again, as every write checks it)
+    saveCertificate: (files) =>
+      Effect.flatMap(checkName(lease.certificate), (name) => fence(lease, records.saveCertificate({ name, ...files }))),
+    updateMetadata: (metadata) =>
+      Effect.flatMap(checkName(lease.certificate), (name) => fence(lease, records.updateMetadata(name, metadata))),
+    savePendingKey: (keyPem) =>
+      Effect.flatMap(
+        checkName(lease.certificate),
+        (name) => fence(lease, records.savePendingKey(name, lease.holder.runId, keyPem))
+      ),
     deletePendingKey: (reference) =>
       // the reference names its certificate: `pending/<name>.<run id>.key`
       reference.startsWith(`pending/${lease.certificate}.`)

@@ -4,13 +4,14 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
+import type { CertificateName } from "../../CertificateName.js"
 import * as ServiceRecords from "../../ServiceRecords.js"
 import * as Leases from "./leases.js"
 import { caFolder, checkName, checkPendingReference } from "./names.js"
 import type { AccountInfo, CertificateMetadata, CertificatePaths, Records, Service } from "./service.js"
 
 interface MemoryState {
-  readonly certificates: ReadonlyMap<string, {
+  readonly certificates: ReadonlyMap<CertificateName, {
     readonly certPem: string
     readonly chainPem: string
     readonly fullchainPem: string

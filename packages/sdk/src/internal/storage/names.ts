@@ -4,6 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import { runOfKey } from "../../Lease.js"
+import * as CertificateName from "../../CertificateName.js"
 import { StorageError } from "../../StorageError.js"
 
 /**
@@ -13,7 +14,7 @@ import { StorageError } from "../../StorageError.js"
  * @since 0.1.0
  * @category guards
  */
-export const isSafeName = (name: string): boolean => /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/.test(name)
+export const isSafeName: (name: string) => name is CertificateName.CertificateName = CertificateName.is
 
 /**
  * Fails with InvalidName unless `isSafeName`.
@@ -21,14 +22,14 @@ export const isSafeName = (name: string): boolean => /^[A-Za-z0-9_-][A-Za-z0-9._
  * @since 0.1.0
  * @category combinators
  */
-export const checkName = (name: string): Effect.Effect<string, StorageError> =>
+export const checkName = (name: string): Effect.Effect<CertificateName.CertificateName, StorageError> =>
   isSafeName(name)
     ? Effect.succeed(name)
     : Effect.fail(
       new StorageError({
         reason: "InvalidName",
         path: name,
-        description: `"${name}" cannot be a certificate name: use letters, digits, ".", "_" or "-" (no "/", "..", spaces or control characters)`
+        description: CertificateName.describeInvalid(name)
       })
     )
 

@@ -7,6 +7,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import { CertificateName } from "../../CertificateName.js"
 import { PendingDeploy } from "../../DeployHook.js"
 import { Identifier } from "../../Identifier.js"
 import type { Lease, LeaseError, LeaseHolder, LeaseRequest } from "../../Lease.js"
@@ -22,7 +23,7 @@ import type { StorageError } from "../../StorageError.js"
  */
 export const CertificateMetadata = Schema.Struct({
   version: Schema.Literal(1),
-  name: Schema.String,
+  name: CertificateName,
   identifiers: Schema.Array(Identifier),
   keyType: Schema.String,
   profile: Schema.optional(Schema.String),
@@ -86,7 +87,7 @@ export interface CertificatePaths {
  * @category models
  */
 export interface StoredCertificate {
-  readonly name: string
+  readonly name: CertificateName
   readonly fullchainPem: string
   readonly metadata: CertificateMetadata
   readonly paths: CertificatePaths
@@ -139,14 +140,14 @@ export interface Records {
   readonly location: string
 
   /** where a certificate's files are or will be */
-  readonly certificatePaths: (name: string) => CertificatePaths
+  readonly certificatePaths: (name: CertificateName) => CertificatePaths
   /** the stored certificate of that name, if any */
-  readonly loadCertificate: (name: string) => Effect.Effect<Option.Option<StoredCertificate>, StorageError>
+  readonly loadCertificate: (name: CertificateName) => Effect.Effect<Option.Option<StoredCertificate>, StorageError>
   /** the stored certificate's private key (PEM), if any */
-  readonly loadCertificateKey: (name: string) => Effect.Effect<Option.Option<string>, StorageError>
+  readonly loadCertificateKey: (name: CertificateName) => Effect.Effect<Option.Option<string>, StorageError>
   /** replaces the certificate's files (cert, chain, fullchain, privkey, metadata) all together */
   readonly saveCertificate: (certificate: {
-    readonly name: string
+    readonly name: CertificateName
     readonly certPem: string
     readonly chainPem: string
     readonly fullchainPem: string
@@ -154,12 +155,12 @@ export interface Records {
     readonly metadata: CertificateMetadata
   }) => Effect.Effect<CertificatePaths, StorageError>
   /** rewrites metadata.json of a stored certificate (e.g. after revocation) */
-  readonly updateMetadata: (name: string, metadata: CertificateMetadata) => Effect.Effect<void, StorageError>
+  readonly updateMetadata: (name: CertificateName, metadata: CertificateMetadata) => Effect.Effect<void, StorageError>
   /** names of the stored certificates */
-  readonly listCertificates: Effect.Effect<ReadonlyArray<string>, StorageError>
+  readonly listCertificates: Effect.Effect<ReadonlyArray<CertificateName>, StorageError>
 
   /** a new certificate key, saved before finalize; returns a reference to put in the state record */
-  readonly savePendingKey: (name: string, runId: string, keyPem: string) => Effect.Effect<string, StorageError>
+  readonly savePendingKey: (name: CertificateName, runId: string, keyPem: string) => Effect.Effect<string, StorageError>
   readonly loadPendingKey: (reference: string) => Effect.Effect<Option.Option<string>, StorageError>
   readonly deletePendingKey: (reference: string) => Effect.Effect<void, StorageError>
 
