@@ -36,7 +36,7 @@ describe("the example as a program", () => {
       { cwd: path.join(import.meta.dirname, "..") }
     )
     expect(stdout).toContain(`chain         ${path.join(folder, "fullchain.pem")}`)
-    expect(stdout).toMatch(/issued certificate [0-9a-f]+ for demo\.example\.test/)
+    expect(stdout).toMatch(/issued certificate [0-9A-F]+ for demo\.example\.test/)
     expect(fs.existsSync(path.join(folder, "privkey.pem"))).toBe(true)
     // tsx compiles the example and the SDK on the fly: seconds alone, much longer on a busy machine
   }, 180_000)

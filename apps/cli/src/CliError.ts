@@ -129,7 +129,10 @@ const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, " ").trim()
 const messageOf = (error: unknown): string => {
   if (ValidationError.isValidationError(error)) {
     const text = oneLine(stripVTControlCharacters(HelpDoc.toAnsiText(error.error)))
-    return text.length > 0 ? text : "invalid command line"
+    // an option's Schema (`Options.withSchema`) failed: its innermost message says what was wrong,
+    // the tree of Schema names above it does not
+    const innermost = text.split("└─ ").at(-1)?.trim() ?? ""
+    return text.includes("└─ ") && innermost.length > 0 ? innermost : text.length > 0 ? text : "invalid command line"
   }
   if (Predicate.hasProperty(error, "message") && typeof error.message === "string" && error.message.length > 0) {
     return oneLine(error.message)

@@ -7,7 +7,7 @@
 import type { RenewalConfig } from "@acme/sdk"
 import { CertificateName, Reporter } from "@acme/sdk"
 import { HelpDoc, Options } from "@effect/cli"
-import { DateTime, Effect, Option } from "effect"
+import { DateTime, Effect, Option, Schema } from "effect"
 import { CertificatesFailed, UsageError } from "./CliError.js"
 import * as Output from "./Output.js"
 
@@ -54,10 +54,11 @@ export const verbose = Options.boolean("verbose").pipe(
  * @category options
  */
 export const only = Options.text("only").pipe(
-  Options.withSchema(CertificateName.CertificateName),
   Options.withPseudoName("NAME"),
   Options.withDescription("Only this certificate (its configured name); repeat for several. Default: all of them."),
   Options.repeated,
+  // after `repeated`: @effect/cli repeats only a plain option, so the names are checked as a list
+  Options.withSchema(Schema.mutable(Schema.Array(CertificateName.CertificateName))),
   Options.optional
 )
 

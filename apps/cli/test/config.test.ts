@@ -254,6 +254,21 @@ certificates:
     }
   })
 
+  it("a name that cannot be a certificate name: the CertificateName Schema refuses it on the command line, exit 2", async () => {
+    fs.writeFileSync(path.join(folder.path, "names.json"), JSON.stringify(valid))
+    for (
+      const args of [["revoke", "--name", "../etc"], ["renew", "--only", "a b"], ["status", "--only", "web", "--only", ".x"]]
+    ) {
+      const before = snapshot(storage)
+      const result = await acme([...args, "--config", "names.json"], { cwd: folder.path })
+      expect(snapshot(storage)).toEqual(before)
+      const bad = args.at(-1) ?? ""
+      expectOneLine(result, `"${bad}" cannot be a certificate name: use 1 to 64 letters, digits`)
+      expect(result.stderr).not.toContain("└─")
+      expect(result.stderr).not.toContain("Predicate refinement")
+    }
+  })
+
   it("with --json: the error as the one JSON document on stdout", async () => {
     fs.writeFileSync(path.join(folder.path, "bad.json"), JSON.stringify({ ...valid, certificates: [] }))
     const result = await acme(["renew", "--json", "--config", "bad.json"], { cwd: folder.path })

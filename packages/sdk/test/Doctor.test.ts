@@ -114,7 +114,8 @@ layer(services())("Doctor against Pebble", (it) => {
       const deactivated = yield* doctor(mine)
       expect(only(deactivated, "account")).toMatchObject([{
         status: "fail",
-        message: expect.stringContaining("the CA does not accept the stored account \"mine\""),
+        // recorded by acme account deactivate (AccountInfo.deactivatedAt), so said as it is
+        message: "account \"mine\" is deactivated at the CA",
         fix: "set account.name to a new name; the next `acme renew` creates that account"
       }])
     }))

@@ -82,7 +82,8 @@ layer(templateLayer.pipe(Layer.provideMerge(fuzzPipeline())), { excludeTestServi
           if (reported?.action === "renewed") {
             const live = liveCertificate(root, certificate.name, certificate.domains)
             expect(live.valid, about).toBe(true)
-            expect(live.serial, about).toBe(reported.serial)
+            // the report says it as openssl prints it (upper case, whole bytes), Pebble in lower case
+            expect(live.serial, about).toBe(reported.serial?.toLowerCase().replace(/^0+/, ""))
             expect((yield* pebble.certificateStatus(live.serial)).status, about).toBe("Valid")
           } else {
             expect(mine(after), about).toEqual(mine(before))

@@ -277,9 +277,11 @@ describe.skipIf(requirement._tag !== "Run")(`PostgresStorage on a server${Requir
         )
         expect(storages).toHaveLength(4)
         const database = url.slice(url.lastIndexOf("/") + 1)
-        expect(yield* postgres.psql("SELECT migration_id || ' ' || name FROM acme_migrations", database)).toBe("1 storage")
+        expect(yield* postgres.psql("SELECT migration_id || ' ' || name FROM acme_migrations ORDER BY migration_id", database)).toBe(
+          "1 storage\n2 rollover_key"
+        )
         yield* PostgresStorage.make({ url, encryptionKey })
-        expect(yield* postgres.psql("SELECT count(*) FROM acme_migrations", database)).toBe("1")
+        expect(yield* postgres.psql("SELECT count(*) FROM acme_migrations", database)).toBe("2")
         expect(
           yield* postgres.psql(
             "SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'",

@@ -6,7 +6,7 @@
  */
 import { CertificateName, Doctor } from "@acme/sdk"
 import { Command, Options } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import * as Common from "../Common.js"
 import * as CliError from "../CliError.js"
 import * as ConfigFile from "../ConfigFile.js"
@@ -14,10 +14,11 @@ import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
 
 const only = Options.text("only").pipe(
-  Options.withSchema(CertificateName.CertificateName),
   Options.withPseudoName("NAME"),
   Options.withDescription("Only this certificate (its configured name); repeat for several. Default: all of them."),
   Options.repeated,
+  // after `repeated`: @effect/cli repeats only a plain option, so the names are checked as a list
+  Options.withSchema(Schema.mutable(Schema.Array(CertificateName.CertificateName))),
   Options.optional
 )
 

@@ -5,17 +5,18 @@
  */
 import { CertificateName, Revocation, RevocationReason } from "@acme/sdk"
 import { Command, Options } from "@effect/cli"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import * as Common from "../Common.js"
 import * as ConfigFile from "../ConfigFile.js"
 import * as Layers from "../Layers.js"
 import * as Output from "../Output.js"
 
 const names = Options.text("name").pipe(
-  Options.withSchema(CertificateName.CertificateName),
   Options.withPseudoName("NAME"),
   Options.withDescription("The certificate to revoke (its configured name); repeat for several."),
-  Options.atLeast(1)
+  Options.atLeast(1),
+  // after `atLeast`: @effect/cli repeats only a plain option, so the names are checked as a list
+  Options.withSchema(Schema.mutable(Schema.NonEmptyArray(CertificateName.CertificateName)))
 )
 
 const reason = Options.choice("reason", RevocationReason.RevocationReason.literals).pipe(

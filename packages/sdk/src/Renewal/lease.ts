@@ -88,7 +88,11 @@ export const keepingAlive = <A, E, R>(
       Effect.catchTag("StorageError", (error) =>
         Effect.logWarning(`cannot renew the lease on ${lease.certificate} (${error.message}); trying again`))
     )
-    const renewing = Effect.flatMap(Effect.schedule(renewOnce, Waits.leaseRenewal(ttl)), () => Effect.never)
+    // interruptible whatever the caller's region: a fiber forked where interruption is off (a Layer's
+    // construction, a server's worker) inherits that, and the race could then never stop the renewals
+    const renewing = Effect.interruptible(
+      Effect.flatMap(Effect.schedule(renewOnce, Waits.leaseRenewal(ttl)), () => Effect.never)
+    )
     return yield* Effect.raceFirst(body, renewing)
   })
 

@@ -35,6 +35,8 @@ const holdInScope = (lease: Lease): Effect.Effect<void, never, Storage | Renewal
     // process took the run over, and its certificates are fenced by their own leases
     yield* keepingAlive(lease, yield* leaseTtl, Effect.never).pipe(
       Effect.catchAll((error) => Effect.logWarning(`this run's own lease: ${error.message}`)),
+      // stopped when the scope closes, also where the scope was opened with interruption off
+      Effect.interruptible,
       Effect.forkScoped
     )
   })

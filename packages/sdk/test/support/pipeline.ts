@@ -66,9 +66,10 @@ export const configFor = (
     ca: { directory: pebble.directoryUrl },
     account: { email: "ops@example.test" },
     storage: { path: "memory" },
-    // the run's time budget is a sleep on the Clock too: beyond `driveClock`'s horizon unless a test
-    // sets its own, so that the clock is never moved to it while a request is in flight
-    renewal: { maxRunTime: "1 day", ...renewal },
+    // the run's time budget and the leases' keep-alive (every third of the ttl) are sleeps on the
+    // Clock too: beyond `driveClock`'s horizon unless a test sets its own, so that the clock is never
+    // moved to them while a request is in flight
+    renewal: { maxRunTime: "1 day", leaseTtl: "6 hours", ...renewal },
     certificates: certificates.map((certificate) => ({
       name: certificate.name,
       domains: certificate.domains,

@@ -231,7 +231,7 @@ export const storageConformance = <R, E>(
       const second = yield* acquire(storage, "site", holder(2))
       expect(second.token).toBe(2)
       yield* storage.releaseLease(second)
-      const stale = yield* leaseError(storage.fenced(first).savePendingKey(CertificateName.make("key\n")))
+      const stale = yield* leaseError(storage.fenced(first).savePendingKey("key\n"))
       expect(stale).toMatchObject({ reason: "Lost", token: 1, currentToken: 2 })
       expect(stale.holder).toBeUndefined()
       expect(stale.message).toMatch(/^the lease on site \(token 1\) was lost: a newer lease \(token 2\) was granted since;/)
@@ -293,14 +293,14 @@ export const storageConformance = <R, E>(
       const a = storage.fenced(first)
       expect(a.lease).toEqual(first)
       yield* a.saveCertificate(files(1))
-      const pendingA = yield* a.savePendingKey(CertificateName.make("key-a-1\n"))
+      const pendingA = yield* a.savePendingKey("key-a-1\n")
       yield* storage.saveRunCheckpoint({ holder: holder(1), json: "{\"a\":1}", lease: first })
 
       // paused past its expiry; another run takes the certificate over and stores its work
       yield* TestClock.adjust("31 seconds")
       const second = yield* acquire(storage, "site", holder(2, "host-b"))
       const b = storage.fenced(second)
-      const pendingB = yield* b.savePendingKey(CertificateName.make("key-b\n"))
+      const pendingB = yield* b.savePendingKey("key-b\n")
       yield* b.saveCertificate(files(2))
       yield* b.updateMetadata({ ...metadata("02", "site"), certId: "by-b" })
 
@@ -308,7 +308,7 @@ export const storageConformance = <R, E>(
       const refused = [
         yield* leaseError(a.saveCertificate(files(3))),
         yield* leaseError(a.updateMetadata(metadata("03", "site"))),
-        yield* leaseError(a.savePendingKey(CertificateName.make("key-a-2\n"))),
+        yield* leaseError(a.savePendingKey("key-a-2\n")),
         yield* leaseError(a.deletePendingKey(pendingA)),
         yield* leaseError(a.deletePendingKey(pendingB)),
         yield* leaseError(storage.saveRunCheckpoint({ holder: holder(1), json: "{\"a\":2}", lease: first }))
@@ -340,7 +340,7 @@ export const storageConformance = <R, E>(
       const paths = yield* writes.saveCertificate(files(1))
       expect(paths).toEqual(storage.certificatePaths(CertificateName.make("site")))
       yield* writes.updateMetadata(metadata("07", "site"))
-      const reference = yield* writes.savePendingKey(CertificateName.make("pending\n"))
+      const reference = yield* writes.savePendingKey("pending\n")
       expect(reference).toBe(`pending/site.${holder(1).runId}.key`)
       expect(yield* storage.loadPendingKey(reference)).toEqual(Option.some("pending\n"))
       yield* writes.deletePendingKey(reference)
