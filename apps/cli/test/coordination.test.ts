@@ -108,7 +108,8 @@ layer(Env, { excludeTestServices: true, timeout: 300_000 })("acme renew processe
             }
             // the files on disk are the ones the renewing process reported
             expect(liveSerial(folder.storage, name, folder.domain(name)), `round ${round}: ${name}`).toBe(
-              certificateOf(renewer.report, name).serial?.toLowerCase().replace(/^0+/, "")
+              // both as openssl prints a serial (the report keeps the CA's bytes)
+              certificateOf(renewer.report, name).serial
             )
           }
           assertComplete(folder.storage)
@@ -179,7 +180,7 @@ layer(Env, { excludeTestServices: true, timeout: 300_000 })("acme renew processe
           expect(renewed.action, renewed.reason).toBe("renewed")
           // the first run is alive: its run is not the second one's to resume
           expect(second.resumed).toBe(false)
-          secondSerial = renewed.serial?.toLowerCase().replace(/^0+/, "")
+          secondSerial = renewed.serial
         } finally {
           process.kill(firstPid, "SIGCONT")
         }

@@ -139,7 +139,7 @@ layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: tru
         // found when the configuration is checked, before it is written
         const wildcard = yield* acme([...base.slice(0, 2), "*.issue.example.test", ...base.slice(3), "--http-port", "5002"])
         expect(wildcard.code).toBe(2)
-        expect(wildcard.stderrLines[0]).toContain("only dns-01 can validate")
+        expect(wildcard.stderrLines[0]).toContain("only dns-01 or dns-account-01 can validate")
         expect(fs.readFileSync(config, "utf8")).toBe(userFile(pebble))
 
         const fresh = path.join(folder.path, "new", "acme.yaml")

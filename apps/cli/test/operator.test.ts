@@ -10,7 +10,7 @@ import { Pebble } from "@acme/testing"
 import { Status, Storage } from "@acme/sdk"
 import { layer } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, describe, expect, it, vi } from "vitest"
 import { reportOf } from "./support/checks.js"
 import { acme, acmeWatched, binary, type Options, type Result, stripAnsi, temporaryFolder } from "./support/cli.js"
 
@@ -150,6 +150,10 @@ const http01 = (pebble: Pebble.Service, name: string, domain: string, more: obje
   challenge: { type: "http-01", port: pebble.httpPort, address: "127.0.0.1" },
   ...more
 })
+
+// each test runs the binary five to fifteen times: seconds alone, a minute and more on the CI machine
+// while the other packages' suites run beside it
+vi.setConfig({ testTimeout: 180_000 })
 
 layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: true, timeout: 120_000 })(
   "against Pebble",
