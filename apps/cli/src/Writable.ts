@@ -5,7 +5,8 @@
  *
  * @since 0.1.0
  */
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Effect, Option } from "effect"
 import { StorageNotWritable } from "./CliError.js"
 import type * as ConfigFile from "./ConfigFile.js"

@@ -5,7 +5,8 @@
  * @since 0.1.0
  */
 import { Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Effect, Option, Random } from "effect"
 import * as sea from "node:sea"
 import * as AtomicFile from "../AtomicFile.js"

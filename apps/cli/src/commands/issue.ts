@@ -7,7 +7,8 @@
  */
 import { Renewal } from "@acme/sdk"
 import { Command, Options } from "@effect/cli"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import { Effect, Option } from "effect"
 import * as AtomicFile from "../AtomicFile.js"
 import { UsageError } from "../CliError.js"
