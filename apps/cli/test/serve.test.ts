@@ -449,7 +449,14 @@ layer(
   it.effect("/metrics is Prometheus text: expiry equals notAfter, renewals counted, CA requests, process metrics", () =>
     Effect.gen(function*() {
       const { storage } = yield* Files
-      const answer = yield* api("GET", "/metrics")
+      // the certificate gauges follow a finished task (set once it is finished, not with its status):
+      // wait until the revocation of the previous test shows
+      const answer = yield* poll("the revoked certificate's gauge", Effect.map(api("GET", "/metrics"), (answer) => {
+        const ready = Prometheus.parse(answer.text).get("acme_certificate_ready_status")?.samples ?? []
+        return ready.some((s) => s.labels.name === "api" && s.labels.condition === "False" && s.value === 1)
+          ? answer
+          : undefined
+      }), 20_000)
       expect(answer.status).toBe(200)
       expect(answer.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/)
       const families = Prometheus.parse(answer.text)
