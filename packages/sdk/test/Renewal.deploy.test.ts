@@ -3,7 +3,7 @@
  * recorded in its metadata, and each later run runs the hook alone (no order) until it succeeds.
  */
 import { Pebble } from "@acme/testing"
-import { CertificateName, DeployHook, Renewal, Storage } from "@acme/sdk"
+import { CertificateName, DeployHook, Host, Renewal, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Ref } from "effect"
 import { requests } from "./support/acme.js"
@@ -95,6 +95,30 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const report = yield* Renewal.renew().pipe(Effect.provide(settingsLayer(unhooked)), Effect.provide(hooks(yield* Ref.make(false), runs)))
         expect(report.certificates[0]?.action).toBe("skipped")
         expect(yield* Ref.get(runs)).toBe(0)
+        expect(yield* owed("hooked")).toBeUndefined()
+      }))
+
+    it.effect("an owed hook is run under the certificate's lease: left alone while another run holds it", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const runs = yield* Ref.make(0)
+        const name = CertificateName.make("hooked")
+        const stored = Option.getOrThrow(yield* storage.loadCertificate(name))
+        yield* storage.updateMetadata(name, { ...stored.metadata, pendingDeploy: { since: stored.metadata.issuedAt, attempts: 1, error: "boom" } })
+        const renew = Renewal.renew().pipe(Effect.provide(settingsLayer(hooked)), Effect.provide(hooks(yield* Ref.make(false), runs)))
+        // another live run (this very process, so that it is not taken over as gone) holds the certificate
+        const other = yield* storage.acquireLease({ certificate: name, holder: yield* Host.holder("another-run"), ttl: "1 hour" })
+        const whileHeld = yield* renew
+        expect(yield* Ref.get(runs)).toBe(0)
+        expect(whileHeld.certificates[0]?.action).toBe("skipped")
+        expect(yield* owed("hooked")).toMatchObject({ attempts: 1, error: "boom" })
+        // the other run's fenced write still goes through: this run wrote nothing for the certificate
+        yield* storage.fenced(other).updateMetadata({ ...stored.metadata, pendingDeploy: { since: stored.metadata.issuedAt, attempts: 2 } })
+        yield* storage.releaseLease(other)
+
+        const after = yield* renew
+        expect(yield* Ref.get(runs)).toBe(1)
+        expect(after.certificates[0]).toMatchObject({ action: "skipped", deploy: { status: "done" } })
         expect(yield* owed("hooked")).toBeUndefined()
       }))
   }
