@@ -30,10 +30,6 @@ import * as Command from "@effect/platform/Command"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
-import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
@@ -280,10 +276,6 @@ const makeWith = (
     }
   })
 
-const platformLayer = Layer.mergeAll(NodeCommandExecutor.layer, NodePath.layer).pipe(
-  Layer.provideMerge(NodeFileSystem.layer)
-)
-
 /**
  * Starts named; it is stopped and its directory removed when the scope closes. Runs on a live clock
  * (it waits on a real process) also under a TestClock.
@@ -292,7 +284,7 @@ const platformLayer = Layer.mergeAll(NodeCommandExecutor.layer, NodePath.layer).
  * @category constructors
  */
 export const make = (options: BindOptions = {}): Effect.Effect<Service, BindError, Scope.Scope> =>
-  makeWith(options).pipe(Effect.provide(platformLayer), Effect.withClock(Clock.make()))
+  Process.onHost(makeWith(options))
 
 /**
  * @since 0.1.0

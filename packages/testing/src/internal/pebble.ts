@@ -7,14 +7,10 @@ import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Path from "@effect/platform/Path"
-import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import * as NodePath from "@effect/platform-node/NodePath"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import { Agent } from "undici"
 import type { PebbleError } from "../PebbleError.js"
@@ -99,11 +95,6 @@ const makeWith = (
     return makeService({ options, resolved, started, caPem: tls.caPem, tempDirectory, send })
   })
 
-/** only what starting the processes needs: no Terminal, no Worker */
-const platformLayer = Layer.mergeAll(NodeCommandExecutor.layer, NodePath.layer).pipe(
-  Layer.provideMerge(NodeFileSystem.layer)
-)
-
 /**
  * Starting waits on real processes, so it runs on a live clock even under @effect/vitest's TestClock
  * (a `layer(...)` without `excludeTestServices` would otherwise never see a poll interval pass).
@@ -111,4 +102,4 @@ const platformLayer = Layer.mergeAll(NodeCommandExecutor.layer, NodePath.layer).
  * @internal
  */
 export const make = (options: PebbleOptions = {}): Effect.Effect<Service, PebbleError, Scope.Scope> =>
-  makeWith(options).pipe(Effect.provide(platformLayer), Effect.withClock(Clock.make()))
+  Process.onHost(makeWith(options))

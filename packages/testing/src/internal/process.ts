@@ -5,9 +5,16 @@
  */
 import * as Command from "@effect/platform/Command"
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import * as NodeCommandExecutor from "@effect/platform-node/NodeCommandExecutor"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
+import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
 import * as ExecutionStrategy from "effect/ExecutionStrategy"
 import * as Exit from "effect/Exit"
@@ -118,3 +125,20 @@ export const startRetrying = <A, E, R>(
       )
     }).pipe(Effect.retry(options))
   })
+
+/** only what starting the processes needs: no Terminal, no Worker */
+const hostLayer = Layer.mergeAll(NodeCommandExecutor.layer, NodePath.layer).pipe(
+  Layer.provideMerge(NodeFileSystem.layer)
+)
+
+/**
+ * Runs the start of a harness's processes with Node's command executor, file system and path, on a
+ * live clock even under @effect/vitest's TestClock (it waits on real processes: a `layer(...)`
+ * without `excludeTestServices` would otherwise never see a poll interval pass).
+ *
+ * @internal
+ */
+export const onHost = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Exclude<R, CommandExecutor.CommandExecutor | FileSystem.FileSystem | Path.Path>> =>
+  effect.pipe(Effect.provide(hostLayer), Effect.withClock(Clock.make()))
