@@ -91,12 +91,19 @@ export interface Service {
  */
 export class Planner extends Context.Tag("@acme/sdk/Planner")<Planner, Service>() {}
 
-/** A number in [0, 1) derived from a text: stable across runs and machines. */
+/**
+ * A number in [0, 1) derived from a text: stable across runs and machines, and spread evenly. It
+ * only spreads renewals (no secret, no adversary), so a 32-bit FNV-1a with murmur3's finalizer does:
+ * synchronous and cheap, where a SHA-256 per certificate cost 0.3 s of `acme status` over 10,000.
+ */
 const fraction = (text: string): Effect.Effect<number> =>
-  Effect.map(
-    Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text))),
-    (digest) => new DataView(digest).getUint32(0) / 2 ** 32
-  )
+  Effect.sync(() => {
+    let hash = 0x811c9dc5
+    for (const byte of new TextEncoder().encode(text)) hash = Math.imul(hash ^ byte, 0x01000193)
+    hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b)
+    hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35)
+    return ((hash ^ (hash >>> 16)) >>> 0) / 2 ** 32
+  })
 
 const formatTime = (time: DateTime.Utc): string =>
   DateTime.formatIso(time).replace(/:\d\d(\.\d+)?Z$/, "Z").replace("T", " ").replace("Z", " UTC")

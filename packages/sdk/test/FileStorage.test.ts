@@ -340,7 +340,7 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       expect(yield* fs.readFileString(path.join(archive, "cert1.pem"))).toBe("cert-certbot\n")
     }))
 
-  it.scoped("removes temp files a crash left behind when the storage is made (older than 15 minutes)", () =>
+  it.scoped("removes temp files a crash left behind before its first write (older than 15 minutes)", () =>
     Effect.gen(function*() {
       yield* TestClock.setTime(Date.now())
       const { fs, path, root, storage } = yield* setup
@@ -369,11 +369,16 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       yield* fs.writeFileString(fresh, "being written by another process")
 
       const reopened = yield* openStorage(root)
+      // a process that only reads lists no folder for them
+      expect(Option.isSome(yield* reopened.loadCertificate(CertificateName.make("example")))).toBe(true)
+      for (const file of stale) expect(yield* fs.exists(file)).toBe(true)
+      // they are swept before the process's first write
+      yield* reopened.saveCheckpoint("2026-11-23T13-45-58.000Z-cd34", "{}")
       for (const file of stale) expect(yield* fs.exists(file)).toBe(false)
       // younger than 15 minutes: may be a write in progress in another process
       expect(yield* fs.exists(fresh)).toBe(true)
       expect(yield* fs.readFileString(path.join(root, "live", "example", "cert.pem"))).toBe("cert-v1\n")
-      expect(yield* reopened.loadCheckpoints).toHaveLength(1)
+      expect(yield* reopened.loadCheckpoints).toHaveLength(2)
     }))
 
   it.scoped("refuses unsafe names with InvalidName and creates nothing", () =>

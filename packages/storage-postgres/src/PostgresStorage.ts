@@ -171,6 +171,7 @@ export const fromClient = (
       location,
       certificatePaths: records.certificatePaths,
       loadCertificate: lift("loading a certificate", records.loadCertificate),
+      loadCertificateMetadata: lift("loading a certificate's metadata", records.loadCertificateMetadata),
       loadCertificateKey: lift("loading a certificate key", records.loadCertificateKey),
       saveCertificate: lift("saving a certificate", records.saveCertificate),
       updateMetadata: lift("updating metadata", records.updateMetadata),

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import { AcmeProtocol } from "../AcmeProtocol.js"
+import type { CertificateName } from "../CertificateName.js"
 import type * as Directory from "../Directory.js"
 import * as RenewalInfo from "../RenewalInfo.js"
 import { type StoredCertificate, Storage } from "../Storage.js"
@@ -34,22 +35,28 @@ const fetchRenewalInfo = (directory: Directory.Directory, certId: string) =>
     }))
   })
 
+/** what a scan read of a stored certificate: its metadata */
+interface Stored {
+  readonly name: CertificateName
+  readonly metadata: StoredCertificate["metadata"]
+}
+
 /**
  * Keeps the CA's answer in the certificate's metadata, under a short lease on it and only while the
  * stored certificate is still the one asked about; a certificate another run holds is left to it.
  */
 const keepRenewalInfo = (
   runId: string,
-  stored: StoredCertificate,
+  stored: Stored,
   renewalInfo: NonNullable<StoredCertificate["metadata"]["renewalInfo"]>
 ) =>
   Effect.gen(function*() {
     const storage = yield* Storage
     const kept = yield* briefly(runId, stored.name, (writes) =>
       Effect.gen(function*() {
-        const now = yield* storage.loadCertificate(stored.name)
-        if (Option.isNone(now) || now.value.metadata.serialNumber !== stored.metadata.serialNumber) return
-        yield* writes.updateMetadata({ ...now.value.metadata, renewalInfo })
+        const now = yield* storage.loadCertificateMetadata(stored.name)
+        if (Option.isNone(now) || now.value.serialNumber !== stored.metadata.serialNumber) return
+        yield* writes.updateMetadata({ ...now.value, renewalInfo })
       }))
     if (Either.isLeft(kept)) yield* Effect.logDebug(`${stored.name}: renewalInfo not kept (${kept.left.message})`)
   }).pipe(Effect.catchAll((error) => Effect.logWarning(error.message)))
@@ -61,7 +68,7 @@ const keepRenewalInfo = (
  * saved as ignored (with why), the planner plans by lifetime, and the CA is not asked again before
  * the answer's Retry-After has passed: one extra request per stale answer, never a loop.
  */
-export const renewalInfoFor = (runId: string, directory: Directory.Directory, stored: StoredCertificate, certId: string) =>
+export const renewalInfoFor = (runId: string, directory: Directory.Directory, stored: Stored, certId: string) =>
   Effect.gen(function*() {
     const { metadata } = stored
     const now = yield* DateTime.now

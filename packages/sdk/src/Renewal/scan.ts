@@ -14,14 +14,15 @@ import * as Directory from "../Directory.js"
 import * as Identifier from "../Identifier.js"
 import { RenewalSettings } from "../RenewalSettings.js"
 import type { Bucket, Current } from "../RenewalState.js"
-import { type StoredCertificate, Storage } from "../Storage.js"
+import type { CertificateName } from "../CertificateName.js"
+import { type CertificateMetadata, Storage } from "../Storage.js"
 import { renewalInfoFor } from "./renewalInfo.js"
 import * as Stage from "./stage.js"
 
 /** What is stored for a certificate, with its renewal window when the CA (the one it came from) offers ARI. */
 const currentOf = (
   runId: string,
-  stored: StoredCertificate,
+  stored: { readonly name: CertificateName; readonly metadata: CertificateMetadata },
   directoryUrl: string,
   directory: Option.Option<Directory.Directory>
 ) =>
@@ -69,8 +70,11 @@ export const scan = Stage.fromFunction((state) =>
     const buckets = yield* Effect.forEach(settings.config.certificates, (spec) =>
       Effect.gen(function*() {
         const identifiers = yield* Identifier.parseAll(spec.domains).pipe(Effect.orElseSucceed(() => []))
-        const stored = yield* storage.loadCertificate(spec.name)
-        const current = Option.isSome(stored) ? yield* currentOf(state.runId, stored.value, state.directoryUrl, directory) : undefined
+        // the metadata alone: no PEM is read (status reads 10,000 of them)
+        const metadata = yield* storage.loadCertificateMetadata(spec.name)
+        const current = Option.isSome(metadata)
+          ? yield* currentOf(state.runId, { name: spec.name, metadata: metadata.value }, state.directoryUrl, directory)
+          : undefined
         const bucket: Bucket = { name: spec.name, identifiers, stage: "account", current, attempts: 0 }
         return bucket
       }), { concurrency: 8 })

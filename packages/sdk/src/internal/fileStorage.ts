@@ -28,10 +28,17 @@ import type { Service } from "./storage/service.js"
 /** @internal */
 export const make = (root: string): Effect.Effect<Service, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
-    const files = makeFiles(yield* FileSystem.FileSystem, yield* Path.Path)
-    const layout = makeLayout(files.path, root)
+    const plain = makeFiles(yield* FileSystem.FileSystem, yield* Path.Path)
+    const layout = makeLayout(plain.path, root)
     const certificateLock = yield* Effect.makeSemaphore(1)
-    yield* cleanStaleTemps(files, layout)
+    // the temp files a crashed process left behind are swept once, before this process's first
+    // write: a command that only reads (`acme status` over 10,000 certificates) lists no folder for it
+    const sweep = yield* Effect.cached(cleanStaleTemps(plain, layout))
+    const files: typeof plain = {
+      ...plain,
+      writeAtomic: (file, content, mode) => Effect.zipRight(sweep, plain.writeAtomic(file, content, mode)),
+      createAtomic: (file, content, mode) => Effect.zipRight(sweep, plain.createAtomic(file, content, mode))
+    }
     yield* cleanRolloverLeftovers(files, layout)
     const records = {
       location: root,

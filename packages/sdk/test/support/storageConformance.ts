@@ -81,6 +81,8 @@ export const storageConformance = <R, E>(
       expect(stored.fullchainPem).toBe("fullchain-v2\n")
       expect(stored.metadata).toEqual(metadata("02", "site"))
       expect(yield* storage.loadCertificateKey(CertificateName.make("site"))).toEqual(Option.some("key-v2\n"))
+      expect(yield* storage.loadCertificateMetadata(CertificateName.make("site"))).toEqual(Option.some(metadata("02", "site")))
+      expect(yield* storage.loadCertificateMetadata(CertificateName.make("absent"))).toEqual(Option.none())
       expect(yield* storage.listCertificates).toEqual(["other", "site"])
       const revoked = { ...metadata("02", "site"), revokedAt: "2026-12-02T00:00:00.000Z", revocationReason: "superseded" }
       yield* storage.updateMetadata(CertificateName.make("site"), revoked)

@@ -144,6 +144,17 @@ export const make = (context: Context): Records => {
       return Option.some({ name, fullchainPem: row.fullchain_pem, metadata, paths: certificatePaths(name) })
     })
 
+  const loadCertificateMetadata: Records["loadCertificateMetadata"] = (name) =>
+    Effect.gen(function*() {
+      yield* checkName(name)
+      const rows = yield* sql<{ readonly metadata: unknown }>`
+        SELECT m.metadata FROM acme_certificates c JOIN acme_certificate_metadata m ON m.name = c.name
+        WHERE c.name = ${name}`
+      const row = rows[0]
+      if (row === undefined) return Option.none()
+      return Option.some(yield* decode(CertificateMetadata, row.metadata, `metadata of ${name}`))
+    })
+
   const loadCertificateKey: Records["loadCertificateKey"] = (name) =>
     Effect.gen(function*() {
       yield* checkName(name)
@@ -295,6 +306,7 @@ export const make = (context: Context): Records => {
     location,
     certificatePaths,
     loadCertificate,
+    loadCertificateMetadata,
     loadCertificateKey,
     saveCertificate,
     updateMetadata,

@@ -24,7 +24,7 @@ export const certificateRecords = (
   lock: Effect.Semaphore
 ): Pick<
   Records,
-  "certificatePaths" | "saveCertificate" | "loadCertificate" | "loadCertificateKey" | "updateMetadata" | "listCertificates"
+  "certificatePaths" | "saveCertificate" | "loadCertificate" | "loadCertificateMetadata" | "loadCertificateKey" | "updateMetadata" | "listCertificates"
 > => {
   const { fs, path } = files
 
@@ -65,6 +65,19 @@ export const certificateRecords = (
     })
   })
 
+  const loadCertificateMetadata: Records["loadCertificateMetadata"] = (name) =>
+    Effect.gen(function*() {
+      yield* checkName(name)
+      // through the live link (one file, read whole: no readlink of its own, at 10,000 certificates)
+      const metadataFile = path.join(layout.liveDir(name), "metadata.json")
+      const metadataText = yield* files.readText(metadataFile)
+      if (Option.isNone(metadataText)) return Option.none()
+      // as loadCertificate: a version without its fullchain.pem is no certificate (checked, not read)
+      const fullchain = yield* files.optional(fs.access(path.join(layout.liveDir(name), "fullchain.pem")), name)
+      if (Option.isNone(fullchain)) return Option.none()
+      return Option.some(yield* files.decodeFile(MetadataJson, metadataFile, metadataText.value))
+    })
+
   const loadCertificateKey: Records["loadCertificateKey"] = Effect.fn("Storage.loadCertificateKey")(function*(name) {
     yield* checkName(name)
     const directory = yield* versions.currentDirectory(name)
@@ -94,6 +107,7 @@ export const certificateRecords = (
     certificatePaths: layout.certificatePaths,
     saveCertificate,
     loadCertificate,
+    loadCertificateMetadata,
     loadCertificateKey,
     updateMetadata,
     listCertificates

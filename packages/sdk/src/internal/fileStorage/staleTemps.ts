@@ -1,7 +1,8 @@
 /**
  * The sweep of stale temp files: temp files and temp symlinks a crashed process left behind are
- * removed when the storage is made, once they are older than `staleAfterMillis`, so that a second
- * process reading the same storage never removes the temp file of one that is writing.
+ * removed before a process's first write to the storage, once they are older than `staleAfterMillis`,
+ * so that a second process writing to the same storage never removes the temp file of one that is
+ * writing.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"

@@ -55,6 +55,10 @@ const makeRecords: Effect.Effect<Records> = Effect.map(
               metadata: stored.metadata,
               paths: paths(name)
             })))),
+      loadCertificateMetadata: (name) =>
+        Effect.flatMap(checkName(name), () =>
+          Effect.map(Ref.get(ref), (state) =>
+            Option.map(Option.fromNullable(state.certificates.get(name)), (stored) => stored.metadata))),
       loadCertificateKey: (name) =>
         Effect.flatMap(checkName(name), () =>
           Effect.map(Ref.get(ref), (state) =>

@@ -143,6 +143,11 @@ export interface Records {
   readonly certificatePaths: (name: CertificateName) => CertificatePaths
   /** the stored certificate of that name, if any */
   readonly loadCertificate: (name: CertificateName) => Effect.Effect<Option.Option<StoredCertificate>, StorageError>
+  /**
+   * the stored certificate's metadata alone, if any: what a scan reads (no PEM read, for `acme
+   * status` over thousands of certificates)
+   */
+  readonly loadCertificateMetadata: (name: CertificateName) => Effect.Effect<Option.Option<CertificateMetadata>, StorageError>
   /** the stored certificate's private key (PEM), if any */
   readonly loadCertificateKey: (name: CertificateName) => Effect.Effect<Option.Option<string>, StorageError>
   /** replaces the certificate's files (cert, chain, fullchain, privkey, metadata) all together */
