@@ -21,6 +21,7 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { reportOf } from "./support/checks.js"
 import { acme, acmeWatched, type Result, temporaryFolder } from "./support/cli.js"
+import { pausedPastItsLease } from "./support/fencing.js"
 
 const keyText = Crypto.randomBytes(32).toString("base64")
 
@@ -178,36 +179,10 @@ describe.skipIf(requirement._tag !== "Run")(`coordination through Postgres${Requ
         const url = yield* postgres.createDatabase
         const folder = fixture(pebble, url, "fence", ["papa"], { leaseTtl: "2 seconds" })
         try {
-          const options = { cwd: folder.path, env: folder.env }
-          let stop: (pid: number) => void = () => {}
-          const stopped = new Promise<number>((resolve) => (stop = resolve))
-          const first = acmeWatched(["renew", "--json"], options, (line, child) => {
-            if (line.endsWith("papa: stage finalize started") && child.pid !== undefined && child.kill("SIGSTOP")) {
-              stop(child.pid)
-            }
-          })
-          const firstPid = yield* Effect.promise(() => Promise.race([stopped, first.then(() => 0)]))
-          expect(firstPid, "the first run was stopped at finalize").toBeGreaterThan(0)
-          let secondSerial: string | undefined
-          try {
-            yield* Effect.sleep("3 seconds")
-            const second = yield* Effect.promise(() => acme(["renew", "--json"], options))
-            expect(second.code, second.stderr.slice(-1500)).toBe(0)
-            const renewed = certificateOf(reportOf(second), "papa")
-            expect(renewed?.action, renewed?.reason).toBe("renewed")
-            secondSerial = renewed?.serial?.toLowerCase().replace(/^0+/, "")
-          } finally {
-            process.kill(firstPid, "SIGCONT")
-          }
-          const result = yield* Effect.promise(() => first)
-          expect(result.code, result.stderr.slice(-1500)).toBe(1)
-          const lost = certificateOf(reportOf(result), "papa")
-          expect(lost?.action).toBe("failed")
-          expect(lost?.error?.type).toBe("LeaseError")
-          expect(lost?.reason).toMatch(/^this run lost its lease on papa and stopped working on it: the lease on papa \(token 1\) was lost/)
+          const { secondSerial } = yield* pausedPastItsLease("papa", { cwd: folder.path, env: folder.env })
           const storage = yield* openStorage(url)
           const serial = yield* storedSerial(storage, "papa", folder.domain("papa"))
-          expect(serial).toBe(secondSerial)
+          expect(serial).toBe(secondSerial.toLowerCase().replace(/^0+/, ""))
         } finally {
           folder.remove()
         }

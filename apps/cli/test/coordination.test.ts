@@ -19,7 +19,8 @@ import { Pebble, PebbleHttpClient } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { assertComplete, liveSerial, ordersAtCa, reportOf } from "./support/checks.js"
-import { acme, acmeWatched, type Result, temporaryFolder } from "./support/cli.js"
+import { acme, type Result, temporaryFolder } from "./support/cli.js"
+import { pausedPastItsLease } from "./support/fencing.js"
 
 const fixture = (
   pebble: Pebble.Service,
@@ -162,36 +163,7 @@ layer(Env, { excludeTestServices: true, timeout: 300_000 })("acme renew processe
       const pebble = yield* Pebble.Pebble
       const folder = fixture(pebble, "fence", ["oscar"], { leaseTtl: "2 seconds" })
       try {
-        let stop: (pid: number) => void = () => {}
-        const stopped = new Promise<number>((resolve) => (stop = resolve))
-        const first = acmeWatched(["renew", "--json"], { cwd: folder.path }, (line, child) => {
-          if (line.endsWith("oscar: stage finalize started") && child.pid !== undefined && child.kill("SIGSTOP")) {
-            stop(child.pid)
-          }
-        })
-        const firstPid = yield* Effect.promise(() => Promise.race([stopped, first.then(() => 0)]))
-        expect(firstPid, "the first run was stopped at finalize").toBeGreaterThan(0)
-        let secondSerial: string | undefined
-        try {
-          // past the first holder's lease (2 s): the certificate is free for another run
-          yield* Effect.sleep("3 seconds")
-          const second = succeeded(yield* Effect.promise(() => acme(["renew", "--json"], { cwd: folder.path })), "second")
-          const renewed = certificateOf(second, "oscar")
-          expect(renewed.action, renewed.reason).toBe("renewed")
-          // the first run is alive: its run is not the second one's to resume
-          expect(second.resumed).toBe(false)
-          secondSerial = renewed.serial
-        } finally {
-          process.kill(firstPid, "SIGCONT")
-        }
-        const result = yield* Effect.promise(() => first)
-        // the first one reports that it lost the lease: a failure, with the typed error
-        expect(result.code, result.stderr.slice(-1500)).toBe(1)
-        const lost = certificateOf(reportOf(result), "oscar")
-        expect(lost.action).toBe("failed")
-        expect(lost.error?.type).toBe("LeaseError")
-        expect(lost.reason).toMatch(/^this run lost its lease on oscar and stopped working on it: the lease on oscar \(token 1\) was lost/)
-        expect(result.stderr).toContain("this run lost its lease on oscar")
+        const { secondSerial } = yield* pausedPastItsLease("oscar", { cwd: folder.path })
         // the stored certificate is the second run's
         const storedSerial = liveSerial(folder.storage, "oscar", folder.domain("oscar"))
         expect(storedSerial).toBe(secondSerial)
