@@ -13,17 +13,23 @@ import { mean, median } from "./measure.js"
  * @since 0.1.0
  * @category schemas
  */
+export const Sample = Schema.Struct({
+  wallMs: Schema.Number,
+  cpuMs: Schema.Number,
+  maxRssKiB: Schema.Number,
+  requests: Schema.Number,
+  connections: Schema.Number
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
 export const PerProcess = Schema.Struct({
   client: Schema.String,
   id: Schema.String,
   command: Schema.String,
-  samples: Schema.Array(Schema.Struct({
-    wallMs: Schema.Number,
-    cpuMs: Schema.Number,
-    maxRssKiB: Schema.Number,
-    requests: Schema.Number,
-    connections: Schema.Number
-  }))
+  samples: Schema.Array(Sample)
 })
 
 /**

@@ -45,18 +45,10 @@ const Compare = Schema.Struct({
   machine: MachineSchema,
   versions: Schema.Record({ key: Schema.String, value: Schema.String }),
   pebble: Schema.Struct({ validating: Settings, alwaysValid: Settings }),
+  // the cron rows' per-process shape, each sample with its requests by endpoint
   sequential: Schema.Array(Schema.Struct({
-    client: Schema.String,
-    id: Schema.String,
-    command: Schema.String,
-    samples: Schema.Array(Schema.Struct({
-      wallMs: Schema.Number,
-      cpuMs: Schema.Number,
-      maxRssKiB: Schema.Number,
-      requests: Schema.Number,
-      connections: Schema.Number,
-      byEndpoint: Counts
-    }))
+    ...CronReport.PerProcess.fields,
+    samples: Schema.Array(Schema.Struct({ ...CronReport.Sample.fields, byEndpoint: Counts }))
   })),
   batch: Schema.Array(Batch),
   // the cron rows (cron.ts); absent from results written before them
