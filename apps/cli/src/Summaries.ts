@@ -161,5 +161,6 @@ export const accountLines = (summary: Accounts.Summary): Array<string> => [
   `name      ${summary.name}`,
   `contact   ${summary.contact.length > 0 ? summary.contact.join(", ") : "(none)"}`,
   `key       ${summary.algorithm}, thumbprint ${summary.keyThumbprint}`,
+  `dns-account-01 records at _${summary.dnsAccountLabel}._acme-challenge.<name>`,
   `created   ${humanTime(summary.createdAt)}`
 ]

@@ -6,6 +6,7 @@ import { Pebble } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
 import { Accounts, Reporter, Status, Storage } from "@acme/sdk"
 import { Context, Effect, Layer, Schema } from "effect"
+import * as Crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
@@ -241,7 +242,15 @@ layer(FilesLive.pipe(Layer.provideMerge(Pebble.layer({ challengeServers: "extern
         contact: ["mailto:ops@example.com"],
         algorithm: "ES256"
       })
-      const { keyThumbprint, url } = Schema.decodeUnknownSync(AccountSummary)(shown.document)
+      const { dnsAccountLabel, keyThumbprint, url } = Schema.decodeUnknownSync(AccountSummary)(shown.document)
+      // the account's dns-account-01 label: base32 of the first 10 bytes of SHA-256(account URL), lower case
+      const digest = Crypto.createHash("sha256").update(url).digest().subarray(0, 10)
+      let bits = ""
+      for (const byte of digest) bits += byte.toString(2).padStart(8, "0")
+      const expected = (bits.match(/.{5}/g) ?? []).map((five) => "abcdefghijklmnopqrstuvwxyz234567"[parseInt(five, 2)]).join("")
+      expect(dnsAccountLabel).toBe(expected)
+      const text = yield* acme(["account", "show"], { cwd: (yield* Files).folder })
+      expect(text.stdout).toContain(`dns-account-01 records at _${expected}._acme-challenge.<name>`)
 
       const updated = yield* acmeJson(["account", "update-contact", "--email", "certs@example.com"])
       expect(updated.code).toBe(0)

@@ -18,6 +18,7 @@ import { type Account as AccountResource, type AccountRef, AccountStatus } from 
 import * as AccountKey from "./AccountKey.js"
 import type { ProtocolError } from "./AcmeError.js"
 import { AcmeProtocol } from "./AcmeProtocol.js"
+import * as ChallengeResponse from "./ChallengeResponse.js"
 import { directoryUrl as configuredDirectoryUrl, RenewalSettings } from "./RenewalSettings.js"
 import { type AccountInfo, Storage, type StorageError } from "./Storage.js"
 
@@ -50,6 +51,11 @@ export const Summary = Schema.Struct({
   createdAt: Schema.String,
   algorithm: Schema.Literal("ES256", "ES384", "RS256"),
   keyThumbprint: Schema.String,
+  /**
+   * the account's dns-account-01 label (`ChallengeResponse.dnsAccountLabel`, without the `_`): its
+   * records go at `_<label>._acme-challenge.<name>`, e.g. for a CNAME set up in advance
+   */
+  dnsAccountLabel: Schema.String,
   /** when it was deactivated (recorded by `deactivate`) */
   deactivatedAt: Schema.optional(Schema.String)
 })
@@ -83,17 +89,19 @@ const summary = (
   info: AccountInfo,
   key: AccountKey.AccountKey,
   resource: Pick<AccountResource, "status" | "contact">
-): Summary => ({
-  name,
-  url: info.url,
-  directoryUrl,
-  status: resource.status,
-  contact: resource.contact,
-  createdAt: info.createdAt,
-  algorithm: key.algorithm,
-  keyThumbprint: key.thumbprint,
-  deactivatedAt: info.deactivatedAt
-})
+): Effect.Effect<Summary> =>
+  Effect.map(ChallengeResponse.dnsAccountLabel(info.url), (label) => ({
+    name,
+    url: info.url,
+    directoryUrl,
+    status: resource.status,
+    contact: resource.contact,
+    createdAt: info.createdAt,
+    algorithm: key.algorithm,
+    keyThumbprint: key.thumbprint,
+    dnsAccountLabel: label,
+    deactivatedAt: info.deactivatedAt
+  }))
 
 /**
  * The stored account, as the CA sees it now.
@@ -106,11 +114,11 @@ export const show: Effect.Effect<Summary, Failure, Requirements> = Effect.gen(fu
   const { account, directoryUrl, info, name } = yield* load
   // the CA refuses a deactivated account's requests for good: what is recorded is all there is
   if (info.deactivatedAt !== undefined) {
-    return summary(name, directoryUrl, info, account.key, { status: "deactivated", contact: info.contact })
+    return yield* summary(name, directoryUrl, info, account.key, { status: "deactivated", contact: info.contact })
   }
   const directory = yield* acme.directory
   const fetched = yield* acme.getAccount({ nonce: yield* acme.newNonce(directory), account })
-  return summary(name, directoryUrl, info, account.key, fetched.value)
+  return yield* summary(name, directoryUrl, info, account.key, fetched.value)
 }).pipe(Effect.withSpan("Accounts.show"))
 
 /**
@@ -132,7 +140,7 @@ export const updateContact = (emails: ReadonlyArray<string>): Effect.Effect<Summ
     })
     const next = { ...info, contact: updated.value.contact }
     yield* storage.saveAccountInfo(directoryUrl, name, next)
-    return summary(name, directoryUrl, next, account.key, updated.value)
+    return yield* summary(name, directoryUrl, next, account.key, updated.value)
   }).pipe(Effect.withSpan("Accounts.updateContact"))
 
 /**
@@ -150,7 +158,7 @@ export const deactivate: Effect.Effect<Summary, Failure, Requirements> = Effect.
   const deactivated = yield* acme.deactivateAccount({ nonce: yield* acme.newNonce(directory), account })
   const recorded: AccountInfo = { ...info, deactivatedAt: DateTime.formatIso(yield* DateTime.now) }
   yield* storage.saveAccountInfo(directoryUrl, name, recorded)
-  return summary(name, directoryUrl, recorded, account.key, deactivated.value)
+  return yield* summary(name, directoryUrl, recorded, account.key, deactivated.value)
 }).pipe(Effect.withSpan("Accounts.deactivate"))
 
 /**
@@ -175,7 +183,7 @@ export const rollover = (algorithm?: AccountKey.Algorithm): Effect.Effect<Summar
         // recorded: the staged key has done its job
         yield* storage.saveRolloverKey(directoryUrl, name, Option.none())
         const fetched = yield* acme.getAccount({ nonce, account: { key, url: info.url } })
-        return summary(name, directoryUrl, next, key, fetched.value)
+        return yield* summary(name, directoryUrl, next, key, fetched.value)
       })
 
     // an earlier rollover that the CA completed but we did not record: finish it
