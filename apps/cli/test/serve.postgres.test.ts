@@ -7,7 +7,10 @@
  *   one skips it: being renewed by the other run, or renewed meanwhile);
  * - an API key made with `acme apikey create` against the Postgres configuration works on both;
  * - a renewal POSTed to one server is a task the other one answers for (`GET /v1/tasks/{id}`);
- * - `acme audit --json` lists the entries of both servers' tasks.
+ * - `acme audit --json` lists the entries of both servers' tasks;
+ * - a server paused (SIGSTOP) in the middle of a task keeps it while its lease is live: a server
+ *   started meanwhile leaves the task alone, takes it over once the lease expired and finishes it,
+ *   and the paused one, continued, learns it lost the task and leaves its record to the new holder.
  */
 import * as Crypto from "node:crypto"
 import * as fs from "node:fs"
@@ -73,6 +76,52 @@ const poll = <A, E, R>(what: string, attempt: Effect.Effect<A | undefined, E, R>
     }
   })
 
+/** a configuration on a new database of the Postgres server, in a temporary folder */
+const setup = (label: string, renewal: Record<string, unknown> = {}) =>
+  Effect.gen(function*() {
+    const pebble = yield* Pebble.Pebble
+    const postgres = yield* Postgres.Postgres
+    const url = yield* postgres.createDatabase
+    const folder = yield* Effect.acquireRelease(
+      Effect.sync(() => temporaryFolder(`acme-serve-pg-${label}-`)),
+      (f) => Effect.sync(f.remove)
+    )
+    fs.writeFileSync(path.join(folder.path, "ca.pem"), pebble.caBundle)
+    const config = path.join(folder.path, "acme.yaml")
+    fs.writeFileSync(
+      config,
+      JSON.stringify({
+        ca: { directory: pebble.directoryUrl, trust: ["./ca.pem"] },
+        account: { email: "serve@example.test" },
+        storage: { type: "postgres", url: { env: "ACME_DATABASE_URL" }, encryptionKey: { env: "ACME_STORAGE_KEY" } },
+        server: { listen: "127.0.0.1:0", interval: "12 hours" },
+        renewal,
+        certificates: names.map((name) => ({
+          name,
+          domains: [domain(name)],
+          challenge: { type: "dns-01", provider: "challtestsrv", url: pebble.challtestsrvUrl }
+        }))
+      })
+    )
+    const options = { cwd: folder.path, env: { ACME_DATABASE_URL: url, ACME_STORAGE_KEY: keyText } }
+    return { config, options, url }
+  })
+
+/** servers started now, SIGKILLed (and continued first, in case one is stopped) when the scope closes */
+const startServers = (count: number, config: string, options: { readonly cwd: string; readonly env: Record<string, string> }) =>
+  Effect.acquireRelease(
+    Effect.promise(() => Promise.all(Array.from({ length: count }, () => serve(["--config", config], options)))),
+    (started) =>
+      Effect.promise(() =>
+        Promise.all(started.map((server) => {
+          server.child.kill("SIGCONT")
+          return server.stop("SIGKILL")
+        }))
+      )
+  )
+
+const sleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
+
 const isDone = (task: ServiceRecords.Task) => task.status === "succeeded" || task.status === "failed"
 
 const Env = Layer.unwrapEffect(
@@ -96,32 +145,7 @@ describe.skipIf(requirement._tag !== "Run")(`acme serve on Postgres${Requirement
   layer(Env, { excludeTestServices: true, timeout: 110_000 })("two acme serve on one Postgres storage", (it) => {
     it.scoped("renew each due certificate once, share API keys, tasks and the audit log", () =>
       Effect.gen(function*() {
-        const pebble = yield* Pebble.Pebble
-        const postgres = yield* Postgres.Postgres
-        const url = yield* postgres.createDatabase
-        const folder = yield* Effect.acquireRelease(
-          Effect.sync(() => temporaryFolder("acme-serve-pg-")),
-          (f) => Effect.sync(f.remove)
-        )
-        fs.writeFileSync(path.join(folder.path, "ca.pem"), pebble.caBundle)
-        const config = path.join(folder.path, "acme.yaml")
-        fs.writeFileSync(
-          config,
-          JSON.stringify({
-            ca: { directory: pebble.directoryUrl, trust: ["./ca.pem"] },
-            account: { email: "serve@example.test" },
-            storage: { type: "postgres", url: { env: "ACME_DATABASE_URL" }, encryptionKey: { env: "ACME_STORAGE_KEY" } },
-            server: { listen: "127.0.0.1:0", interval: "12 hours" },
-            certificates: names.map((name) => ({
-              name,
-              domains: [domain(name)],
-              challenge: { type: "dns-01", provider: "challtestsrv", url: pebble.challtestsrvUrl }
-            }))
-          })
-        )
-        const env = { ACME_DATABASE_URL: url, ACME_STORAGE_KEY: keyText }
-        const options = { cwd: folder.path, env }
-
+        const { config, options, url } = yield* setup("shared")
         // a key made by the CLI, in the database
         const created = yield* Effect.promise(() =>
           acme(["apikey", "create", "--config", config, "--name", "deployer", "--scope", "write", "--json"], options)
@@ -130,11 +154,7 @@ describe.skipIf(requirement._tag !== "Run")(`acme serve on Postgres${Requirement
         const key = JSON.parse(created.stdout) as { readonly id: string; readonly key: string }
 
         // two servers, started together: both renew everything that is due at start
-        const servers = yield* Effect.acquireRelease(
-          Effect.promise(() => Promise.all([serve(["--config", config], options), serve(["--config", config], options)])),
-          (started) => Effect.promise(() => Promise.all(started.map((server) => server.stop("SIGKILL"))))
-        )
-        const [a, b] = servers as [Served, Served]
+        const [a, b] = (yield* startServers(2, config, options)) as [Served, Served]
         const storage = yield* openStorage(url)
         const records = storage.records ?? expect.unreachable("the Postgres storage keeps records")
 
@@ -191,6 +211,45 @@ describe.skipIf(requirement._tag !== "Run")(`acme serve on Postgres${Requirement
         expect(entries).toContainEqual(
           expect.objectContaining({ actor: key.id, task: id, certificate: "alpha", result: "renewed" })
         )
+      }))
+
+    it.scoped("a task of a paused server is left to it until its lease expires, then taken over; its record stays the new holder's", () =>
+      Effect.gen(function*() {
+        const { config, options, url } = yield* setup("paused", { leaseTtl: "10 seconds" })
+        const [a] = (yield* startServers(1, config, options)) as [Served]
+        // A's scheduled renewal is under way: pause A (alive, so its leases end only at their expiry)
+        const underWay = /: stage (order|present) started$/
+        if (!a.lines.some((line) => underWay.test(line))) yield* Effect.promise(() => a.waitForLine(underWay, 30_000))
+        a.child.kill("SIGSTOP")
+        const storage = yield* openStorage(url)
+        const records = storage.records ?? expect.unreachable("the Postgres storage keeps records")
+        const [paused] = (yield* records.listTasks).filter((task) => task.requestedBy === "scheduler")
+        expect(paused?.status).toBe("running")
+        expect(paused?.holder?.pid).toBe(a.child.pid)
+        const id = paused?.id ?? expect.unreachable("A's scheduled task")
+
+        const [b] = (yield* startServers(1, config, options)) as [Served]
+        yield* sleep(500)
+        // B started while A's lease on the task is live: the task is still A's
+        const early = Option.getOrThrow(yield* records.loadTask(id))
+        expect(early.holder?.pid).toBe(a.child.pid)
+        expect(b.lines.some((line) => line.includes(`task ${id}`))).toBe(false)
+
+        // once the lease expired (10 s after A's last renewal), B takes the task over and runs it
+        const taken = yield* poll("B to take the task over and finish it", Effect.map(records.loadTask(id), (task) =>
+          Option.isSome(task) && task.value.holder?.pid === b.child.pid && isDone(task.value) ? task.value : undefined), 45_000)
+        expect(taken.status, JSON.stringify(taken.error)).toBe("succeeded")
+        expect(b.lines.some((line) => line.includes(`task ${id} (renew all) was running under server`) && line.includes(`pid ${a.child.pid}`)))
+          .toBe(true)
+
+        // A goes on: it learns that the task is another server's and leaves its record alone
+        a.child.kill("SIGCONT")
+        yield* Effect.promise(() => a.waitForLine(new RegExp(`task ${id} (is another server's now|ended here after another server took it over)`), 30_000))
+        yield* sleep(1_000)
+        const after = Option.getOrThrow(yield* records.loadTask(id))
+        expect(after.holder?.pid).toBe(b.child.pid)
+        expect(after.status).toBe("succeeded")
+        expect(after.finishedAt).toBe(taken.finishedAt)
       }))
   })
 })
