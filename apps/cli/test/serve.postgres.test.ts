@@ -6,7 +6,8 @@
  *   one order per certificate, each reported `renewed` by exactly one of the two tasks (the other
  *   one skips it: being renewed by the other run, or renewed meanwhile);
  * - an API key made with `acme apikey create` against the Postgres configuration works on both;
- * - a renewal POSTed to one server is a task the other one answers for (`GET /v1/tasks/{id}`);
+ * - a renewal POSTed to one server is a task the other one answers for (`GET /v1/tasks/{id}`), and
+ *   the same renewal POSTed to the other one meanwhile is a 409;
  * - `acme audit --json` lists the entries of both servers' tasks;
  * - a server paused (SIGSTOP) in the middle of a task keeps it while its lease is live: a server
  *   started meanwhile leaves the task alone, takes it over once the lease expired and finishes it,
@@ -187,6 +188,10 @@ describe.skipIf(requirement._tag !== "Run")(`acme serve on Postgres${Requirement
         const accepted = yield* call(a.url, "POST", "/v1/certificates/alpha/renew", key.key, { force: true })
         expect(accepted.status, accepted.text).toBe(202)
         const id = (accepted.json as { task: { id: string } }).task.id
+        // the same renewal asked of B while A's task is open: B knows it
+        const again = yield* call(b.url, "POST", "/v1/certificates/alpha/renew", key.key, { force: true })
+        expect(again.status, again.text).toBe(409)
+        expect((again.json as { detail: string }).detail).toContain(id)
         const done = yield* poll(`task ${id} on B`, Effect.gen(function*() {
           const answer = yield* call(b.url, "GET", `/v1/tasks/${id}`, key.key)
           expect(answer.status, answer.text).toBe(200)

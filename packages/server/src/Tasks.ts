@@ -303,11 +303,24 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
         })
       )
 
+      /** a queued or running task of another live server for the same work */
+      const busyElsewhere = (key: string) =>
+        Effect.gen(function*() {
+          for (const task of yield* Effect.flatMap(records, (r) => r.listTasks)) {
+            if (isOpen(task) && conflictKey(task) === key && (yield* leases.isLeased(task.id))) return task.id
+          }
+          return undefined
+        })
+
       const service: Service = {
         submit: (request) =>
           Effect.gen(function*() {
             const key = conflictKey(request)
-            const busy = (yield* Ref.get(pending)).get(key)
+            // another server's open task for the same work is a conflict for a request, not for the
+            // schedule: each server's schedule runs (a stuck server never holds up the others'), and
+            // the certificate leases keep two scheduled runs from ordering a certificate twice
+            const busy = (yield* Ref.get(pending)).get(key) ??
+              (request.requestedBy === "scheduler" ? undefined : yield* busyElsewhere(key))
             if (busy !== undefined) {
               return yield* Problem.make(
                 409,

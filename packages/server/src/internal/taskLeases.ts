@@ -18,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
 import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import type { Active, Service as CurrentService } from "../Environment.js"
@@ -30,6 +31,8 @@ export interface TaskLeases {
   readonly take: (taskId: string) => Effect.Effect<Either.Either<void, Lease.LeaseError>, StorageError>
   /** whether this server still holds the task's lease (it was not lost to another server) */
   readonly holds: (taskId: string) => Effect.Effect<boolean>
+  /** whether a live lease on the task is held (by this server or another one) */
+  readonly isLeased: (taskId: string) => Effect.Effect<boolean, StorageError>
   /** stops renewing the task's lease and releases it */
   readonly release: (taskId: string) => Effect.Effect<void>
 }
@@ -136,6 +139,7 @@ export const make = (current: CurrentService): Effect.Effect<TaskLeases, never, 
       holder,
       take,
       holds: (taskId) => Effect.map(Ref.get(held), (map) => map.has(taskId)),
+      isLeased: (taskId) => Effect.map(withStorage((storage) => storage.loadLease(taskKey(taskId))), Option.isSome),
       release
     }
   })
