@@ -32,7 +32,7 @@ export const open = (
     if (storage.records === undefined) {
       return yield* new UsageError({
         message: `the storage at ${storage.location} does not keep API keys, tasks or an audit log`,
-        hint: "acme serve needs storage type file"
+        hint: "acme serve and its records need a storage that keeps them: storage type file or postgres"
       })
     }
     return storage.records

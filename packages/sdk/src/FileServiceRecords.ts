@@ -19,7 +19,7 @@ import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import { ApiKey, AuditEntry, isSafeId, sortByCreation, type Store, Task } from "./ServiceRecords.js"
+import { ApiKey, AuditEntry, checkId, isSafeId, sortByCreation, type Store, Task } from "./ServiceRecords.js"
 import { makeFiles } from "./internal/fileStorage/files.js"
 import { isNotFound, storageError } from "./internal/fileStorage/errors.js"
 import { StorageError } from "./StorageError.js"
@@ -42,11 +42,6 @@ export const make = (root: string): Effect.Effect<Store, never, FileSystem.FileS
     const tasksFolder = path.join(base, "tasks")
     const keysFolder = path.join(base, "apikeys")
     const auditFile = path.join(base, "audit.jsonl")
-
-    const checkId = (id: string, what: string): Effect.Effect<string, StorageError> =>
-      isSafeId(id)
-        ? Effect.succeed(id)
-        : Effect.fail(new StorageError({ reason: "InvalidName", path: id, description: `"${id}" is not a valid ${what} id` }))
 
     const ensureFolder = (folder: string) =>
       fs.makeDirectory(folder, { recursive: true, mode: folderMode }).pipe(Effect.mapError(storageError(folder)))

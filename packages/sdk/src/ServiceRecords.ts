@@ -13,9 +13,10 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import { CertificateName } from "./CertificateName.js"
+import { LeaseHolder } from "./Lease.js"
 import { RunReport } from "./Reporter.js"
 import { RevocationReason } from "./RevocationReason.js"
-import type { StorageError } from "./StorageError.js"
+import { StorageError } from "./StorageError.js"
 
 /**
  * @since 0.1.0
@@ -47,6 +48,13 @@ export const Task = Schema.Struct({
   status: TaskStatus,
   /** who asked: an API key id, `scheduler` or `cli` */
   requestedBy: Schema.String,
+  /**
+   * the server instance that runs it, or ran it last (`runId` is the instance's id): it holds the
+   * task's lease (`Lease.runKey("task." + id)`) from the moment it queues or takes over the task
+   * until the task is done; another server takes a queued or running task over only once that
+   * lease has ended
+   */
+  holder: Schema.optional(LeaseHolder),
   createdAt: Schema.String,
   startedAt: Schema.optional(Schema.String),
   finishedAt: Schema.optional(Schema.String),
@@ -151,6 +159,17 @@ export interface Store {
  */
 export const isSafeId = (id: string): boolean => /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(id) && !id.includes("..")
 
+/**
+ * Fails with `InvalidName` unless {@link isSafeId}: every store checks the ids it saves.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const checkId = (id: string, what: string): Effect.Effect<string, StorageError> =>
+  isSafeId(id)
+    ? Effect.succeed(id)
+    : Effect.fail(new StorageError({ reason: "InvalidName", path: id, description: `"${id}" is not a valid ${what} id` }))
+
 const byCreation = <A extends { readonly createdAt: string; readonly id: string }>(a: A, b: A): number =>
   a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 
@@ -180,16 +199,27 @@ export const makeMemory = (): Store => {
   const ref = Ref.unsafeMake<MemoryState>({ tasks: new Map(), keys: new Map(), audit: [] })
   const update = (f: (state: MemoryState) => MemoryState) => Ref.update(ref, f)
   return {
-    saveTask: (task) => update((state) => ({ ...state, tasks: new Map(state.tasks).set(task.id, task) })),
+    saveTask: (task) =>
+      Effect.zipRight(
+        checkId(task.id, "task"),
+        update((state) => ({ ...state, tasks: new Map(state.tasks).set(task.id, task) }))
+      ),
     loadTask: (id) => Effect.map(Ref.get(ref), (state) => Option.fromNullable(state.tasks.get(id))),
     listTasks: Effect.map(Ref.get(ref), (state) => sortByCreation([...state.tasks.values()])),
     deleteTask: (id) =>
-      update((state) => {
-        const tasks = new Map(state.tasks)
-        tasks.delete(id)
-        return { ...state, tasks }
-      }),
-    saveApiKey: (key) => update((state) => ({ ...state, keys: new Map(state.keys).set(key.id, key) })),
+      Effect.zipRight(
+        checkId(id, "task"),
+        update((state) => {
+          const tasks = new Map(state.tasks)
+          tasks.delete(id)
+          return { ...state, tasks }
+        })
+      ),
+    saveApiKey: (key) =>
+      Effect.zipRight(
+        checkId(key.id, "API key"),
+        update((state) => ({ ...state, keys: new Map(state.keys).set(key.id, key) }))
+      ),
     listApiKeys: Effect.map(Ref.get(ref), (state) => sortByCreation([...state.keys.values()])),
     appendAudit: (entry) => update((state) => ({ ...state, audit: [...state.audit, entry] })),
     readAudit: (since) =>

@@ -99,7 +99,7 @@ const build = (environment: Environment, generation: number): Effect.Effect<Buil
       yield* Scope.close(scope, Exit.void)
       return yield* Effect.fail<LoadError>({
         message:
-          `the storage at ${storage.location} does not keep the server's records (tasks, API keys, audit log); use storage type "file"`
+          `the storage at ${storage.location} does not keep the server's records (tasks, API keys, audit log); use storage type "file" or "postgres", or a plugin storage that offers records`
       })
     }
     return {

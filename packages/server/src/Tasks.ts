@@ -5,6 +5,14 @@
  * them. A task that was queued or running when the process stopped is run again at start (a
  * renewal resumes from its checkpoint by itself).
  *
+ * Several servers may share one storage. Each task has a holder, the server instance that queued
+ * it or took it over, which holds a lease on the task (`internal/taskLeases.ts`) until the task's end
+ * is stored. At start and then every `renewal.leaseTtl`, a server takes over the queued and running
+ * tasks whose lease it can have: their server stopped (and let go), died (the lease expired), or was
+ * a process of this host that is gone. A task another live server holds is left to it. Two servers
+ * that renew the same certificates at once still order each one once: the renewal's own certificate
+ * leases leave a certificate another run holds (or renewed meanwhile) alone.
+ *
  * On shutdown the worker takes no new task. A running renewal stops at its next stage boundary
  * (once the stage that runs has finished and been checkpointed), or at once when it is only waiting
  * for a retry time; any task still running after `drainTimeout` is interrupted. An interrupted task
@@ -23,6 +31,7 @@ import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Encoding from "effect/Encoding"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -30,9 +39,11 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Current } from "./Environment.js"
 import * as StopPoints from "./internal/stopPoints.js"
+import * as TaskLeases from "./internal/taskLeases.js"
 import * as Metrics from "./Metrics.js"
 import * as Problem from "./Problem.js"
 
@@ -112,6 +123,8 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
       const stopping = yield* Ref.make(false)
       const running = yield* Ref.make<Option.Option<Fiber.RuntimeFiber<void>>>(Option.none())
       const stopPoints = yield* StopPoints.make
+      // before the drain's finalizer: the leases of the tasks are let go once the running one stopped
+      const leases = yield* TaskLeases.make(current)
       const records = Effect.map(current.get, (active) => active.records)
       const save = (task: ServiceRecords.Task) => Effect.flatMap(records, (r) => r.saveTask(task))
       const audit = (entry: ServiceRecords.AuditEntry) =>
@@ -132,6 +145,9 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
 
       const execute = (queued: ServiceRecords.Task): Effect.Effect<void> =>
         Effect.gen(function*() {
+          if (!(yield* leases.holds(queued.id))) {
+            return yield* Effect.logInfo(`task ${queued.id} is not run here: another server took it over`)
+          }
           const started = yield* Clock.currentTimeMillis
           const task: ServiceRecords.Task = { ...queued, status: "running", startedAt: yield* now }
           yield* save(task)
@@ -166,6 +182,10 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
           })
           if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return
           if (Exit.isFailure(exit)) yield* Effect.logError(`task ${task.id} failed`, exit.cause)
+          if (!(yield* leases.holds(task.id))) {
+            // paused past the task's lease: another server runs it now, and its record is that server's
+            return yield* Effect.logWarning(`task ${task.id} ended here after another server took it over; its record is left to that server`)
+          }
           yield* save(done)
           if (done.result !== undefined) yield* Metrics.fromRun(done.result, seconds)
           for (const certificate of done.result?.certificates ?? []) {
@@ -196,9 +216,11 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
           Effect.catchAll((error) => Effect.logError(`task ${queued.id}: ${error.message}`)),
           Effect.ensuring(Ref.update(pending, (map) => {
             const next = new Map(map)
-            next.delete(conflictKey(queued))
+            if (next.get(conflictKey(queued)) === queued.id) next.delete(conflictKey(queued))
             return next
-          }))
+          })),
+          // once its end is stored (or it was interrupted: then another server, or the next start, runs it again)
+          Effect.ensuring(leases.release(queued.id))
         )
 
       const keepFinished = options.keepFinished ?? 500
@@ -225,15 +247,38 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
         }
       })
 
-      // tasks a stopped process left queued or running
-      const left = (yield* Effect.flatMap(records, (r) => r.listTasks)).filter((task) =>
-        task.status === "queued" || task.status === "running"
+      const isOpen = (task: ServiceRecords.Task) => task.status === "queued" || task.status === "running"
+      const describe = (task: ServiceRecords.Task) =>
+        `task ${task.id} (${task.action} ${task.certificate ?? "all"}) was ${task.status}${
+          task.holder === undefined ? "" : ` under server ${task.holder.runId} (pid ${task.holder.pid} on ${task.holder.host})`
+        }; running it again`
+
+      // tasks a stopped (or dead) server left queued or running: those whose lease can be had
+      const adopt = Effect.gen(function*() {
+        for (const listed of yield* Effect.flatMap(records, (r) => r.listTasks)) {
+          if (!isOpen(listed) || (yield* leases.holds(listed.id)) || (yield* Ref.get(stopping))) continue
+          if (Either.isLeft(yield* leases.take(listed.id))) continue // another live server runs it
+          // as it is now that nobody else can take it: its server may have stored its end meanwhile
+          const task = yield* Effect.flatMap(records, (r) => r.loadTask(listed.id))
+          if (Option.isNone(task) || !isOpen(task.value)) {
+            yield* leases.release(listed.id)
+            continue
+          }
+          const mine: ServiceRecords.Task = { ...task.value, holder: yield* leases.holder }
+          yield* save(mine).pipe(Effect.tapError(() => leases.release(listed.id)))
+          yield* Ref.update(pending, (map) => new Map(map).set(conflictKey(mine), mine.id))
+          yield* Queue.offer(queue, mine)
+          yield* Effect.logInfo(describe(task.value))
+        }
+      })
+      yield* adopt
+      const adoptEvery = (yield* current.get).settings.config.renewal.leaseTtl
+      yield* adopt.pipe(
+        Effect.catchAll((error) => Effect.logError(`cannot look for tasks to take over: ${error.message}`)),
+        Effect.schedule(Schedule.spaced(adoptEvery)),
+        Effect.interruptible,
+        Effect.forkScoped
       )
-      for (const task of left) {
-        yield* Ref.update(pending, (map) => new Map(map).set(conflictKey(task), task.id))
-        yield* Queue.offer(queue, task)
-        yield* Effect.logInfo(`task ${task.id} (${task.action} ${task.certificate ?? "all"}) was ${task.status}; running it again`)
-      }
 
       yield* Effect.forkScoped(worker)
       const drainTimeout = options.drainTimeout ?? "8 seconds"
@@ -258,11 +303,24 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
         })
       )
 
+      /** a queued or running task of another live server for the same work */
+      const busyElsewhere = (key: string) =>
+        Effect.gen(function*() {
+          for (const task of yield* Effect.flatMap(records, (r) => r.listTasks)) {
+            if (isOpen(task) && conflictKey(task) === key && (yield* leases.isLeased(task.id))) return task.id
+          }
+          return undefined
+        })
+
       const service: Service = {
         submit: (request) =>
           Effect.gen(function*() {
             const key = conflictKey(request)
-            const busy = (yield* Ref.get(pending)).get(key)
+            // another server's open task for the same work is a conflict for a request, not for the
+            // schedule: each server's schedule runs (a stuck server never holds up the others'), and
+            // the certificate leases keep two scheduled runs from ordering a certificate twice
+            const busy = (yield* Ref.get(pending)).get(key) ??
+              (request.requestedBy === "scheduler" ? undefined : yield* busyElsewhere(key))
             if (busy !== undefined) {
               return yield* Problem.make(
                 409,
@@ -279,9 +337,13 @@ export const layer = (options: Options = {}): Layer.Layer<Tasks, StorageError, C
               reason: request.action === "revoke" ? request.reason ?? "unspecified" : undefined,
               status: "queued",
               requestedBy: request.requestedBy,
+              holder: yield* leases.holder,
               createdAt: yield* now
             }
-            yield* save(task)
+            // the lease before the record: another server never sees the task without its holder's lease
+            const got = yield* leases.take(task.id)
+            if (Either.isLeft(got)) return yield* Effect.dieMessage(`the lease of a new task is held: ${got.left.message}`)
+            yield* save(task).pipe(Effect.tapError(() => leases.release(task.id)))
             yield* Ref.update(pending, (map) => new Map(map).set(key, task.id))
             yield* audit({
               time: task.createdAt,

@@ -1,13 +1,14 @@
 /**
  * The server in this process, against a real Pebble (challenges answered through challtestsrv), on
  * a free loopback port: the generated OpenAPI document and reference page, problem documents for
- * what the API does not know, slowing down of failed authentications, and a task that a stopped
- * process left running being run at start.
+ * what the API does not know, slowing down of failed authentications, a task that a stopped
+ * process left running being run at start, and one that another live server holds being left to it.
  */
 import {
   AcmeProtocol,
   CertificateName,
   ChallengeResponse,
+  Lease,
   ChallengeSolver,
   Planner,
   RenewalConfig,
@@ -40,12 +41,13 @@ const responders = Layer.unwrapEffect(
 )
 
 /** the SDK's programs over Pebble, with one memory storage kept across server restarts */
-const environment = (storage: Storage.Service) =>
+const environment = (storage: Storage.Service, renewal: Record<string, unknown> = {}) =>
   Layer.unwrapEffect(Effect.map(Pebble.Pebble, (pebble) => {
     const config = Schema.decodeUnknownSync(RenewalConfig.RenewalConfig)({
       ca: { directory: pebble.directoryUrl },
       account: { email: "ops@example.test" },
       storage: { path: "memory" },
+      renewal,
       certificates: [{ name: "web", domains: ["web.server.example.test"], challenge: { type: "http-01" } }]
     })
     return Layer.mergeAll(
@@ -61,12 +63,16 @@ const environment = (storage: Storage.Service) =>
 const PebbleLive = Pebble.layer()
 
 /** starts a server on a free port; the Layer's scope stops it */
-const startServer = (storage: Storage.Service, settings: Partial<ServerConfig.ServerConfig> = {}) =>
+const startServer = (
+  storage: Storage.Service,
+  settings: Partial<ServerConfig.ServerConfig> = {},
+  renewal: Record<string, unknown> = {}
+) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<Pebble.Pebble>()
     const load = Effect.succeed<Environment.Environment>({
       server: { ...ServerConfig.defaults, listen: "127.0.0.1:0", ...settings },
-      layer: environment(storage).pipe(Layer.provide(Layer.succeedContext(context)))
+      layer: environment(storage, renewal).pipe(Layer.provide(Layer.succeedContext(context)))
     })
     const built = yield* Layer.build(Server.layer({ load, reloadSignal: false, throttle: { free: 2 } }))
     const server = yield* Effect.provide(HttpServer.HttpServer, built)
@@ -188,5 +194,48 @@ layer(PebbleLive, { excludeTestServices: true, timeout: 60_000 })("the server in
         task: "t-left-running"
       }))
       expect(stored.metadata.serialNumber.length).toBeGreaterThan(0)
+    }))
+
+  it.scoped("a task another live server holds is left to it, and taken over once that server lets it go", () =>
+    Effect.gen(function*() {
+      const storage = yield* Storage.makeMemory
+      const records = storage.records ?? expect.unreachable("memory storage keeps records")
+      const other = { runId: "serve-20260101T000000Z-0a0b0c0d", host: "another-host", pid: 4242 }
+      yield* records.saveTask({
+        id: "t-held",
+        action: "renew",
+        certificate: CertificateName.make("web"),
+        force: true,
+        status: "running",
+        requestedBy: "k_test",
+        holder: other,
+        createdAt: "2026-01-01T00:00:00.000Z",
+        startedAt: "2026-01-01T00:00:01.000Z"
+      })
+      const lease = yield* storage.acquireLease({ certificate: Lease.runKey("task.t-held"), holder: other, ttl: "1 minute" })
+      // this server looks for tasks to take over at start and every leaseTtl (2 seconds here)
+      yield* startServer(storage, {}, { leaseTtl: "2 seconds" })
+      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 3_500)))
+      const untouched = Option.getOrThrow(yield* records.loadTask("t-held"))
+      expect(untouched.status).toBe("running")
+      expect(untouched.holder).toEqual(other)
+      expect((yield* records.readAudit()).filter((entry) => entry.task === "t-held")).toEqual([])
+      // the other server stops and lets go of the task: this one takes it over and runs it
+      yield* storage.releaseLease(lease)
+      const deadline = performance.now() + 45_000
+      for (;;) {
+        const task = Option.getOrThrow(yield* records.loadTask("t-held"))
+        if (task.status === "succeeded" || task.status === "failed") {
+          expect(task.status, JSON.stringify(task.error)).toBe("succeeded")
+          expect(task.holder?.runId).toMatch(/^serve-/)
+          expect(task.holder?.runId).not.toBe(other.runId)
+          expect(task.result?.certificates.map((c) => [c.name, c.action])).toContainEqual(["web", "renewed"])
+          break
+        }
+        if (performance.now() > deadline) return expect.unreachable("the released task was not taken over")
+        yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 200)))
+      }
+      // its lease was let go once its end was stored
+      expect(yield* storage.loadLease(Lease.runKey("task.t-held"))).toEqual(Option.none())
     }))
 })

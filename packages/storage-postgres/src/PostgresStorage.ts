@@ -5,6 +5,8 @@
  *
  * - **Leases** are rows, and the fencing token is checked in the same transaction as each write
  *   (the rules are in the SDK's `Lease` module).
+ * - **The records of `acme serve`** (`records`: its tasks, API key hashes and an append-only audit
+ *   log) are rows too, so that several servers on one database share them.
  * - **Private keys** (account and certificate keys, and keys pending finalize) are encrypted at rest
  *   with AES-256-GCM under the `encryptionKey` (see `EncryptionKey`). Without a usable key nothing
  *   starts; with another key than the database was first written with, nothing starts either.
@@ -48,6 +50,7 @@ import { describeUrl, mapSqlError, storageError } from "./internal/errors.js"
 import * as Leases from "./internal/leases.js"
 import * as Migrations from "./internal/migrations.js"
 import * as Records from "./internal/records.js"
+import * as ServiceRows from "./internal/serviceRecords.js"
 
 /**
  * @since 0.1.0
@@ -194,7 +197,8 @@ export const fromClient = (
       loadLease: lift("loading a lease", leases.loadLease),
       listLeases: db("listing leases")(leases.listLeases),
       fenced,
-      saveRunCheckpoint
+      saveRunCheckpoint,
+      records: ServiceRows.make(sql, location)
     }
   })
 

@@ -1,4 +1,4 @@
-import { CertificateName, Lease, Plugin, type Storage } from "@acme/sdk"
+import { CertificateName, Lease, Plugin, type ServiceRecords, type Storage } from "@acme/sdk"
 import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
 import { Postgres, Requirement } from "@acme/testing"
 import { Reactivity } from "@effect/experimental"
@@ -266,6 +266,41 @@ describe.skipIf(requirement._tag !== "Run")(`PostgresStorage on a server${Requir
         )
       }))
 
+    it.scoped("two storages on one database share the server's records; the audit log refuses UPDATE, DELETE and TRUNCATE", () =>
+      Effect.gen(function*() {
+        const postgres = yield* Postgres.Postgres
+        const url = yield* postgres.createDatabase
+        const encryptionKey = newKey()
+        const [a, b] = yield* Effect.all([PostgresStorage.make({ url, encryptionKey }), PostgresStorage.make({ url, encryptionKey })])
+        const recordsA = a?.records ?? expect.unreachable("records")
+        const recordsB = b?.records ?? expect.unreachable("records")
+        const task: ServiceRecords.Task = {
+          id: "t1",
+          action: "renew",
+          status: "queued",
+          requestedBy: "k_1",
+          createdAt: "2026-12-01T12:00:00.000Z"
+        }
+        yield* recordsA.saveTask(task)
+        yield* recordsB.saveTask({ ...task, status: "running" })
+        expect(Option.map(yield* recordsA.loadTask("t1"), (t) => t.status)).toEqual(Option.some("running"))
+        const sha256 = Crypto.createHash("sha256").update("acme_the-key-itself").digest("hex")
+        yield* recordsA.saveApiKey({ id: "k_1", name: "deploy", scope: "write", sha256, createdAt: task.createdAt })
+        expect((yield* recordsB.listApiKeys).map((key) => key.sha256)).toEqual([sha256])
+        yield* recordsA.appendAudit({ time: task.createdAt, actor: "k_1", action: "renew", result: "queued", task: "t1" })
+        yield* recordsB.appendAudit({ time: task.createdAt, actor: "scheduler", action: "renew", result: "renewed" })
+        expect((yield* recordsA.readAudit()).map((entry) => entry.actor)).toEqual(["k_1", "scheduler"])
+        // the audit table is append-only, also for a client that is not this storage
+        const database = url.slice(url.lastIndexOf("/") + 1)
+        for (const statement of ["UPDATE acme_audit SET result = 'x'", "DELETE FROM acme_audit", "TRUNCATE acme_audit"]) {
+          const refused = yield* Effect.flip(postgres.psql(statement, database))
+          expect(refused.message).toContain("acme_audit is append-only")
+        }
+        expect(yield* postgres.psql("SELECT string_agg(result, ' ' ORDER BY seq) FROM acme_audit", database)).toBe(
+          "queued renewed"
+        )
+      }))
+
     it.scoped("processes starting together on an empty database migrate it once", () =>
       Effect.gen(function*() {
         const postgres = yield* Postgres.Postgres
@@ -278,18 +313,18 @@ describe.skipIf(requirement._tag !== "Run")(`PostgresStorage on a server${Requir
         expect(storages).toHaveLength(4)
         const database = url.slice(url.lastIndexOf("/") + 1)
         expect(yield* postgres.psql("SELECT migration_id || ' ' || name FROM acme_migrations ORDER BY migration_id", database)).toBe(
-          "1 storage\n2 rollover_key"
+          "1 storage\n2 rollover_key\n3 service_records"
         )
         yield* PostgresStorage.make({ url, encryptionKey })
-        expect(yield* postgres.psql("SELECT count(*) FROM acme_migrations", database)).toBe("2")
+        expect(yield* postgres.psql("SELECT count(*) FROM acme_migrations", database)).toBe("3")
         expect(
           yield* postgres.psql(
             "SELECT string_agg(table_name, ' ' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'public'",
             database
           )
         ).toBe(
-          "acme_accounts acme_certificate_metadata acme_certificates acme_chains acme_encryption_check acme_leases " +
-            "acme_migrations acme_pending_keys acme_runs"
+          "acme_accounts acme_api_keys acme_audit acme_certificate_metadata acme_certificates acme_chains " +
+            "acme_encryption_check acme_leases acme_migrations acme_pending_keys acme_runs acme_tasks"
         )
       }))
 

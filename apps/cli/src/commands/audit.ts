@@ -62,7 +62,9 @@ export const audit = Command.make(
   Command.withDescription(Common.help({
     summary:
       "Show the audit log: who (API key id, scheduler or cli) asked for what (renew, revoke, apikey.*), for which certificate, and what came of it.",
-    details: ["The log is append-only (<storage>/server/audit.jsonl with file storage)."],
+    details: [
+      "The log is append-only: <storage>/server/audit.jsonl with file storage, the table acme_audit with Postgres storage (every server on the database writes to it)."
+    ],
     examples: [
       ["acme audit --since \"24 hours\"", "the last day"],
       ["acme audit --json | jq '.entries[] | select(.result == \"failed\")'", "what failed"]

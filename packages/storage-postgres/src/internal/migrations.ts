@@ -1,7 +1,7 @@
 /**
  * The tables, created and changed only by these migrations (`@effect/sql`'s Migrator, its own
- * bookkeeping in `acme_migrations`). New tables (tasks, audit log, API keys of a server mode) come as
- * new numbered entries; an entry, once released, never changes.
+ * bookkeeping in `acme_migrations`). New tables come as new numbered entries; an entry, once
+ * released, never changes.
  *
  * Several processes may start at the same moment on an empty database: a transaction-scoped
  * advisory lock lets one of them migrate while the others wait, then find nothing to do.
@@ -74,11 +74,61 @@ const storage = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     )`
   ], { discard: true }))
 
-/** @internal */
 /** the key a rollover stages before the CA has switched the account to it (sealed like the others) */
 const rolloverKey = Effect.flatMap(SqlClient.SqlClient, (sql) => sql`ALTER TABLE acme_accounts ADD COLUMN rollover_key bytea`)
 
-export const migrations = Migrator.fromRecord({ "1_storage": storage, "2_rollover_key": rolloverKey })
+/**
+ * The records of `acme serve` (`ServiceRecords.Store`): its tasks, its API keys (the SHA-256 hash of
+ * each, never the key) and its audit log. Times are kept as the ISO text the records carry, compared
+ * byte by byte (`COLLATE "C"`), as the file storage compares them. The audit log is append-only:
+ * the storage only ever inserts into it, and a trigger refuses every UPDATE, DELETE and TRUNCATE.
+ */
+const serviceRecords = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  Effect.all([
+    sql`CREATE TABLE acme_tasks (
+      id text PRIMARY KEY,
+      status text NOT NULL,
+      created_at text NOT NULL,
+      task jsonb NOT NULL,
+      saved_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    sql`CREATE TABLE acme_api_keys (
+      id text PRIMARY KEY,
+      name text NOT NULL,
+      scope text NOT NULL CHECK (scope IN ('read', 'write')),
+      sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+      created_at text NOT NULL,
+      revoked_at text
+    )`,
+    sql`CREATE TABLE acme_audit (
+      seq bigserial PRIMARY KEY,
+      time text NOT NULL,
+      actor text NOT NULL,
+      action text NOT NULL,
+      certificate text,
+      result text NOT NULL,
+      task text,
+      detail text,
+      recorded_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    sql`CREATE INDEX acme_audit_time ON acme_audit (time COLLATE "C")`,
+    sql.unsafe(`CREATE FUNCTION acme_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        RAISE EXCEPTION 'acme_audit is append-only: % refused', TG_OP;
+      END
+    $$`),
+    sql`CREATE TRIGGER acme_audit_append_only BEFORE UPDATE OR DELETE ON acme_audit
+      FOR EACH ROW EXECUTE FUNCTION acme_audit_append_only()`,
+    sql`CREATE TRIGGER acme_audit_no_truncate BEFORE TRUNCATE ON acme_audit
+      FOR EACH STATEMENT EXECUTE FUNCTION acme_audit_append_only()`
+  ], { discard: true }))
+
+/** @internal */
+export const migrations = Migrator.fromRecord({
+  "1_storage": storage,
+  "2_rollover_key": rolloverKey,
+  "3_service_records": serviceRecords
+})
 
 /** Runs the migrations not run yet; returns those it ran. */
 export const run: Effect.Effect<
