@@ -69,8 +69,9 @@ export const makeMemory: Effect.Effect<Service> = memoryStorage.makeMemory
 export const layerMemory: Layer.Layer<Storage> = Layer.effect(Storage, makeMemory)
 
 /**
- * Storage in a folder (see {@link layerFileSystem}). Its leases are kept in this process for now:
- * two processes on one folder do not see each other's leases yet (lock files are to come).
+ * Storage in a folder (see {@link layerFileSystem}). Its leases are records under `leases/`, each
+ * operation on them (and each fenced write) under a lock file: processes of one host that share the
+ * folder see each other's leases; several hosts need a storage with transactions (Postgres).
  *
  * @since 0.1.0
  * @category constructors

@@ -7,7 +7,7 @@ import { storageConformance } from "./support/storageConformance.js"
 
 layer(Layer.empty)("memory storage", (it) => storageConformance(it, Storage.makeMemory))
 
-// leases held in this process for now (lock files for several processes are to come)
+// leases as records under leases/, behind the storage's lock file (shared by the processes of one host)
 layer(NodeContext.layer)("file system storage", (it) =>
   storageConformance(
     it,
