@@ -48,7 +48,10 @@ const holdingPort = <A, E, R>(port: number, use: Effect.Effect<A, E, R>) =>
       server.listen(port, "127.0.0.1", () => resume(Effect.succeed(server)))
     }),
     () => use,
-    (server) => Effect.async<void>((resume) => server.close(() => resume(Effect.void)))
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      })
   )
 
 /** writes the configuration into a fresh folder, runs `acme doctor` there, removes the folder */
