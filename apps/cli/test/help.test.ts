@@ -104,6 +104,11 @@ describe("help", () => {
     expect(forcedTerminal.code).toBe(0)
     expect(forcedTerminal.stdout).toContain("USAGE")
     expect(forcedTerminal.stdout).not.toContain("\u001b")
+    // nor a warning from node about the two (the terminal shows stderr too)
+    expect(forcedTerminal.stdout).not.toContain("Warning")
+    const forcedError = await onTerminal(["renew", "--frobnicate"], { FORCE_COLOR: "1", NO_COLOR: "1" })
+    expect(forcedError.code).toBe(2)
+    expect(forcedError.stdout.trim().split(/\r?\n/)).toEqual([expect.stringMatching(/^acme: Received unknown argument: '--frobnicate'/)])
     // and the same terminal without NO_COLOR has colour: the check above is not vacuous
     expect((await onTerminal(["renew", "--help"], { FORCE_COLOR: "1" })).stdout).toContain("\u001b[1mUSAGE")
   })
