@@ -75,6 +75,14 @@ if [ "$(id -u)" -eq 0 ] && ! id "${ACME_TEST_POSTGRES_USER:-nobody}" >/dev/null 
   useradd --system --no-create-home --shell /usr/sbin/nologin "${ACME_TEST_POSTGRES_USER:-nobody}"
 fi
 command -v setpriv >/dev/null 2>&1 || { say "setpriv (util-linux) is required to run PostgreSQL as a user that is not root"; exit 1; }
+# --- script (bsdutils, essential on Debian): the CLI's tests run acme on a pseudo-terminal through it ---
+if ! command -v script >/dev/null 2>&1; then
+  say "installing script (apt-get install -y bsdutils)"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq bsdutils >/dev/null
+fi
 # --- Chromium for the status page test of acme serve (driven by playwright-core) -----------------
 if [ ! -x /usr/bin/chromium ]; then
   say "installing Chromium (apt-get install -y chromium)"

@@ -61,11 +61,23 @@ const requiredAdvice: { readonly [key: string]: string } = {
   encryptionKey: "add { env: NAME } or { file: PATH } with 32 random bytes in base64 (make them with: openssl rand -base64 32)"
 }
 
+/**
+ * What to put in a required key that is there but empty (`null`, or a list with no entry): the advice
+ * for its absence, reworded, so that an empty key and a missing one get the same fix (never "remove it").
+ */
+const emptyAdvice = (key: PropertyKey | undefined): string | undefined => {
+  const advice = typeof key === "string" ? requiredAdvice[key] : undefined
+  return advice === undefined
+    ? undefined
+    : `is empty: ${advice.replace(/^add `\w+:` with /, "give it ").replace(/^add /, "give it ")}`
+}
+
 const describeGroup = (path: ReadonlyArray<PropertyKey>, issues: ReadonlyArray<Issue>): string => {
   const last = path[path.length - 1]
   const missing = issues.find((issue) => issue._tag === "Missing")
   if (missing !== undefined) {
-    if (typeof last === "number") return "must have at least one entry"
+    // the first entry of an empty list is missing: the list is what to fix
+    if (typeof last === "number") return emptyAdvice(path[path.length - 2]) ?? "must have at least one entry"
     const advice = requiredAdvice[formatPath(path)] ?? (typeof last === "string" ? requiredAdvice[last] : undefined)
     return `is required: ${advice ?? "add it"}`
   }
@@ -97,8 +109,8 @@ const describeGroup = (path: ReadonlyArray<PropertyKey>, issues: ReadonlyArray<I
   const wanted = Arr.dedupe(alternatives.map(describeExpected)).join(" or ")
   if (actual === "null" && path.length > 0) {
     // a key that is required cannot be removed: say what to put there, as its absence does
-    const advice = typeof last === "string" ? requiredAdvice[last] : undefined
-    if (advice !== undefined) return `is empty: ${advice.replace(/^add `\w+:` with /, "give it ").replace(/^add /, "give it ")}`
+    const advice = emptyAdvice(last)
+    if (advice !== undefined) return advice
     return `is empty: give it ${wanted.length > 0 ? wanted : "a value"}, or remove it`
   }
   if (path.length === 0) {
@@ -133,7 +145,7 @@ export const describeIssues = (issues: ReadonlyArray<Issue>): string => {
   )
   const lines = specific.map((group) => {
     const message = describeGroup(group.path, group.issues)
-    // "must have at least one entry" is about the list, not its missing first entry
+    // a list with no entry: the message is about the list, not its missing first entry
     const shown = typeof group.path[group.path.length - 1] === "number" && group.issues.some((i) => i._tag === "Missing")
       ? group.path.slice(0, -1)
       : group.path

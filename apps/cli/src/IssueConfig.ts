@@ -35,6 +35,40 @@ export const nameFor = (domains: ReadonlyArray<string>): string =>
 const sameDomains = (a: ReadonlyArray<unknown>, b: ReadonlyArray<string>): boolean =>
   a.length === b.length && [...a].map(String).sort().join(",") === [...b].sort().join(",")
 
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** how many trailing labels two names share (`a.example.org` and `b.example.org`: 2) */
+const sharedLabels = (a: string, b: string): number => {
+  const left = a.toLowerCase().replace(/^\*\./, "").split(".").reverse()
+  const right = b.toLowerCase().replace(/^\*\./, "").split(".").reverse()
+  let shared = 0
+  while (shared < left.length && left[shared] === right[shared]) shared++
+  return shared
+}
+
+/**
+ * The setup of a DNS provider that the command line names alone (`--dns rfc2136`): the challenge of
+ * a certificate in the file through the same provider (its server, credentials, propagation), the
+ * one whose names share the most trailing labels with the new ones (the same zone, most likely).
+ */
+const providerSetup = (
+  listed: ReadonlyArray<unknown>,
+  provider: unknown,
+  domains: ReadonlyArray<string>
+): { readonly from: string; readonly challenge: Readonly<Record<string, unknown>> } | undefined => {
+  let best: { readonly from: string; readonly challenge: Readonly<Record<string, unknown>>; readonly score: number } | undefined
+  for (const entry of listed) {
+    if (!isRecord(entry) || !isRecord(entry.challenge) || typeof entry.name !== "string") continue
+    const { draft: _draft, ...challenge } = entry.challenge
+    if ((challenge.type !== "dns-01" && challenge.type !== "dns-account-01") || challenge.provider !== provider) continue
+    const names = Array.isArray(entry.domains) ? entry.domains.map(String) : []
+    const score = Math.max(0, ...names.flatMap((name) => domains.map((domain) => sharedLabels(name, domain))))
+    if (best === undefined || score > best.score) best = { from: entry.name, challenge: { ...challenge, type: "dns-01" }, score }
+  }
+  return best === undefined ? undefined : { from: best.from, challenge: best.challenge }
+}
+
 /**
  * The new text of the configuration file (`existing`: its text, when there is one), and the name of
  * the certificate in it. A certificate with the same domains is kept as it is; a different CA, e-mail
@@ -47,7 +81,16 @@ export const edit = (
   file: string,
   existing: string | undefined,
   request: Request
-): Either.Either<{ readonly text: string; readonly name: string; readonly added: boolean }, UsageError> => {
+): Either.Either<
+  {
+    readonly text: string
+    readonly name: string
+    readonly added: boolean
+    /** the certificate whose DNS provider setup the new one copied */
+    readonly setupFrom?: string | undefined
+  },
+  UsageError
+> => {
   const document = existing !== undefined
     ? YAML.parseDocument(existing)
     : new YAML.Document({
@@ -94,8 +137,12 @@ export const edit = (
       )
     }
   }
-  const certificate = { name, domains: [...request.domains], challenge: request.challenge }
+  // `--dns PROVIDER` alone: the provider's options (server, credentials) as another certificate has them
+  const setup = request.challenge.type === "dns-01" && Object.keys(request.challenge).length === 2
+    ? providerSetup(listed, request.challenge.provider, request.domains)
+    : undefined
+  const certificate = { name, domains: [...request.domains], challenge: setup?.challenge ?? request.challenge }
   if (YAML.isSeq(certificates) && certificates.items.length > 0) certificates.add(document.createNode(certificate))
   else document.setIn(["certificates"], document.createNode([certificate], { flow: false }))
-  return Either.right({ text: document.toString(), name, added: true })
+  return Either.right({ text: document.toString(), name, added: true, setupFrom: setup?.from })
 }

@@ -206,7 +206,7 @@ export const progress: Context.Tag.Service<typeof Renewal.Progress> = {
           case "RunStarted": {
             if (stderr.isTTY) stderr.status("starting…")
             // a resumed run is announced by the pipeline's own log line ("resuming run ..., which was interrupted")
-            else stderr.line(`${at} run ${event.runId} started`)
+            else stderr.line(`${at} run ${event.runId} started (CA ${event.directoryUrl})`)
             return
           }
           case "StageStarted": {

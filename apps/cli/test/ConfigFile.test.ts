@@ -142,7 +142,7 @@ describe("ConfigFile.decode: messages", () => {
       { ca: base.ca, certificates: base.certificates },
       "acme.yaml: storage: is required: add `storage:` with `path:` (the folder for certificates, keys and accounts)"
     ],
-    ["no certificates", { ...base, certificates: [] }, "acme.yaml: certificates: must have at least one entry"],
+    ["no certificates", { ...base, certificates: [] }, "acme.yaml: certificates: is empty: give it at least one certificate (name, domains, challenge)"],
     ["an empty section", { ...base, renewal: null }, "acme.yaml: renewal: is empty: give it a mapping (key: value), or remove it"],
     [
       "a secret that is neither a value nor { env: NAME }",

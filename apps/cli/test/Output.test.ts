@@ -27,14 +27,19 @@ describe("Output: stdout holds the result, stderr everything else", () => {
     Effect.gen(function*() {
       const { provide, written } = recording(false)
       yield* Effect.gen(function*() {
-        yield* Output.progress.emit({ _tag: "RunStarted", runId: "run-1", resumed: false })
+        yield* Output.progress.emit({
+          _tag: "RunStarted",
+          runId: "run-1",
+          resumed: false,
+          directoryUrl: "https://ca.example/dir"
+        })
         yield* Output.progress.emit({ _tag: "StageStarted", certificate: "web", stage: "order" })
         yield* Effect.logWarning("rate limited")
         yield* Output.json({ ok: true }).pipe(Output.withStatus("not shown off a terminal"))
       }).pipe(Effect.provide(Output.loggerLayer), provide)
       expect(written.stdout).toBe(`{\n  "ok": true\n}\n`)
       expect(written.stderr).toBe(
-        "1970-01-01T00:00:00Z run run-1 started\n" +
+        "1970-01-01T00:00:00Z run run-1 started (CA https://ca.example/dir)\n" +
           "1970-01-01T00:00:00Z web: stage order started\n" +
           "1970-01-01T00:00:00Z warning: rate limited\n"
       )

@@ -228,20 +228,62 @@ certificates:
     )
   })
 
-  it("certificates: empty or missing: the hints agree (add one; never \"remove it\")", async () => {
+  it("certificates: empty, an empty list or missing: the hints agree (add one; never \"remove it\")", async () => {
     const { certificates: _none, ...withoutCertificates } = valid
     const empty = expectOneLine(
       await statusWith("empty.json", JSON.stringify({ ...withoutCertificates, certificates: null })),
       "empty.json: certificates: ",
       "at least one certificate"
     )
+    // `certificates: []` and a `certificates:` key with nothing under it, in YAML as users write them
+    const emptyList = expectOneLine(
+      await statusWith("list.yaml", "ca:\n  directory: https://127.0.0.1:1/dir\nstorage:\n  path: ./storage\ncertificates: []\n"),
+      "list.yaml: certificates: "
+    )
+    const bare = expectOneLine(
+      await statusWith("bare.yaml", "ca:\n  directory: https://127.0.0.1:1/dir\nstorage:\n  path: ./storage\ncertificates:\n"),
+      "bare.yaml: certificates: "
+    )
     const missing = expectOneLine(
       await statusWith("missing.json", JSON.stringify(withoutCertificates)),
       "missing.json: certificates: ",
       "at least one certificate"
     )
-    expect(empty).not.toContain("remove")
-    expect(missing).not.toContain("remove")
+    for (const line of [empty, emptyList, bare, missing]) expect(line).not.toContain("remove")
+    // an empty list and an empty key are the same mistake, with the same fix (the one a missing key gets, reworded)
+    const fix = "is empty: give it at least one certificate (name, domains, challenge)"
+    expect(empty).toBe(`acme: empty.json: certificates: ${fix}`)
+    expect(emptyList).toBe(`acme: list.yaml: certificates: ${fix}`)
+    expect(bare).toBe(`acme: bare.yaml: certificates: ${fix}`)
+    expect(missing).toBe(
+      "acme: missing.json: certificates: is required: add `certificates:` with at least one certificate (name, domains, challenge)"
+    )
+  })
+
+  it("renew with an impossible combination: exit 2 at load, naming the certificate (its *.) and what to use; nothing created", async () => {
+    const cases = [
+      {
+        file: "renew-wildcard.json",
+        certificates: [certificate, { name: "star", domains: ["*.example.test"], challenge: { type: "http-01", port: 5002 } }],
+        parts: [`"*.example.test"`, "star", "http-01", "dns-01"]
+      },
+      {
+        file: "renew-ip.json",
+        certificates: [{ name: "addr", domains: ["192.0.2.1"], challenge: { type: "dns-01", provider: "challtestsrv", url: "http://127.0.0.1:1" } }],
+        parts: [`"192.0.2.1"`, "addr", "dns-01", "http-01 or tls-alpn-01"]
+      }
+    ]
+    for (const { file, certificates, parts } of cases) {
+      // a storage folder of its own that does not exist yet: a run that went on would make it (its run lease, the account)
+      const fresh = `./fresh-${file}`
+      fs.writeFileSync(
+        path.join(folder.path, file),
+        JSON.stringify({ ...valid, storage: { path: fresh }, renewal: { maxAttempts: 1 }, certificates })
+      )
+      const result = await acme(["renew", "--config", file], { cwd: folder.path })
+      expectOneLine(result, `${file}: certificates[`, ...parts)
+      expect(fs.existsSync(path.join(folder.path, fresh))).toBe(false)
+    }
   })
 
   it("a name that is not configured: revoke --name and renew --only both exit 2", async () => {
@@ -274,8 +316,8 @@ certificates:
     const result = await acme(["renew", "--json", "--config", "bad.json"], { cwd: folder.path })
     expect(result.code).toBe(2)
     expect(JSON.parse(result.stdout)).toEqual({
-      error: { type: "ConfigFileError", exitCode: 2, message: "bad.json: certificates: must have at least one entry" }
+      error: { type: "ConfigFileError", exitCode: 2, message: "bad.json: certificates: is empty: give it at least one certificate (name, domains, challenge)" }
     })
-    expect(result.stderrLines).toEqual(["acme: bad.json: certificates: must have at least one entry"])
+    expect(result.stderrLines).toEqual(["acme: bad.json: certificates: is empty: give it at least one certificate (name, domains, challenge)"])
   })
 })

@@ -1,16 +1,16 @@
 /**
- * `acme doctor`, the real binary against Pebble (the CA: its directory, Date header and accounts)
- * and BIND (the DNS the checks resolve through with --resolver: A records, CAA records, RFC 2136
+ * `acme doctor`, the real binary against Pebble (the CA: its directory, Date header and accounts;
+ * behind the FaultProxy where the test needs a CA whose clock is off) and BIND (the DNS the checks resolve through with --resolver: A records, CAA records, RFC 2136
  * updates with TSIG). Every kind of check fails in one configuration and passes in another.
  */
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { Doctor } from "@acme/sdk"
-import { Bind, Pebble } from "@acme/testing"
+import { Bind, FaultProxy, Pebble } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
-import { acme, temporaryFolder } from "./support/cli.js"
+import { acme, type Result, temporaryFolder } from "./support/cli.js"
 
 const zone: Bind.Zone = {
   name: "test",
@@ -24,7 +24,11 @@ const zone: Bind.Zone = {
   ]
 }
 
-const services = Layer.mergeAll(Bind.layer({ zones: [zone] }), Pebble.layer({ challengeServers: "external" }))
+const services = Layer.mergeAll(
+  Bind.layer({ zones: [zone] }),
+  // the proxy in front of Pebble changes the Date header of an answer for the clock check
+  FaultProxy.layer.pipe(Layer.provideMerge(Pebble.layer({ challengeServers: "external" })))
+)
 
 const freePort = () =>
   Effect.async<number>((resume) => {
@@ -35,6 +39,20 @@ const freePort = () =>
       server.close(() => resume(Effect.succeed(port)))
     })
   })
+
+/** a server listening on 127.0.0.1:port while `use` runs: the port is taken */
+const holdingPort = <A, E, R>(port: number, use: Effect.Effect<A, E, R>) =>
+  Effect.acquireUseRelease(
+    Effect.async<net.Server>((resume) => {
+      const server = net.createServer()
+      server.listen(port, "127.0.0.1", () => resume(Effect.succeed(server)))
+    }),
+    () => use,
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      })
+  )
 
 /** writes the configuration into a fresh folder, runs `acme doctor` there, removes the folder */
 const doctor = (
@@ -60,6 +78,18 @@ const decodeReport = Schema.decodeUnknownSync(Schema.parseJson(Doctor.Report))
 
 const find = (report: Doctor.Report, check: string, subject: string) =>
   report.checks.filter((c) => c.check === check && (c.subject === subject || c.certificate === subject))
+
+/** the --json report of a run, after checking that its exit code says whether a check failed */
+const reportOf = (result: Result) => {
+  const report = decodeReport(result.stdout)
+  expect(result.code, result.stderr).toBe(report.ok ? 0 : 1)
+  expect(report.ok).toBe(report.counts.fail === 0)
+  return report
+}
+
+/** the checks that did not pass (failed or warned), as [check, subject] */
+const notPassed = (report: Doctor.Report) =>
+  report.checks.filter((c) => c.status === "fail" || c.status === "warn").map((c) => [c.check, c.subject])
 
 layer(services, { excludeTestServices: true, timeout: 90_000 })("acme doctor", (it) => {
   it.effect("everything in order: every check passes, exit code 0, the --json report says so", () =>
@@ -238,6 +268,183 @@ layer(services, { excludeTestServices: true, timeout: 90_000 })("acme doctor", (
         "FAIL  caa          caa forbidden.test: CAA at forbidden.test allows only other-ca.example (issue), not Let's Encrypt (letsencrypt.org); fix: add `forbidden.test. CAA 0 issue \"letsencrypt.org\"` to the zone"
       )
       expect(result.stderrLines.at(-1)).toBe("acme: 1 of 9 checks failed; each says how to fix it")
+    }))
+
+  it.effect("http-01 on a port something else listens on: FAIL with what to do, exit 1; the port free again: ok, exit 0", () =>
+    Effect.gen(function*() {
+      const bind = yield* Bind.Bind
+      const pebble = yield* Pebble.Pebble
+      const port = yield* freePort()
+      const config = () => ({
+        ca: { directory: pebble.directoryUrl, preset: "letsencrypt", trust: [pebble.caBundle] },
+        storage: { path: "./storage" },
+        certificates: [{ name: "web", domains: ["www.ok.test"], challenge: { type: "http-01", port, address: "127.0.0.1" } }]
+      })
+      const args = ["--resolver", bind.server, "--http01-port", String(port), "--json"]
+
+      const taken = reportOf(yield* holdingPort(port, doctor(config, args)))
+      expect(taken.ok).toBe(false)
+      // that check alone failed, and nothing was fetched through a port acme does not answer on
+      expect(notPassed(taken)).toEqual([["http-01", `port ${port}`]])
+      expect(find(taken, "http-01", "web")).toEqual([expect.objectContaining({
+        status: "fail",
+        certificate: "web",
+        message: `port ${port} on 127.0.0.1 is in use`,
+        fix: `stop what listens on port ${port}, or use challenge.webroot to answer through the web server there`
+      })])
+
+      const free = reportOf(yield* doctor(config, args))
+      expect(free.ok).toBe(true)
+      expect(find(free, "http-01", "web").map((c) => [c.subject, c.status])).toEqual([
+        [`port ${port}`, "ok"],
+        ["www.ok.test", "ok"]
+      ])
+    }))
+
+  it.effect("a file where the storage should be: FAIL with the fix (root cannot write there either), exit 1; a folder: ok", () =>
+    Effect.gen(function*() {
+      const bind = yield* Bind.Bind
+      const pebble = yield* Pebble.Pebble
+      const port = yield* freePort()
+      const config = () => ({
+        ca: { directory: pebble.directoryUrl, preset: "letsencrypt", trust: [pebble.caBundle] },
+        storage: { path: "./data/storage" },
+        certificates: [{ name: "web", domains: ["www.ok.test"], challenge: { type: "http-01", port, address: "127.0.0.1" } }]
+      })
+      const args = ["--resolver", bind.server, "--http01-port", String(port), "--json"]
+
+      // data is a regular file: nothing can be made under it, whoever runs acme (chmod does not stop root)
+      let folder = ""
+      const blocked = reportOf(yield* doctor(config, args, (at) => {
+        folder = at
+        fs.writeFileSync(path.join(at, "data"), "not a folder\n")
+      }))
+      expect(blocked.ok).toBe(false)
+      const data = path.join(folder, "data")
+      expect(notPassed(blocked)).toEqual([["storage", path.join(data, "storage")], ["account", "default"]])
+      expect(blocked.checks.find((c) => c.check === "account")).toMatchObject({
+        message: expect.stringContaining("cannot read the stored account: "),
+        fix: "check the storage"
+      })
+      expect(blocked.checks.find((c) => c.check === "storage")).toMatchObject({
+        status: "fail",
+        message: `${data} is a file: the storage cannot be made under it`,
+        fix: `set storage.path to a folder (or move ${data} out of the way)`
+      })
+      // the storage path itself a file
+      const itself = reportOf(yield* doctor(
+        () => ({ ...config(), storage: { path: "./data" } }),
+        args,
+        (at) => fs.writeFileSync(path.join(at, "data"), "not a folder\n")
+      ))
+      // the stored account cannot be read there either
+      expect(notPassed(itself).map(([check]) => check)).toEqual(["storage", "account"])
+      expect(itself.checks.find((c) => c.check === "storage")?.message).toMatch(/\/data is a file: the storage cannot be there$/)
+
+      // data a folder: the storage can be made there (the probe file is removed again)
+      let left: Array<string> = []
+      const fine = reportOf(yield* doctor(
+        config,
+        args,
+        (at) => fs.mkdirSync(path.join(at, "data")),
+        (at) => (left = fs.readdirSync(path.join(at, "data")))
+      ))
+      expect(fine.ok).toBe(true)
+      expect(fine.checks.find((c) => c.check === "storage")).toMatchObject({
+        status: "ok",
+        message: expect.stringMatching(/^does not exist yet; .*\/data is writable, so `acme renew` can create it$/)
+      })
+      expect(left).toEqual([])
+    }))
+
+  it.scoped("the CA's checks: unreachable, a clock 5 minutes off and a deactivated account each FAIL; a valid account and EAB credentials pass", () =>
+    Effect.gen(function*() {
+      const bind = yield* Bind.Bind
+      const pebble = yield* Pebble.Pebble
+      const proxy = yield* FaultProxy.FaultProxy
+      // Pebble behind the proxy; http-01 on Pebble's validation port, so that acme renew issues through it too
+      const config = () => ({
+        ca: { directory: proxy.directoryUrl, preset: "letsencrypt", trust: [proxy.caBundle] },
+        account: { email: "doctor@example.test" },
+        storage: { path: "./storage" },
+        certificates: [{
+          name: "web",
+          domains: ["www.ok.test"],
+          challenge: { type: "http-01", port: pebble.httpPort, address: "127.0.0.1" }
+        }]
+      })
+      const args = ["--resolver", bind.server, "--http01-port", String(pebble.httpPort), "--json"]
+      const folder = yield* Effect.acquireRelease(Effect.sync(() => temporaryFolder("acme-doctor-")), (f) => Effect.sync(f.remove))
+      fs.writeFileSync(path.join(folder.path, "acme.yaml"), JSON.stringify(config()))
+      const run = (command: ReadonlyArray<string>) => Effect.promise(() => acme(command, { cwd: folder.path }))
+      const account = (report: Doctor.Report) => report.checks.find((c) => c.check === "account")
+      const clock = (report: Doctor.Report) => report.checks.find((c) => c.check === "clock")
+
+      // no account yet: fine; then acme renew makes one, and it is valid
+      expect(account(reportOf(yield* run(["doctor", ...args])))).toMatchObject({ status: "ok", message: expect.stringContaining("no account") })
+      const renewed = yield* run(["renew"])
+      expect(renewed.code, renewed.stderr).toBe(0)
+      const valid = reportOf(yield* run(["doctor", ...args]))
+      expect(valid.ok).toBe(true)
+      expect(account(valid)).toMatchObject({ status: "ok", message: "account \"default\" is valid" })
+      expect(clock(valid)).toMatchObject({ status: "ok", message: expect.stringMatching(/^within \d+ s of the CA's clock$/) })
+
+      // the CA's Date header 5 minutes ahead of this machine
+      const directoryPath = new URL(proxy.directoryUrl).pathname
+      yield* proxy.inject({
+        method: "GET",
+        path: directoryPath,
+        times: 1,
+        fault: FaultProxy.editHeaders((headers) => ({ ...headers, date: new Date(Date.now() + 5 * 60_000).toUTCString() }))
+      })
+      const skewed = reportOf(yield* run(["doctor", ...args]))
+      yield* proxy.clear
+      expect(notPassed(skewed)).toEqual([["clock", proxy.directoryUrl]])
+      expect(clock(skewed)).toMatchObject({
+        status: "fail",
+        message: expect.stringMatching(/^this machine's clock is (29\d|30\d) s behind the CA's$/),
+        fix: "synchronise the clock (timedatectl set-ntp true, or chrony/ntpd)"
+      })
+
+      // the account deactivated
+      const deactivated = yield* run(["account", "deactivate", "--yes"])
+      expect(deactivated.code, deactivated.stderr).toBe(0)
+      const dead = reportOf(yield* run(["doctor", ...args]))
+      expect(notPassed(dead).map(([check]) => check)).toEqual(["account"])
+      expect(account(dead)).toMatchObject({
+        status: "fail",
+        message: "account \"default\" is deactivated at the CA",
+        fix: "set account.name to a new name; the next `acme renew` creates that account"
+      })
+
+      // a CA that does not answer: FAIL, and the checks that need its answer are skipped, not passed
+      const deadPort = yield* freePort()
+      const unreachable = reportOf(yield* doctor(
+        () => ({ ...config(), ca: { directory: `https://127.0.0.1:${deadPort}/dir`, trust: [proxy.caBundle] } }),
+        args
+      ))
+      expect(unreachable.checks.filter((c) => c.subject === `https://127.0.0.1:${deadPort}/dir`).map((c) => [c.check, c.status]))
+        .toEqual([["ca", "fail"], ["clock", "skip"], ["eab", "skip"]])
+      expect(unreachable.checks.find((c) => c.check === "ca")?.fix).toBe("check ca.directory, the network and ca.trust")
+      expect(account(unreachable)).toMatchObject({ status: "skip", message: "the CA did not answer" })
+
+      // a preset that requires EAB, with credentials: ok (without them, see the test above: FAIL)
+      const eab = reportOf(yield* doctor(
+        () => ({
+          ...config(),
+          ca: {
+            directory: pebble.directoryUrl,
+            preset: "zerossl",
+            trust: [pebble.caBundle],
+            eab: { kid: "kid-1", hmacKey: Buffer.alloc(32, 1).toString("base64url") }
+          }
+        }),
+        args
+      ))
+      expect(eab.checks.find((c) => c.check === "eab")).toMatchObject({
+        status: "ok",
+        message: "ZeroSSL requires External Account Binding; credentials are configured"
+      })
     }))
 
   it.effect("a configuration error or an unknown --only name: exit code 2, nothing checked", () =>

@@ -78,6 +78,41 @@ describe("help", () => {
     expect(noColour.stdout).not.toContain("\u001b")
   })
 
+  it("on a terminal of 60 columns: no line of any help wider than 60; NO_COLOR wins over FORCE_COLOR", async () => {
+    // `script` gives the command a terminal, `stty` makes it 60 columns wide (what node reads as stdout.columns)
+    const onTerminal = (args: ReadonlyArray<string>, env: Readonly<Record<string, string | undefined>> = {}) =>
+      acme([
+        "-qec",
+        `stty cols 60 && ${[process.execPath, binary, ...args].map((word) => JSON.stringify(word)).join(" ")}`,
+        "/dev/null"
+      ], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined, ...env }, command: "script" })
+    for (const command of [[], ["renew"], ["issue"], ["doctor"], ["account", "rollover"], ["install"]]) {
+      const result = await onTerminal([...command, "--help"])
+      expect(result.code).toBe(0)
+      // the terminal ends lines with \r\n
+      const lines = stripAnsi(result.stdout).split(/\r?\n/)
+      expect(lines.join("\n")).toContain("EXAMPLES")
+      expect(lines.filter((line) => line.length > 60), command.join(" ")).toEqual([])
+      // wrapped to the terminal, not to the 80 columns of a pipe: something uses the width
+      expect(Math.max(...lines.map((line) => line.length)), command.join(" ")).toBeGreaterThan(50)
+    }
+    // FORCE_COLOR colours neither a pipe nor, with NO_COLOR set, a terminal
+    const forcedPipe = await acme(["renew", "--help"], { env: { FORCE_COLOR: "1", NO_COLOR: undefined } })
+    expect(forcedPipe.stdout).toContain("USAGE")
+    expect(forcedPipe.stdout).not.toContain("\u001b")
+    const forcedTerminal = await onTerminal(["renew", "--help"], { FORCE_COLOR: "1", NO_COLOR: "1" })
+    expect(forcedTerminal.code).toBe(0)
+    expect(forcedTerminal.stdout).toContain("USAGE")
+    expect(forcedTerminal.stdout).not.toContain("\u001b")
+    // nor a warning from node about the two (the terminal shows stderr too)
+    expect(forcedTerminal.stdout).not.toContain("Warning")
+    const forcedError = await onTerminal(["renew", "--frobnicate"], { FORCE_COLOR: "1", NO_COLOR: "1" })
+    expect(forcedError.code).toBe(2)
+    expect(forcedError.stdout.trim().split(/\r?\n/)).toEqual([expect.stringMatching(/^acme: Received unknown argument: '--frobnicate'/)])
+    // and the same terminal without NO_COLOR has colour: the check above is not vacuous
+    expect((await onTerminal(["renew", "--help"], { FORCE_COLOR: "1" })).stdout).toContain("\u001b[1mUSAGE")
+  })
+
   it("acme and acme account alone print their help (exit 0)", async () => {
     for (const command of [[], ["account"]]) {
       const result = await acme(command)

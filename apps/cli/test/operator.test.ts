@@ -300,6 +300,39 @@ layer(Pebble.layer({ challengeServers: "external" }), { excludeTestServices: tru
         expect(Schema.decodeUnknownSync(Schema.parseJson(Status.Report))(clean.stdout).certificates[0]?.pendingDeploy).toBeUndefined()
       }))
 
+    it.scoped("a deploy hook that succeeds the first time: what it printed shows on stderr with -v, and not without", () =>
+      Effect.gen(function*() {
+        const pebble = yield* Pebble.Pebble
+        // a line on stdout and one on stderr, and a log to tell that the hook ran
+        const hook = `echo "reloaded nginx for $ACME_SERIAL"; echo "warned on stderr" >&2; echo "$ACME_SERIAL" >> hook.log`
+        const setup = yield* setUp("acme-hook-output-", [http01(pebble, "web", "web.hook-output.example.test", { deployHook: hook })])
+        const log = () => fs.readFileSync(path.join(setup.folder, "hook.log"), "utf8").trim().split("\n")
+
+        const quiet = yield* setup.run(["renew", "--json"])
+        expect(quiet.code, quiet.stderr).toBe(0)
+        const first = reportOf(quiet).certificates[0]
+        expect(first?.action).toBe("renewed")
+        expect(log()).toEqual([first?.serial])
+        // it ran, and said nothing on acme's stderr or stdout (only the JSON report there)
+        expect(quiet.stderr).not.toContain("reloaded nginx")
+        expect(quiet.stderr).not.toContain("warned on stderr")
+        expect(quiet.stdout).not.toContain("reloaded nginx")
+
+        const verbose = yield* setup.run(["renew", "--json", "--force", "-v"])
+        expect(verbose.code, verbose.stderr).toBe(0)
+        const second = reportOf(verbose).certificates[0]
+        expect(second?.action).toBe("renewed")
+        expect(second?.serial).not.toBe(first?.serial)
+        expect(log()).toEqual([first?.serial, second?.serial])
+        // one line on stderr names the certificate and carries both lines the hook printed
+        const said = verbose.stderrLines.filter((line) => line.includes(`reloaded nginx for ${second?.serial}`))
+        expect(said).toHaveLength(1)
+        expect(said[0]).toContain("deploy hook of web succeeded")
+        expect(said[0]).toContain("warned on stderr")
+        expect(verbose.stdout).not.toContain("reloaded nginx")
+        expect(reportOf(verbose).certificates).toHaveLength(1)
+      }))
+
     it.scoped("renew --json, stopped by SIGTERM: one JSON document with what was done so far, marked interrupted", () =>
       Effect.gen(function*() {
         const pebble = yield* Pebble.Pebble

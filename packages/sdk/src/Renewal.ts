@@ -303,7 +303,12 @@ export const renew = (
       "acme.resumptions": initial.resumptions,
       "acme.force": initial.options.force
     })
-    yield* emit({ _tag: "RunStarted", runId: initial.runId, resumed: initial.resumptions > 0 })
+    yield* emit({
+      _tag: "RunStarted",
+      runId: initial.runId,
+      resumed: initial.resumptions > 0,
+      directoryUrl: initial.directoryUrl
+    })
     if (initial.resumptions > 0) {
       yield* Effect.logInfo(`resuming run ${initial.runId}, which was interrupted`)
     }

@@ -44,7 +44,9 @@ const httpPort = Options.integer("http-port").pipe(
 
 const dns = Options.text("dns").pipe(
   Options.withPseudoName("PROVIDER"),
-  Options.withDescription("dns-01 through this DNS provider (its options, such as credentials, go in the file)."),
+  Options.withDescription(
+    "dns-01 through this DNS provider, set up (server, credentials) as a certificate in the file that uses it already."
+  ),
   Options.optional
 )
 
@@ -98,6 +100,9 @@ export const issue = Command.make(
         yield* fs.makeDirectory(path.dirname(location.path), { recursive: true })
         yield* AtomicFile.writeString(location.path, edited.text, mode)
         yield* Output.errorLine(`added certificate ${edited.name} to ${location.file}: acme renew keeps it valid`)
+        if (edited.setupFrom !== undefined) {
+          yield* Output.errorLine(`its dns-01 setup (the provider's options) is certificate ${edited.setupFrom}'s`)
+        }
       }
       const report = yield* Renewal.renew({ force: false, dryRun: false, only: [edited.name] }).pipe(
         Effect.provide(Layers.pipeline(loaded))

@@ -28,7 +28,13 @@ import { Storage, type StorageError } from "../Storage.js"
  * @category models
  */
 export type ProgressEvent =
-  | { readonly _tag: "RunStarted"; readonly runId: string; readonly resumed: boolean }
+  | {
+    readonly _tag: "RunStarted"
+    readonly runId: string
+    readonly resumed: boolean
+    /** the CA's directory URL (a preset in the configuration, resolved) */
+    readonly directoryUrl: string
+  }
   | { readonly _tag: "StageStarted"; readonly certificate: string; readonly stage: string }
   | { readonly _tag: "StageFinished"; readonly certificate: string; readonly stage: string }
   | {

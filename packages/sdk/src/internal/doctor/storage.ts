@@ -38,6 +38,15 @@ const fileStorage = (root: string): Effect.Effect<ReadonlyArray<Finding>, never,
     while (!(yield* fs.exists(target).pipe(Effect.orElseSucceed(() => false))) && path.dirname(target) !== target) {
       target = path.dirname(target)
     }
+    // a file where the storage or one of its folders should be: no user or mode fixes that
+    const kind = yield* fs.stat(target).pipe(Effect.map((info) => info.type), Effect.orElseSucceed(() => "Unknown" as const))
+    if (kind !== "Directory" && kind !== "Unknown") {
+      return [finding.fail(
+        at,
+        `${target} is ${kind === "File" ? "a file" : "not a folder"}: the storage cannot be ${target === root ? "there" : "made under it"}`,
+        `set storage.path to a folder (or move ${target} out of the way)`
+      )]
+    }
     const written = yield* Effect.either(probe(fs, path, target))
     if (written._tag === "Left") {
       return [finding.fail(
