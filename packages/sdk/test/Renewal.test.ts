@@ -4,6 +4,7 @@ import { AcmeProtocol, Certificate, CertificateName, DeployHook, Renewal, Renewa
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { clearFaults, inject, requests } from "./support/acme.js"
+import { recordingTracer } from "./support/tracing.js"
 import { type CertificateInput, pipelineServices, settingsLayer } from "./support/pipeline.js"
 
 const newOrders = Effect.map(requests, (log) => log.filter((r) => r.method === "POST" && r.url.endsWith("/order-plz")))
@@ -202,6 +203,25 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         ])
         const storage = yield* Storage.Storage
         expect(Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("profiled"))).metadata.profile).toBe("shortlived")
+      }))
+
+    it.effect("a run imports the account key once, whatever the number of certificates, and parses no CSR it made", () =>
+      Effect.gen(function*() {
+        const { spans, tracer } = recordingTracer()
+        const certificates: ReadonlyArray<CertificateInput> = ["one", "two", "three"].map((name) => ({
+          name: `imports-${name}`,
+          domains: [`${name}.imports.example.test`],
+          challenge: "http-01"
+        }))
+        const report = yield* renewWith(certificates).pipe(Effect.withTracer(tracer))
+        expect(report.certificates.map((c) => c.action)).toEqual(["renewed", "renewed", "renewed"])
+        const named = (name: string) => spans.filter((span) => span.name === name).length
+        // signed by order, present, verify, finalize and download of each certificate: one import
+        // (the account existed, made by an earlier test of this file or this run's first certificate)
+        expect(named("AccountKey.fromPem")).toBeLessThanOrEqual(2)
+        // each CSR is made by csr and handed on in memory, never parsed back from its PEM
+        expect(named("Csr.fromPem")).toBe(0)
+        expect(named("Csr.create")).toBe(3)
       }))
 
     it.effect("no private key ever appears in a checkpoint or a log line", () =>
