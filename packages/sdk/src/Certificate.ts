@@ -36,6 +36,11 @@ export interface Certificate {
   readonly identifiers: ReadonlyArray<Identifier.Identifier>
   /** The keyIdentifier of the authorityKeyIdentifier extension, if any. */
   readonly authorityKeyIdentifier: Uint8Array | undefined
+  /**
+   * The DER `subjectPublicKeyInfo`, read when the certificate was parsed (so that comparing keys
+   * needs no second parse); absent from a record built elsewhere, which {@link hasPublicKeyOf} then parses.
+   */
+  readonly publicKeyInfo?: Uint8Array | undefined
 }
 
 /**
@@ -102,6 +107,7 @@ const fromDer = Effect.fnUntraced(function*(der: Uint8Array, pem: string | undef
       return {
         // the CA's bytes as openssl prints them: upper-case hex, whole bytes (a leading zero kept)
         serialNumber: certificate.serialNumber.toUpperCase(),
+        publicKeyInfo: new Uint8Array(certificate.publicKey.rawData),
         subject: certificate.subject,
         issuer: certificate.issuer,
         subjectCommonName: certificate.subjectName.getField("CN")[0],
@@ -130,7 +136,8 @@ const fromDer = Effect.fnUntraced(function*(der: Uint8Array, pem: string | undef
     identifiers,
     authorityKeyIdentifier: fields.authorityKeyIdentifier === undefined
       ? undefined
-      : new Uint8Array(fields.authorityKeyIdentifier.buffer)
+      : new Uint8Array(fields.authorityKeyIdentifier.buffer),
+    publicKeyInfo: fields.publicKeyInfo
   } satisfies Certificate
 })
 
@@ -221,13 +228,37 @@ export const certId = (certificate: Certificate): Effect.Effect<string, Certific
       })
     )
   }
-  return Effect.flatMap(X509.load, (asn1) =>
-    Effect.try({
-      try: () => asn1.AsnConvert.parse(certificate.der, asn1.Certificate).tbsCertificate.serialNumber,
-      catch: (error) => parseError(`cannot read the serial number (${describe(error)})`)
-    })).pipe(
-    Effect.map((serial) => `${jose.base64url.encode(aki)}.${jose.base64url.encode(new Uint8Array(serial))}`)
-  )
+  const serial = Option.match(serialFromHex(certificate), {
+    onSome: Effect.succeed,
+    onNone: () =>
+      Effect.flatMap(X509.load, (asn1) =>
+        Effect.try({
+          try: () => new Uint8Array(asn1.AsnConvert.parse(certificate.der, asn1.Certificate).tbsCertificate.serialNumber),
+          catch: (error) => parseError(`cannot read the serial number (${describe(error)})`)
+        }))
+  })
+  return Effect.map(serial, (bytes) => `${jose.base64url.encode(aki)}.${jose.base64url.encode(bytes)}`)
+}
+
+/**
+ * The serial number's INTEGER content bytes without parsing the certificate again: the bytes of
+ * `serialNumber` (which drops the 0x00 that keeps a serial with its top bit set positive), that
+ * byte put back, and checked against the DER itself (the serial's tag, length and bytes come right
+ * after the version, within the first bytes). None when they are not found there (a serial not
+ * encoded as DER requires), so that the caller parses.
+ */
+const serialFromHex = (certificate: Certificate): Option.Option<Uint8Array> => {
+  const hex = certificate.serialNumber
+  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9A-Fa-f]+$/.test(hex)) return Option.none()
+  const digits = Array.from({ length: hex.length / 2 }, (_, i) => Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16))
+  const bytes = new Uint8Array((digits[0] ?? 0) > 0x7f ? [0, ...digits] : digits)
+  const tlv = [0x02, bytes.length, ...bytes]
+  const { der } = certificate
+  // outer SEQUENCE and TBS SEQUENCE headers (up to 4 bytes each) and the [0] version (5 bytes)
+  for (let at = 0; at <= Math.min(16, der.length - tlv.length); at++) {
+    if (tlv.every((byte, i) => der[at + i] === byte)) return Option.some(bytes)
+  }
+  return Option.none()
 }
 
 /**
@@ -240,13 +271,15 @@ export const certId = (certificate: Certificate): Effect.Effect<string, Certific
  */
 export const hasPublicKeyOf = (
   certificate: Certificate,
-  request: { readonly der: Uint8Array }
+  request: { readonly der: Uint8Array; readonly publicKeyInfo?: Uint8Array | undefined }
 ): Effect.Effect<boolean, CertificateError> =>
   Effect.flatMap(X509.load, ({ x509 }) =>
   Effect.try({
     try: () => {
-      const mine = new Uint8Array(new x509.X509Certificate(certificate.der).publicKey.rawData)
-      const theirs = new Uint8Array(new x509.Pkcs10CertificateRequest(request.der).publicKey.rawData)
+      // the keys read when each was parsed or made; parsed here only for a record built elsewhere
+      const mine = certificate.publicKeyInfo ?? new Uint8Array(new x509.X509Certificate(certificate.der).publicKey.rawData)
+      const theirs = request.publicKeyInfo ??
+        new Uint8Array(new x509.Pkcs10CertificateRequest(request.der).publicKey.rawData)
       return mine.length === theirs.length && mine.every((byte, index) => byte === theirs[index])
     },
     catch: (error) => new CertificateError({ reason: "Parse", description: `cannot compare public keys: ${String(error)}` })

@@ -24,6 +24,8 @@ export interface Csr {
   /** `-----BEGIN CERTIFICATE REQUEST-----`, `\n` line ends, trailing newline. */
   readonly pem: string
   readonly identifiers: ReadonlyArray<Identifier.Identifier>
+  /** The DER `subjectPublicKeyInfo` of the key the CSR was made with (for `Certificate.hasPublicKeyOf`). */
+  readonly publicKeyInfo?: Uint8Array | undefined
 }
 
 const describe = (error: unknown): string => error instanceof Error ? error.message : String(error)
@@ -37,7 +39,8 @@ const toCsr = (
 ): Csr => ({
   der: new Uint8Array(request.rawData),
   pem: `${x509.PemConverter.encode(request.rawData, x509.PemConverter.CertificateRequestTag)}\n`,
-  identifiers
+  identifiers,
+  publicKeyInfo: new Uint8Array(request.publicKey.rawData)
 })
 
 /**

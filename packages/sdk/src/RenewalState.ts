@@ -345,6 +345,12 @@ export const State = Schema.Struct({
   /** why the run stopped before every certificate was done (it reached `renewal.maxRunTime`) */
   stopped: Schema.optional(Schema.String),
   directory: Schema.optional(Directory),
+  /**
+   * what scan last learnt from the CA's directory about renewal info (ARI): when it was read and
+   * whether the CA offers it; carried from run to run until it is older than the ARI check interval,
+   * so that a run in which no certificate has an ARI request due reads no directory
+   */
+  directorySeen: Schema.optional(Schema.Struct({ fetchedAt: Schema.String, renewalInfo: Schema.Boolean })),
   /** the certificate whose stages run now */
   current: Schema.optional(CertificateName),
   /** how the plan was made (set by the plan stage) */

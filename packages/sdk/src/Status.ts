@@ -17,7 +17,7 @@ import { type Lease, runOfKey } from "./Lease.js"
 import type { Planner } from "./Planner.js"
 import { start } from "./Renewal.js"
 import { plan } from "./Renewal/plan.js"
-import { scan } from "./Renewal/scan.js"
+import { scanWith } from "./Renewal/scan.js"
 import * as RenewalSettings from "./RenewalSettings.js"
 import { Storage, type StorageError } from "./Storage.js"
 
@@ -152,7 +152,8 @@ export const statusOf = (
 const report: Effect.Effect<Report, StorageError, AcmeProtocol | Storage | Planner | RenewalSettings.RenewalSettings> =
   Effect.gen(function*() {
     const initial = yield* start({ dryRun: true })
-    const scanned = yield* scan(initial)
+    // status says whether the CA can be reached: the directory is read in any case
+    const scanned = yield* scanWith({ directory: "always" })(initial)
     const planned = yield* plan(scanned)
     const now = yield* DateTime.now
     const leases = yield* Effect.flatMap(Storage, (storage) => storage.listLeases)

@@ -162,11 +162,56 @@ describe("Certificate.certId", () => {
       expect(yield* Certificate.certId(certificate)).toBe("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AQIDBA")
     }))
 
+  it.effect("reads the serial's bytes from what the first parse kept, checked against the DER, without parsing again", () =>
+    Effect.gen(function*() {
+      const certificate = yield* withAki("0087654321", "69885B6B87464041E1B37B847BA0AE2CDE01C8D4")
+      // only the first bytes left: enough for the serial's tag, length and bytes, not for a parse
+      const head = { ...certificate, der: certificate.der.slice(0, 24) }
+      expect(yield* Certificate.certId(head)).toBe("aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE")
+      // a serial that is not the one in the DER is read from the DER (and here cannot be)
+      const other = { ...head, serialNumber: "12345678" }
+      expect((yield* failure(Certificate.certId(other))).reason).toBe("Parse")
+    }))
+
   it.effect("no authorityKeyIdentifier → MissingExtension", () =>
     Effect.gen(function*() {
       const certificate = yield* withAki("01", undefined)
       expect(certificate.authorityKeyIdentifier).toBeUndefined()
       const error = yield* failure(Certificate.certId(certificate))
       expect(error.reason).toBe("MissingExtension")
+    }))
+})
+
+describe("Certificate.hasPublicKeyOf", () => {
+  const csrOf = (keys: Effect.Effect.Success<ReturnType<typeof keyPair>>) =>
+    Effect.promise(() =>
+      x509.Pkcs10CertificateRequestGenerator.create({ name: "CN=example.org", keys, signingAlgorithm })
+    ).pipe(Effect.map((request) => ({ der: new Uint8Array(request.rawData) })))
+
+  it.effect("compares the key read when the certificate was parsed with the CSR's, without parsing it again", () =>
+    Effect.gen(function*() {
+      const leafKeys = yield* keyPair()
+      const other = yield* keyPair()
+      const certificate = yield* Certificate.parse(
+        (yield* Effect.promise(() =>
+          x509.X509CertificateGenerator.createSelfSigned({
+            serialNumber: "01",
+            name: "CN=example.org",
+            notBefore,
+            notAfter,
+            keys: leafKeys,
+            signingAlgorithm
+          })
+        )).toString("pem")
+      )
+      expect(certificate.publicKeyInfo).toBeInstanceOf(Uint8Array)
+      expect(yield* Certificate.hasPublicKeyOf(certificate, yield* csrOf(leafKeys))).toBe(true)
+      expect(yield* Certificate.hasPublicKeyOf(certificate, yield* csrOf(other))).toBe(false)
+      // the DER is not read again: a record whose DER is gone still compares by the key it kept
+      const kept = { ...certificate, der: new Uint8Array([0x30, 0x00]) }
+      expect(yield* Certificate.hasPublicKeyOf(kept, yield* csrOf(leafKeys))).toBe(true)
+      // a record built elsewhere, without it, is parsed as before
+      const { publicKeyInfo: _, ...elsewhere } = certificate
+      expect(yield* Certificate.hasPublicKeyOf(elsewhere, yield* csrOf(other))).toBe(false)
     }))
 })

@@ -49,11 +49,14 @@ describe.skipIf(requirement._tag !== "Run")(
           expect(second.certificates[0]?.reason).toMatch(/^the CA suggests renewing between .* – .*; planned for /)
           const cached = Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("ari-web"))).metadata.renewalInfo
           expect(cached?.nextCheckAt).toBeDefined()
-          // Pebble says Retry-After: 6 hours, so a third run uses the saved window and asks nothing
+          // Pebble says Retry-After: 6 hours, so a third run uses the saved window and asks nothing:
+          // no renewalInfo, not even the directory
           const asked = (yield* requests).filter((r) => r.url.includes("renewalInfo")).length
+          const all = (yield* requests).length
           const third = yield* renew(web)
           expect(third.certificates[0]?.reason).toBe(second.certificates[0]?.reason)
           expect((yield* requests).filter((r) => r.url.includes("renewalInfo")).length).toBe(asked)
+          expect((yield* requests).length).toBe(all)
         }))
 
       it.effect("a renewal names the certificate it replaces, and the CA records it", () =>

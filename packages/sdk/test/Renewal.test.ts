@@ -2,8 +2,9 @@ import { X509Certificate } from "node:crypto"
 import { Pebble } from "@acme/testing"
 import { AcmeProtocol, Certificate, CertificateName, DeployHook, Renewal, RenewalState, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Clock, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
 import { clearFaults, inject, requests } from "./support/acme.js"
+import { recordingTracer } from "./support/tracing.js"
 import { type CertificateInput, pipelineServices, settingsLayer } from "./support/pipeline.js"
 
 const newOrders = Effect.map(requests, (log) => log.filter((r) => r.method === "POST" && r.url.endsWith("/order-plz")))
@@ -71,6 +72,52 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         expect((yield* newOrders).length).toBe(before)
         expect(yield* serialsOf).toEqual(serials)
       }))
+
+    it.effect("a run with nothing due and nothing to ask the CA makes no request; the CA's lack of ARI is looked at again after 6 hours", () =>
+      Effect.gen(function*() {
+        const storage = yield* Storage.Storage
+        const quiet: ReadonlyArray<CertificateInput> = [
+          { name: "quiet-one", domains: ["one.quiet.example.test"], challenge: "http-01" },
+          { name: "quiet-two", domains: ["two.quiet.example.test"], challenge: "http-01" }
+        ]
+        const seenOfLastRun = Effect.map(
+          storage.loadCheckpoints,
+          (checkpoints) => RenewalState.decode(checkpoints.at(-1)?.json ?? "").pipe(Option.map((s) => s.directorySeen))
+        )
+        yield* renewWith(quiet)
+        // this Pebble offers no renewalInfo: the next run reads the directory to learn so
+        const before = (yield* requests).length
+        expect((yield* renewWith(quiet)).certificates.map((c) => c.action)).toEqual(["skipped", "skipped"])
+        const directoryGets = (yield* requests).slice(before).filter((r) => r.method === "GET" && r.url.endsWith("/dir"))
+        expect(directoryGets.length).toBe(1)
+        const seen = yield* seenOfLastRun
+        expect(Option.map(seen, (s) => s?.renewalInfo)).toEqual(Option.some(false))
+
+        // within the ARI check interval: no request at all, and what was seen is carried on
+        const quietFrom = (yield* requests).length
+        expect((yield* renewWith(quiet)).certificates.map((c) => c.action)).toEqual(["skipped", "skipped"])
+        expect((yield* requests).length).toBe(quietFrom)
+        expect(yield* seenOfLastRun).toEqual(seen)
+
+        // 7 hours later the directory is read again
+        const base = yield* Effect.clock
+        const shift = Duration.toMillis(Duration.hours(7))
+        const later: Clock.Clock = {
+          [Clock.ClockTypeId]: Clock.ClockTypeId,
+          unsafeCurrentTimeMillis: () => base.unsafeCurrentTimeMillis() + shift,
+          currentTimeMillis: Effect.sync(() => base.unsafeCurrentTimeMillis() + shift),
+          unsafeCurrentTimeNanos: () => base.unsafeCurrentTimeNanos() + BigInt(shift) * 1_000_000n,
+          currentTimeNanos: Effect.sync(() => base.unsafeCurrentTimeNanos() + BigInt(shift) * 1_000_000n),
+          sleep: base.sleep
+        }
+        const laterFrom = (yield* requests).length
+        expect((yield* renewWith(quiet).pipe(Effect.withClock(later))).certificates.map((c) => c.action))
+          .toEqual(["skipped", "skipped"])
+        expect((yield* requests).slice(laterFrom).filter((r) => r.url.endsWith("/dir")).length).toBe(1)
+      }).pipe(
+        // a storage of its own: the run 7 hours ahead would be the newest checkpoint of the shared one
+        Effect.provide(Storage.layerMemory)
+      ))
 
     it.effect("--force re-issues with a new key; --only limits it to the named certificates", () =>
       Effect.gen(function*() {
@@ -202,6 +249,25 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         ])
         const storage = yield* Storage.Storage
         expect(Option.getOrThrow(yield* storage.loadCertificate(CertificateName.make("profiled"))).metadata.profile).toBe("shortlived")
+      }))
+
+    it.effect("a run imports the account key once, whatever the number of certificates, and parses no CSR it made", () =>
+      Effect.gen(function*() {
+        const { spans, tracer } = recordingTracer()
+        const certificates: ReadonlyArray<CertificateInput> = ["one", "two", "three"].map((name) => ({
+          name: `imports-${name}`,
+          domains: [`${name}.imports.example.test`],
+          challenge: "http-01"
+        }))
+        const report = yield* renewWith(certificates).pipe(Effect.withTracer(tracer))
+        expect(report.certificates.map((c) => c.action)).toEqual(["renewed", "renewed", "renewed"])
+        const named = (name: string) => spans.filter((span) => span.name === name).length
+        // signed by order, present, verify, finalize and download of each certificate: one import
+        // (the account existed, made by an earlier test of this file or this run's first certificate)
+        expect(named("AccountKey.fromPem")).toBeLessThanOrEqual(2)
+        // each CSR is made by csr and handed on in memory, never parsed back from its PEM
+        expect(named("Csr.fromPem")).toBe(0)
+        expect(named("Csr.create")).toBe(3)
       }))
 
     it.effect("no private key ever appears in a checkpoint or a log line", () =>

@@ -11,9 +11,6 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as Schema from "effect/Schema"
-import type { AccountRef } from "../Account.js"
-import * as AccountKey from "../AccountKey.js"
-import type { ProtocolError } from "../AcmeError.js"
 import * as CertificateName from "../CertificateName.js"
 import type { CertificateSpec } from "../RenewalConfig.js"
 import { RenewalSettings } from "../RenewalSettings.js"
@@ -129,29 +126,40 @@ export const currentSpec = (state: State): Effect.Effect<CertificateSpec, Pipeli
     )
   })
 
+const accountMissing = (state: State) =>
+  new PipelineError({
+    reason: "AccountMissing",
+    certificate: state.current ?? "",
+    description: "no account is set up for this run; the account stage must run first"
+  })
+
 /**
- * The account to sign with, read from storage at the moment of use; its key never enters the state.
+ * The URL of the account the current certificate's stages sign with (set by the account stage).
  *
  * @since 0.1.0
  * @category combinators
  */
-export const loadAccount = (
+export const accountUrlOf = (state: State): Effect.Effect<string, PipelineError> => {
+  const url = currentBucket(state).accountUrl
+  return url === undefined ? Effect.fail(accountMissing(state)) : Effect.succeed(url)
+}
+
+/**
+ * The account key's PEM as stored now, read at the moment of use (a key rolled over meanwhile is
+ * the one read); it never enters the state. `Renewal/stage.ts` imports it (once per run).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const storedAccountPem = (
   state: State
-): Effect.Effect<AccountRef, PipelineError | StorageError | ProtocolError, Storage | RenewalSettings> =>
+): Effect.Effect<string, PipelineError | StorageError, Storage | RenewalSettings> =>
   Effect.gen(function*() {
     const settings = yield* RenewalSettings
     const storage = yield* Storage
-    const url = currentBucket(state).accountUrl
     const stored = yield* storage.loadAccount(state.directoryUrl, settings.config.account.name)
-    if (url === undefined || Option.isNone(stored)) {
-      return yield* new PipelineError({
-        reason: "AccountMissing",
-        certificate: state.current ?? "",
-        description: "no account is set up for this run; the account stage must run first"
-      })
-    }
-    const key = yield* AccountKey.fromPem(stored.value.keyPem)
-    return { key, url }
+    if (Option.isNone(stored)) return yield* accountMissing(state)
+    return stored.value.keyPem
   })
 
 /**

@@ -33,7 +33,7 @@ const storedKey = (spec: CertificateSpec) =>
  * @since 0.1.0
  * @category stages
  */
-export const csr = Stage.make(({ bucket, state }) =>
+export const csr = Stage.make(({ bucket, keepCsr, state }) =>
   Effect.gen(function*() {
     const storage = yield* Storage
     const spec = yield* currentSpec(state)
@@ -53,6 +53,8 @@ export const csr = Stage.make(({ bucket, state }) =>
       ? { _tag: "Live" as const }
       : { _tag: "Pending" as const, reference: yield* (yield* CertificateWrites).savePendingKey(yield* CertificateKey.toPem(key)) }
     const request = yield* Csr.create({ key, identifiers: bucket.identifiers })
+    // for finalize and download, which would otherwise parse its PEM again
+    yield* keepCsr(request)
     return { certificateKey, csrPem: request.pem, stage: "finalize" } as const
   })
 )

@@ -8,22 +8,21 @@
 import * as Effect from "effect/Effect"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import * as Certificate from "../Certificate.js"
-import * as Csr from "../Csr.js"
 import * as Identifier from "../Identifier.js"
 import { RenewalSettings } from "../RenewalSettings.js"
-import { currentSpec, loadAccount, PipelineError } from "./context.js"
+import { currentSpec, PipelineError } from "./context.js"
 import * as Stage from "./stage.js"
 
 /**
  * @since 0.1.0
  * @category stages
  */
-export const download = Stage.make(({ bucket, keepChain, signed, state }) =>
+export const download = Stage.make(({ account: accountOf, bucket, csrOf, keepChain, signed, state }) =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
     const settings = yield* RenewalSettings
     const spec = yield* currentSpec(state)
-    const account = yield* loadAccount(state)
+    const account = yield* accountOf
     const url = bucket.order?.certificate
     if (url === undefined || bucket.csrPem === undefined) return { stage: "finalize" } as const
 
@@ -37,7 +36,7 @@ export const download = Stage.make(({ bucket, keepChain, signed, state }) =>
     if (wanted.join(",") !== got.join(",")) {
       return yield* mismatch(`the CA issued a certificate for ${got.join(", ")} instead of ${wanted.join(", ")}`)
     }
-    if (!(yield* Certificate.hasPublicKeyOf(leaf, yield* Csr.fromPem(bucket.csrPem)))) {
+    if (!(yield* Certificate.hasPublicKeyOf(leaf, yield* csrOf(bucket.csrPem)))) {
       return yield* mismatch("the CA issued a certificate for another key than the CSR's")
     }
     if (result.preferredIssuerMatched === false) {

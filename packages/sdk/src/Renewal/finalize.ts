@@ -6,19 +6,17 @@
  */
 import * as Effect from "effect/Effect"
 import { AcmeProtocol } from "../AcmeProtocol.js"
-import * as Csr from "../Csr.js"
 import type { Order } from "../Order.js"
-import { loadAccount } from "./context.js"
 import * as Stage from "./stage.js"
 
 /**
  * @since 0.1.0
  * @category stages
  */
-export const finalize = Stage.make(({ bucket, signed, state }) =>
+export const finalize = Stage.make(({ account: accountOf, bucket, csrOf, signed }) =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
-    const account = yield* loadAccount(state)
+    const account = yield* accountOf
     const saved = bucket.order
     const csrPem = bucket.csrPem
     if (saved === undefined || csrPem === undefined) return { stage: saved === undefined ? "order" : "csr" } as const
@@ -26,7 +24,7 @@ export const finalize = Stage.make(({ bucket, signed, state }) =>
     // where the order is: as saved, then as the CA answers
     let order: { readonly status: string; readonly certificate?: string | undefined } = saved
     if (order.status === "ready" || order.status === "pending") {
-      const csr = yield* Csr.fromPem(csrPem)
+      const csr = yield* csrOf(csrPem)
       const ready: Order = {
         url: saved.url,
         status: "ready",

@@ -18,7 +18,7 @@ import type { AccountRef } from "../Account.js"
 import type { ProtocolError } from "../AcmeError.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import type { OrderState } from "../RenewalState.js"
-import { currentSpec, loadAccount } from "./context.js"
+import { currentSpec } from "./context.js"
 import { profileFor, refusedReplaces, replacesFor, toOrderState } from "./ordering.js"
 import * as Stage from "./stage.js"
 
@@ -49,7 +49,7 @@ export const order = Stage.make((step) =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
     const spec = yield* currentSpec(step.state)
-    const account = yield* loadAccount(step.state)
+    const account = yield* step.account
     const { bucket } = step
     const resumed = bucket.order === undefined ? undefined : yield* resume(step, account, bucket.order)
     if (resumed !== undefined) return { order: resumed, stage: "present" } as const

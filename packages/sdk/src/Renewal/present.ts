@@ -18,7 +18,7 @@ import { ChallengeSolver, type ChallengeTask } from "../ChallengeSolver.js"
 import * as ChallengeResponse from "../ChallengeResponse.js"
 import * as Identifier from "../Identifier.js"
 import type { AuthorizationState } from "../RenewalState.js"
-import { currentSpec, loadAccount } from "./context.js"
+import { currentSpec } from "./context.js"
 import * as Stage from "./stage.js"
 
 /**
@@ -57,12 +57,12 @@ const sameName = (wanted: Identifier.Identifier, authorization: Authorization.Au
  * @since 0.1.0
  * @category stages
  */
-export const present = Stage.make(({ bucket, signed, state }) =>
+export const present = Stage.make(({ account: accountOf, bucket, signed, state }) =>
   Effect.gen(function*() {
     const acme = yield* AcmeProtocol
     const solver = yield* ChallengeSolver
     const spec = yield* currentSpec(state)
-    const account = yield* loadAccount(state)
+    const account = yield* accountOf
     const order = bucket.order
     if (order === undefined) return { stage: "order" } as const
 

@@ -17,7 +17,7 @@ import { type StoredCertificate, Storage } from "../Storage.js"
 import { briefly } from "./lease.js"
 
 /** When the CA does not say how long its renewal info holds: RFC 9773 suggests checking twice a day. */
-const DEFAULT_ARI_INTERVAL = Duration.hours(6)
+export const DEFAULT_ARI_INTERVAL = Duration.hours(6)
 
 type Window = { readonly start: string; readonly end: string; readonly explanationURL?: string | undefined }
 
@@ -35,8 +35,8 @@ const fetchRenewalInfo = (directory: Directory.Directory, certId: string) =>
     }))
   })
 
-/** what a scan read of a stored certificate: its metadata */
-interface Stored {
+/** what a scan reads of a stored certificate: its metadata alone (no PEM: status reads 10,000 of them) */
+export interface Stored {
   readonly name: CertificateName
   readonly metadata: StoredCertificate["metadata"]
 }
@@ -62,6 +62,22 @@ const keepRenewalInfo = (
   }).pipe(Effect.catchAll((error) => Effect.logWarning(error.message)))
 
 /**
+ * The saved answer of the CA, when it is still the one to go by (before its Retry-After: a window
+ * that can be followed, or one already asked again and set aside); undefined when the CA is to be
+ * asked.
+ */
+export const savedWindow = (stored: Stored, now: DateTime.Utc): Window | undefined => {
+  const cached = stored.metadata.renewalInfo
+  if (cached === undefined || !Option.exists(DateTime.make(cached.nextCheckAt), (at) => DateTime.lessThan(now, at))) {
+    return undefined
+  }
+  const window = { start: cached.start, end: cached.end, explanationURL: cached.explanationURL }
+  return Option.isNone(RenewalInfo.windowProblem(window, stored.metadata)) || cached.ignored !== undefined
+    ? window
+    : undefined
+}
+
+/**
  * The CA's window for a stored certificate: the saved answer until its Retry-After has passed,
  * else a new one. A window that cannot be followed (`RenewalInfo.windowProblem`: stale or absurd)
  * is asked for once more at once, since a cache may have served it; when the CA gives it again it is
@@ -74,11 +90,8 @@ export const renewalInfoFor = (runId: string, directory: Directory.Directory, st
     const now = yield* DateTime.now
     const cached = metadata.renewalInfo
     const problemOf = (window: Window) => RenewalInfo.windowProblem(window, metadata)
-    if (cached !== undefined && Option.exists(DateTime.make(cached.nextCheckAt), (at) => DateTime.lessThan(now, at))) {
-      const window = { start: cached.start, end: cached.end, explanationURL: cached.explanationURL }
-      // followable, or already asked again and set aside: as saved, until its Retry-After
-      if (Option.isNone(problemOf(window)) || cached.ignored !== undefined) return window
-    }
+    const saved = savedWindow(stored, now)
+    if (saved !== undefined) return saved
     let answer = yield* fetchRenewalInfo(directory, certId)
     const first = Option.getOrUndefined(answer)
     const confirmed = cached?.ignored !== undefined && first !== undefined && sameWindow(cached, first.window)

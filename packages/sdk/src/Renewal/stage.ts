@@ -17,19 +17,26 @@
  * The state a stage works on lives in a `Ref` ({@link Working}) that the runner keeps for a whole
  * run and reads after a failure too, so a failed stage leaves its nonce and directory behind for
  * the next attempt. The Ref also carries what cannot go into a checkpoint: the chain `download`
- * parsed, which `store` uses instead of parsing it again.
+ * parsed, which `store` uses instead of parsing it again; the CSR `csr` made, which `finalize` and
+ * `download` use instead of parsing its PEM again; and the imported account key, so that a run
+ * imports it once instead of in every signed stage.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import * as Ref from "effect/Ref"
-import type { CertificateError, ProtocolError } from "../AcmeError.js"
+import type { AccountRef } from "../Account.js"
+import * as AccountKey from "../AccountKey.js"
+import type { CertificateError, CsrError, ProtocolError } from "../AcmeError.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import * as Certificate from "../Certificate.js"
+import * as Csr from "../Csr.js"
 import type { Directory } from "../Directory.js"
 import type { Nonce, Signed } from "../Nonce.js"
+import type { RenewalSettings } from "../RenewalSettings.js"
 import type { Bucket, State } from "../RenewalState.js"
-import { currentBucket, updateCurrent } from "./context.js"
+import type { Storage, StorageError } from "../Storage.js"
+import { accountUrlOf, currentBucket, type PipelineError, storedAccountPem, updateCurrent } from "./context.js"
 import { nonceOf } from "./failure.js"
 
 /**
@@ -42,6 +49,13 @@ export interface Working {
   readonly state: State
   /** the chain `download` parsed, for `store`; never checkpointed (a resumed run parses it again) */
   readonly chain: Certificate.Chain | undefined
+  /** the CSR `csr` made, for `finalize` and `download`; never checkpointed (its PEM is, in the bucket) */
+  readonly csr?: Csr.Csr | undefined
+  /**
+   * the account key as imported from the stored PEM it was imported from: a `CryptoKey` in this
+   * process's memory only, never in the state, a checkpoint, a log or a span
+   */
+  readonly accountKey?: { readonly pem: string; readonly key: AccountKey.AccountKey } | undefined
 }
 
 /**
@@ -69,6 +83,15 @@ export interface Step {
   readonly keepChain: (chain: Certificate.Chain) => Effect.Effect<void>
   /** the chain of this PEM text: the one kept earlier in the run, else parsed now */
   readonly chainOf: (pem: string) => Effect.Effect<Certificate.Chain, CertificateError>
+  /** keeps a CSR made now for a later stage of this run */
+  readonly keepCsr: (csr: Csr.Csr) => Effect.Effect<void>
+  /** the CSR of this PEM text: the one kept earlier in the run, else parsed now */
+  readonly csrOf: (pem: string) => Effect.Effect<Csr.Csr, CsrError>
+  /**
+   * the account to sign with: its key read from storage now (so a key rolled over meanwhile is the
+   * one used), imported once per run and again only when the stored key changed
+   */
+  readonly account: Effect.Effect<AccountRef, PipelineError | StorageError | ProtocolError, Storage | RenewalSettings>
 }
 
 /**
@@ -132,6 +155,19 @@ export const signed = (working: Ref.Ref<Working>) =>
     return answer.value
   })
 
+const accountOn = (
+  working: Ref.Ref<Working>
+): Effect.Effect<AccountRef, PipelineError | StorageError | ProtocolError, Storage | RenewalSettings> =>
+  Effect.gen(function*() {
+    const { state, accountKey } = yield* Ref.get(working)
+    const url = yield* accountUrlOf(state)
+    const pem = yield* storedAccountPem(state)
+    if (accountKey !== undefined && accountKey.pem === pem) return { key: accountKey.key, url }
+    const key = yield* AccountKey.fromPem(pem)
+    yield* Ref.update(working, (w) => ({ ...w, accountKey: { pem, key } }))
+    return { key, url }
+  })
+
 const stepOf = (working: Ref.Ref<Working>, state: State): Step => ({
   state,
   bucket: currentBucket(state),
@@ -141,7 +177,10 @@ const stepOf = (working: Ref.Ref<Working>, state: State): Step => ({
   keep: (changes) => Ref.update(working, (w) => ({ ...w, state: updateCurrent(w.state, (bucket) => ({ ...bucket, ...changes })) })),
   keepChain: (chain) => Ref.update(working, (w) => ({ ...w, chain })),
   chainOf: (pem) =>
-    Effect.flatMap(Ref.get(working), ({ chain }) => chain?.pem === pem ? Effect.succeed(chain) : Certificate.parseChain(pem))
+    Effect.flatMap(Ref.get(working), ({ chain }) => chain?.pem === pem ? Effect.succeed(chain) : Certificate.parseChain(pem)),
+  keepCsr: (csr) => Ref.update(working, (w) => ({ ...w, csr })),
+  csrOf: (pem) => Effect.flatMap(Ref.get(working), ({ csr }) => csr?.pem === pem ? Effect.succeed(csr) : Csr.fromPem(pem)),
+  account: accountOn(working)
 })
 
 const asFunction = <E, R>(runOn: Stage<E, R>["runOn"]): Stage<E, R> =>

@@ -17,7 +17,7 @@ import * as Authorization from "../Authorization.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import { ChallengeSolver, type ChallengeTask } from "../ChallengeSolver.js"
 import type { AuthorizationState } from "../RenewalState.js"
-import { currentSpec, loadAccount } from "./context.js"
+import { currentSpec } from "./context.js"
 import { taskOf } from "./present.js"
 import * as Stage from "./stage.js"
 
@@ -46,7 +46,7 @@ export const verify = Stage.make((step) =>
     const acme = yield* AcmeProtocol
     const solver = yield* ChallengeSolver
     const spec = yield* currentSpec(step.state)
-    const account = yield* loadAccount(step.state)
+    const account = yield* step.account
     const order = step.bucket.order
     if (order === undefined) return { stage: "order" } as const
 
