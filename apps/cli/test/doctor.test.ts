@@ -9,8 +9,12 @@ import * as path from "node:path"
 import { Doctor } from "@acme/sdk"
 import { Bind, FaultProxy, Pebble } from "@acme/testing"
 import { expect, layer } from "@effect/vitest"
+import { vi } from "vitest"
 import { Effect, Layer, Schema } from "effect"
 import { acme, type Result, temporaryFolder } from "./support/cli.js"
+
+// each test runs several acme processes (doctor, renew, account): minutes under CI's parallel load
+vi.setConfig({ testTimeout: 180_000 })
 
 const zone: Bind.Zone = {
   name: "test",
