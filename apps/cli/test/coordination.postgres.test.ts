@@ -13,13 +13,13 @@ import { createPrivateKey, X509Certificate } from "node:crypto"
 import * as Crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { AccountKey, AcmeProtocol, CertificateName, type Reporter, type Storage } from "@acme/sdk"
+import { AcmeProtocol, CertificateName, type Reporter, type Storage } from "@acme/sdk"
 import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
 import { Pebble, PebbleHttpClient, Postgres, Requirement } from "@acme/testing"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { reportOf } from "./support/checks.js"
+import { ordersByDomain, reportOf } from "./support/checks.js"
 import { acme, acmeWatched, type Result, temporaryFolder } from "./support/cli.js"
 import { pausedPastItsLease } from "./support/fencing.js"
 
@@ -71,25 +71,6 @@ const storedSerial = (storage: Storage.Service, name: string, domain: string) =>
     const serial = leaf.serialNumber.toLowerCase().replace(/^0+/, "")
     expect(stored.metadata.serialNumber.toLowerCase().replace(/^0+/, ""), name).toBe(serial)
     return serial
-  })
-
-/** how many orders the CA holds for each domain, for the account the CLI stored */
-const ordersByDomain = (storage: Storage.Service) =>
-  Effect.gen(function*() {
-    const pebble = yield* Pebble.Pebble
-    const client = yield* AcmeProtocol.AcmeProtocol
-    const stored = Option.getOrThrow(yield* storage.loadAccount(pebble.directoryUrl, "default"))
-    const account = { key: yield* AccountKey.fromPem(stored.keyPem), url: Option.getOrThrow(stored.info).url }
-    const directory = yield* client.directory
-    const listed = yield* client.listOrders({ nonce: yield* client.newNonce(directory), account })
-    const counts = new Map<string, number>()
-    for (const url of listed.value) {
-      const order = yield* client.getOrder({ nonce: yield* client.newNonce(directory), account, url })
-      for (const identifier of order.value.identifiers) {
-        counts.set(identifier.value, (counts.get(identifier.value) ?? 0) + 1)
-      }
-    }
-    return counts
   })
 
 const certificateOf = (report: Reporter.RunReport, name: string) =>

@@ -16,13 +16,15 @@
 import * as Crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { AccountKey, AcmeProtocol, type ServiceRecords, type Storage } from "@acme/sdk"
+import { AcmeProtocol, type ServiceRecords } from "@acme/sdk"
 import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
 import { Pebble, PebbleHttpClient, Postgres, Requirement } from "@acme/testing"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
+import { ordersByDomain } from "./support/checks.js"
 import { acme, temporaryFolder } from "./support/cli.js"
+import { poll } from "./support/poll.js"
 import { serve, type Served } from "./support/serve.js"
 
 const keyText = Crypto.randomBytes(32).toString("base64")
@@ -36,25 +38,6 @@ const openStorage = (url: string) =>
     (encryptionKey) => PostgresStorage.make({ url: Redacted.make(url), encryptionKey, maxConnections: 2 })
   )
 
-/** how many orders the CA holds for each domain, for the account the servers stored */
-const ordersByDomain = (storage: Storage.Service) =>
-  Effect.gen(function*() {
-    const pebble = yield* Pebble.Pebble
-    const client = yield* AcmeProtocol.AcmeProtocol
-    const stored = Option.getOrThrow(yield* storage.loadAccount(pebble.directoryUrl, "default"))
-    const account = { key: yield* AccountKey.fromPem(stored.keyPem), url: Option.getOrThrow(stored.info).url }
-    const directory = yield* client.directory
-    const listed = yield* client.listOrders({ nonce: yield* client.newNonce(directory), account })
-    const counts = new Map<string, number>()
-    for (const url of listed.value) {
-      const order = yield* client.getOrder({ nonce: yield* client.newNonce(directory), account, url })
-      for (const identifier of order.value.identifiers) {
-        counts.set(identifier.value, (counts.get(identifier.value) ?? 0) + 1)
-      }
-    }
-    return counts
-  })
-
 const call = (base: string, method: string, route: string, key: string, body?: unknown) =>
   Effect.promise(async () => {
     const response = await fetch(`${base}${route}`, {
@@ -64,17 +47,6 @@ const call = (base: string, method: string, route: string, key: string, body?: u
     })
     const text = await response.text()
     return { status: response.status, text, json: text.length > 0 ? JSON.parse(text) as unknown : undefined }
-  })
-
-const poll = <A, E, R>(what: string, attempt: Effect.Effect<A | undefined, E, R>, timeoutMillis = 60_000) =>
-  Effect.gen(function*() {
-    const deadline = performance.now() + timeoutMillis
-    for (;;) {
-      const result = yield* attempt
-      if (result !== undefined) return result
-      if (performance.now() > deadline) return expect.unreachable(`timed out waiting for ${what}`)
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 250)))
-    }
   })
 
 /** a configuration on a new database of the Postgres server, in a temporary folder */

@@ -16,6 +16,7 @@ import type { AddressInfo } from "node:net"
 import * as path from "node:path"
 import { acme, temporaryFolder } from "./support/cli.js"
 import * as Prometheus from "./support/prometheus.js"
+import { poll } from "./support/poll.js"
 import { serve, type Served } from "./support/serve.js"
 
 const chromiumPath = "/usr/bin/chromium"
@@ -171,17 +172,6 @@ interface CertificateStatus {
   readonly notAfter?: string
   readonly daysLeft?: number
 }
-
-const poll = <A, R>(what: string, attempt: Effect.Effect<A | undefined, never, R>, timeoutMillis = 60_000) =>
-  Effect.gen(function*() {
-    const deadline = performance.now() + timeoutMillis
-    for (;;) {
-      const result = yield* attempt
-      if (result !== undefined) return result
-      if (performance.now() > deadline) return expect.unreachable(`timed out waiting for ${what}`)
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 200)))
-    }
-  })
 
 const certificates = Effect.gen(function*() {
   const { keys } = yield* Files

@@ -127,7 +127,10 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("a CA t
       expect(result?.action).toBe("failed")
       expect(result?.attempts).toBe(1)
       expect(result?.error?.type).toBe("AuthorizationFailed")
-      expect(result?.error?.stage).toBe("verify")
+      // seen when the response is checked (verify), or already when the authorization is fetched
+      // (present: CI saw Pebble's authorization valid, which the proxy reports invalid, at that fetch
+      // under load); either way the attempt ends there
+      expect(["present", "verify"]).toContain(result?.error?.stage)
       expect(result?.reason).toContain("badauthz.contradictions.example.test")
       expect(result?.reason).toContain("unauthorized the TXT record did not match")
       expect(result?.reason).toContain("SERVFAIL looking up TXT")

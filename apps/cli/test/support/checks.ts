@@ -8,7 +8,7 @@ import * as path from "node:path"
 import { Pebble } from "@acme/testing"
 import { AccountKey, AcmeProtocol, Reporter, Storage } from "@acme/sdk"
 import { expect } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { Result } from "./cli.js"
 
 export const isTemporary = (name: string) => /^\..*\.tmp-/.test(name)
@@ -63,6 +63,25 @@ export const ordersAtCa = (storage: string) =>
       account: { key, url: info.url }
     })
     return listed.value
+  })
+
+/** How many orders the CA holds for each domain, for the account stored in `storage` (any Storage). */
+export const ordersByDomain = (storage: Storage.Service) =>
+  Effect.gen(function*() {
+    const pebble = yield* Pebble.Pebble
+    const client = yield* AcmeProtocol.AcmeProtocol
+    const stored = Option.getOrThrow(yield* storage.loadAccount(pebble.directoryUrl, "default"))
+    const account = { key: yield* AccountKey.fromPem(stored.keyPem), url: Option.getOrThrow(stored.info).url }
+    const directory = yield* client.directory
+    const listed = yield* client.listOrders({ nonce: yield* client.newNonce(directory), account })
+    const counts = new Map<string, number>()
+    for (const url of listed.value) {
+      const order = yield* client.getOrder({ nonce: yield* client.newNonce(directory), account, url })
+      for (const identifier of order.value.identifiers) {
+        counts.set(identifier.value, (counts.get(identifier.value) ?? 0) + 1)
+      }
+    }
+    return counts
   })
 
 export const reportOf = (result: Result): Reporter.RunReport =>
