@@ -10,20 +10,16 @@
  *   finishes, the first one's writes are refused in the database and it reports the lost lease.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto"
-import * as Crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { AcmeProtocol, CertificateName, type Reporter, type Storage } from "@acme/sdk"
-import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
-import { Pebble, PebbleHttpClient, Postgres, Requirement } from "@acme/testing"
-import { NodeContext } from "@effect/platform-node"
+import { CertificateName, type Reporter, type Storage } from "@acme/sdk"
+import { Pebble, Postgres, Requirement } from "@acme/testing"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Option } from "effect"
 import { ordersByDomain, reportOf } from "./support/checks.js"
+import { Env, keyText, openStorage } from "./support/postgres.js"
 import { acme, acmeWatched, type Result, temporaryFolder } from "./support/cli.js"
 import { pausedPastItsLease } from "./support/fencing.js"
-
-const keyText = Crypto.randomBytes(32).toString("base64")
 
 const fixture = (
   pebble: Pebble.Service,
@@ -53,13 +49,6 @@ const fixture = (
   return { ...folder, domain, env }
 }
 
-/** the storage the CLI wrote, opened in this process */
-const openStorage = (url: string) =>
-  Effect.flatMap(
-    Effect.orDie(EncryptionKey.decode(keyText, "the test's key")),
-    (encryptionKey) => PostgresStorage.make({ url: Redacted.make(url), encryptionKey, maxConnections: 2 })
-  )
-
 /** the certificate is stored whole: a chain whose leaf names the domain and matches the stored key; its serial */
 const storedSerial = (storage: Storage.Service, name: string, domain: string) =>
   Effect.gen(function*() {
@@ -75,15 +64,6 @@ const storedSerial = (storage: Storage.Service, name: string, domain: string) =>
 
 const certificateOf = (report: Reporter.RunReport, name: string) =>
   report.certificates.find((certificate) => certificate.name === name)
-
-const Env = Layer.unwrapEffect(
-  Effect.map(Pebble.Pebble, (pebble) => AcmeProtocol.layer({ directoryUrl: pebble.directoryUrl }))
-).pipe(
-  Layer.provide(PebbleHttpClient.layer),
-  Layer.provideMerge(Pebble.layer({ challengeServers: "external" })),
-  Layer.merge(Postgres.layer()),
-  Layer.merge(NodeContext.layer)
-)
 
 const requirement = Postgres.requirement()
 

@@ -13,30 +13,20 @@
  *   started meanwhile leaves the task alone, takes it over once the lease expired and finishes it,
  *   and the paused one, continued, learns it lost the task and leaves its record to the new holder.
  */
-import * as Crypto from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { AcmeProtocol, type ServiceRecords } from "@acme/sdk"
-import { EncryptionKey, PostgresStorage } from "@acme/storage-postgres"
-import { Pebble, PebbleHttpClient, Postgres, Requirement } from "@acme/testing"
-import { NodeContext } from "@effect/platform-node"
+import type { ServiceRecords } from "@acme/sdk"
+import { Pebble, Postgres, Requirement } from "@acme/testing"
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Option } from "effect"
 import { ordersByDomain } from "./support/checks.js"
+import { Env, keyText, openStorage } from "./support/postgres.js"
 import { acme, temporaryFolder } from "./support/cli.js"
 import { poll } from "./support/poll.js"
 import { serve, type Served } from "./support/serve.js"
 
-const keyText = Crypto.randomBytes(32).toString("base64")
 const names = ["alpha", "beta", "gamma"] as const
 const domain = (name: string) => `${name}.serve.pg.example.test`
-
-/** the storage the servers share, opened in this process */
-const openStorage = (url: string) =>
-  Effect.flatMap(
-    Effect.orDie(EncryptionKey.decode(keyText, "the test's key")),
-    (encryptionKey) => PostgresStorage.make({ url: Redacted.make(url), encryptionKey, maxConnections: 2 })
-  )
 
 const call = (base: string, method: string, route: string, key: string, body?: unknown) =>
   Effect.promise(async () => {
@@ -96,15 +86,6 @@ const startServers = (count: number, config: string, options: { readonly cwd: st
 const sleep = (millis: number) => Effect.promise(() => new Promise((resolve) => setTimeout(resolve, millis)))
 
 const isDone = (task: ServiceRecords.Task) => task.status === "succeeded" || task.status === "failed"
-
-const Env = Layer.unwrapEffect(
-  Effect.map(Pebble.Pebble, (pebble) => AcmeProtocol.layer({ directoryUrl: pebble.directoryUrl }))
-).pipe(
-  Layer.provide(PebbleHttpClient.layer),
-  Layer.provideMerge(Pebble.layer({ challengeServers: "external" })),
-  Layer.merge(Postgres.layer()),
-  Layer.merge(NodeContext.layer)
-)
 
 const requirement = Postgres.requirement()
 
