@@ -1,9 +1,9 @@
 /**
  * Fault suite, the run's time budget (`renewal.maxRunTime`), the pipeline against Pebble behind the
- * FaultProxy on TestClock: a CA that validates but keeps the order pending is polled (3 minutes an
- * attempt) until the budget is spent; then the run stops, checkpoints where it was, reports the
- * certificate postponed (exit 1) and leaves the stored files alone; the next run resumes the same
- * order and converges.
+ * FaultProxy on TestClock: a CA that validates but keeps the order pending (and refuses finalize with
+ * `orderNotReady`) is polled (3 minutes an attempt) until the budget is spent; then the run stops,
+ * checkpoints where it was, reports the certificate postponed (exit 1) and leaves the stored files
+ * alone; the next run resumes the same order and converges.
  */
 import { FaultProxy } from "@acme/testing"
 import { CertificateName, RenewalState, Reporter } from "@acme/sdk"
@@ -31,11 +31,22 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("the ru
       // the runs are apart in time, as they are outside a test (a run id starts with its start time)
       yield* TestClock.adjust("1 minute")
 
-      // a slow CA: the authorizations are valid, the order stays pending
+      // a slow CA: the authorizations are valid, the order stays pending (finalize is refused)
       yield* proxy.inject({
         method: "POST",
         path: "/my-order/",
         fault: FaultProxy.editJson((body) => isRecord(body) && body.status === "ready" ? { ...body, status: "pending" } : body)
+      })
+      yield* proxy.inject({
+        method: "POST",
+        path: "/finalize-order/",
+        fault: FaultProxy.status(403, {
+          body: JSON.stringify({
+            type: "urn:ietf:params:acme:error:orderNotReady",
+            detail: "the order is pending, not ready",
+            status: 403
+          })
+        })
       })
       const start = yield* Clock.currentTimeMillis
       const report = yield* renewAt(root, certificates, { force: true, renewal, horizon: 60_000 })
@@ -47,7 +58,7 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("the ru
       expect(report.stopped).toContain("renewal.maxRunTime (5m)")
       const result = report.certificates[0]
       expect(result?.action).toBe("postponed")
-      expect(result?.reason).toMatch(/reached renewal\.maxRunTime \(5m\) in the (present|verify) stage/)
+      expect(result?.reason).toMatch(/reached renewal\.maxRunTime \(5m\) in the (present|verify|finalize) stage/)
       expect(Reporter.hasFailures(report)).toBe(true)
       expect(contents(root)).toEqual(before)
       expect(temporaryFiles(root)).toEqual([])

@@ -39,7 +39,8 @@ const cases: ReadonlyArray<Case> = [
   {
     fault: "an oversized (chunked) body while polling the order",
     rule: { method: "POST", path: "/my-order/", fault: FaultProxy.oversized() },
-    stage: "verify",
+    // the order is polled after finalize (verify polls only the authorizations)
+    stage: "finalize",
     message: /\/my-order\/.*: the body is over 1048576 bytes, more than the limit of 1048576 bytes/
   },
   {

@@ -1,13 +1,39 @@
 /**
- * finalize: sends the CSR once the order is ready and waits until the certificate is issued. A
- * resumed run whose order was already finalized (the CA answers orderNotReady) just waits for it.
+ * finalize: sends the CSR once the order's authorizations are valid and waits until the certificate
+ * is issued.
+ *
+ * verify does not poll the order (its authorizations being valid makes it `ready`, RFC 8555 §7.1.6),
+ * so the CA may answer `orderNotReady`: it has not moved the order yet, or (a resumed run) the order
+ * was finalized before a crash. Either way the order is polled until it leaves `pending`; a `ready`
+ * order is finalized then, one further along is waited for. When the order fails instead, its
+ * authorizations are fetched to say which name failed and why.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import type { AccountRef } from "../Account.js"
+import type { OrderFailed } from "../AcmeError.js"
+import * as Authorization from "../Authorization.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import type { Order } from "../Order.js"
+import type { AuthorizationState } from "../RenewalState.js"
 import * as Stage from "./stage.js"
+
+/** Says which name failed, and why (the order's own error is often generic): the first authorization that is not valid, with its challenge's error. */
+const whichFailed = (
+  signed: Stage.Step["signed"],
+  account: AccountRef,
+  authorizations: ReadonlyArray<AuthorizationState>,
+  failed: OrderFailed
+) =>
+  Effect.gen(function*() {
+    const acme = yield* AcmeProtocol
+    for (const authorization of authorizations) {
+      const fetched = yield* signed((nonce) => acme.getAuthorization({ nonce, account, url: authorization.url }))
+      if (fetched.status !== "valid") return yield* Authorization.failure(fetched)
+    }
+    return yield* failed
+  })
 
 /**
  * @since 0.1.0
@@ -32,9 +58,14 @@ export const finalize = Stage.make(({ account: accountOf, bucket, csrOf, signed 
         identifiers: bucket.identifiers,
         authorizations: saved.authorizations.map((a) => a.url)
       }
-      order = yield* signed((nonce) => acme.finalize({ nonce, account, order: ready, csr })).pipe(
-        // already finalized before a crash: wait for the result instead
-        Effect.catchTag("OrderNotReady", () => Effect.succeed({ status: "processing", certificate: saved.certificate }))
+      const send = signed((nonce) => acme.finalize({ nonce, account, order: ready, csr }))
+      order = yield* send.pipe(
+        Effect.catchTag("OrderNotReady", () =>
+          signed((nonce) => acme.pollOrder({ nonce, account, url: saved.url, until: "ready" })).pipe(
+            Effect.catchTag("OrderFailed", (failed) => whichFailed(signed, account, saved.authorizations, failed)),
+            // ready now: finalize; further along (finalized before a crash): wait for it below
+            Effect.flatMap((polled) => polled.status === "ready" ? send : Effect.succeed(polled))
+          ))
       )
     }
     if (order.status !== "valid" || order.certificate === undefined) {

@@ -1,41 +1,25 @@
 /**
  * verify: tells the CA the responses are in place, waits for each answered authorization to be
- * validated, then for the order to become ready, and cleans up every presented response, whether
- * validation succeeded or not.
+ * validated, and cleans up every presented response, whether validation succeeded or not.
  *
  * Final states are final (RFC 8555 §7.1.6): a challenge or authorization that fails ends the attempt
  * at once with the challenge's own error, even when the CA leaves the order pending (polling only the
- * order would wait out its whole poll timeout, attempt after attempt). When the order itself fails,
- * the failed authorization is fetched to say which name failed and why.
+ * order would wait out its whole poll timeout, attempt after attempt).
+ *
+ * The order is not polled here: once every authorization is valid the order is `ready` (RFC 8555
+ * §7.1.6), so finalize is sent next, as lego and certbot do; a CA that has not moved the order yet
+ * answers `orderNotReady`, and finalize then waits for the order (see there). One request per
+ * certificate less than polling the order first.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import type { AccountRef } from "../Account.js"
-import type { OrderFailed } from "../AcmeError.js"
 import * as Authorization from "../Authorization.js"
 import { AcmeProtocol } from "../AcmeProtocol.js"
 import { ChallengeSolver, type ChallengeTask } from "../ChallengeSolver.js"
-import type { AuthorizationState } from "../RenewalState.js"
 import { currentSpec } from "./context.js"
 import { taskOf } from "./present.js"
 import * as Stage from "./stage.js"
-
-/** Says which name failed, and why (the order's own error is often generic): the first authorization that is not valid, with its challenge's error. */
-const whichFailed = (
-  step: Stage.Step,
-  account: AccountRef,
-  pending: ReadonlyArray<AuthorizationState>,
-  failed: OrderFailed
-) =>
-  Effect.gen(function*() {
-    const acme = yield* AcmeProtocol
-    for (const authorization of pending) {
-      const fetched = yield* step.signed((nonce) => acme.getAuthorization({ nonce, account, url: authorization.url }))
-      if (fetched.status !== "valid") return yield* Authorization.failure(fetched)
-    }
-    return yield* failed
-  })
 
 /**
  * @since 0.1.0
@@ -65,11 +49,8 @@ export const verify = Stage.make((step) =>
         }
       }
       for (const { url } of pending) yield* step.signed((nonce) => acme.pollAuthorization({ nonce, account, url }))
-      if (pending.length === 0 && order.status !== "pending") return order.status
-      const ready = yield* step.signed((nonce) => acme.pollOrder({ nonce, account, url: order.url, until: "ready" })).pipe(
-        Effect.catchTag("OrderFailed", (failed) => whichFailed(step, account, pending, failed))
-      )
-      return ready.status
+      // every authorization is valid: the order is ready, unless the CA already moved it further
+      return order.status === "pending" ? "ready" : order.status
     })
     const status = yield* work.pipe(Effect.ensuring(Effect.forEach(tasks, solver.cleanup, { discard: true })))
     const authorizations = order.authorizations.map((a) => ({ ...a, status: "valid", presented: false }))
