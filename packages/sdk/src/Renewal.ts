@@ -37,6 +37,7 @@ import { errorHandler } from "./Renewal/errorHandler.js"
 import { finalize } from "./Renewal/finalize.js"
 import * as Leases from "./Renewal/lease.js"
 import { order } from "./Renewal/order.js"
+import * as EarlierRuns from "./Renewal/earlierRuns.js"
 import { plan } from "./Renewal/plan.js"
 import { present } from "./Renewal/present.js"
 import { report } from "./Renewal/report.js"
@@ -184,13 +185,15 @@ const handOverNonce = (state: State, from: CertificateName | undefined, to: Cert
  * one), a certificate that was answering challenges starts again at `present` (the responses went
  * away with the process), and the directory is fetched again, once, by the first stage that needs it.
  * Only a run that is not going on elsewhere is resumed, and the run's own lease is held until the
- * scope closes (see `Renewal/resume.ts`); a dry run takes none.
+ * scope closes (see `Renewal/resume.ts`); a dry run takes none. `listed`: the checkpoints as the
+ * storage lists them, when the caller has them already (read here otherwise).
  *
  * @since 0.1.0
  * @category constructors
  */
 export const start = (
-  options: Options
+  options: Options,
+  listed?: EarlierRuns.Listed
 ): Effect.Effect<State, StorageError, Storage | RenewalSettings | Scope.Scope> =>
   Effect.gen(function*() {
     const directoryUrl = yield* configuredDirectoryUrl
@@ -208,7 +211,7 @@ export const start = (
       buckets: []
     }
     if (fresh.options.dryRun) return fresh
-    const previous = yield* Resume.claim(directoryUrl, fresh.runId)
+    const previous = yield* Resume.claim(directoryUrl, fresh.runId, listed)
     if (Option.isNone(previous)) return fresh
     const old = previous.value
     if (old.phase === "scan" || old.phase === "plan") {
@@ -295,7 +298,9 @@ export const renew = (
   options: Options = {}
 ): Effect.Effect<RunReport, StorageError | LeaseError, Requirements> =>
   Effect.gen(function*() {
-    const initial = yield* start(options)
+    // listed once: for the run to resume, then for what scan and plan look back at
+    const listed = yield* Effect.flatMap(Storage, (storage) => storage.loadCheckpoints)
+    const initial = yield* start(options, listed)
     const run = yield* makeRun(initial)
     yield* Effect.annotateCurrentSpan({
       "acme.run": initial.runId,
@@ -313,7 +318,10 @@ export const renew = (
       yield* Effect.logInfo(`resuming run ${initial.runId}, which was interrupted`)
     }
     const budget = (yield* RenewalSettings).config.renewal.maxRunTime
-    const finished = yield* Effect.timeoutOption(work(run, options.wait), budget)
+    const finished = yield* Effect.timeoutOption(
+      work(run, options.wait).pipe(Effect.provideService(EarlierRuns.EarlierRuns, listed)),
+      budget
+    )
     if (Option.isNone(finished)) {
       yield* updateState(run, (state) => stop(state, budget))
       yield* checkpoint(run)

@@ -2,7 +2,7 @@ import { X509Certificate } from "node:crypto"
 import { Pebble } from "@acme/testing"
 import { AcmeProtocol, Certificate, CertificateName, DeployHook, Renewal, RenewalState, Storage } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
-import { Clock, Duration, Effect, Layer, Logger, LogLevel, Option } from "effect"
+import { Clock, Duration, Effect, Layer, Logger, LogLevel, Option, Ref } from "effect"
 import { clearFaults, inject, requests } from "./support/acme.js"
 import { recordingTracer } from "./support/tracing.js"
 import { type CertificateInput, pipelineServices, settingsLayer } from "./support/pipeline.js"
@@ -93,9 +93,17 @@ layer(pipelineServices().pipe(Layer.provideMerge(Pebble.layer())), { excludeTest
         const seen = yield* seenOfLastRun
         expect(Option.map(seen, (s) => s?.renewalInfo)).toEqual(Option.some(false))
 
-        // within the ARI check interval: no request at all, and what was seen is carried on
+        // within the ARI check interval: no request at all, and what was seen is carried on; the
+        // checkpoints are listed once (for the run to resume, then for scan and plan to look back at)
         const quietFrom = (yield* requests).length
-        expect((yield* renewWith(quiet)).certificates.map((c) => c.action)).toEqual(["skipped", "skipped"])
+        const listings = yield* Ref.make(0)
+        const counting = Layer.succeed(Storage.Storage, {
+          ...storage,
+          loadCheckpoints: Effect.zipRight(Ref.update(listings, (n) => n + 1), storage.loadCheckpoints)
+        })
+        expect((yield* renewWith(quiet).pipe(Effect.provide(counting))).certificates.map((c) => c.action))
+          .toEqual(["skipped", "skipped"])
+        expect(yield* Ref.get(listings)).toBe(1)
         expect((yield* requests).length).toBe(quietFrom)
         expect(yield* seenOfLastRun).toEqual(seen)
 

@@ -13,28 +13,21 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { type Input, Planner } from "../Planner.js"
 import type { CertificateSpec } from "../RenewalConfig.js"
-import * as RenewalState from "../RenewalState.js"
 import type { Bucket, State } from "../RenewalState.js"
 import { RenewalSettings } from "../RenewalSettings.js"
-import { Storage } from "../Storage.js"
+import type { Storage } from "../Storage.js"
+import * as EarlierRuns from "./earlierRuns.js"
 import * as Stage from "./stage.js"
 
 /** Each certificate's last error in the newest other checkpoint of this CA, when it failed there. */
 const previousErrors = (state: State): Effect.Effect<ReadonlyMap<string, string>, never, Storage> =>
   Effect.gen(function*() {
-    const storage = yield* Storage
-    const checkpoints = yield* storage.loadCheckpoints
-    for (const { json, runId } of [...checkpoints].reverse()) {
-      if (runId === state.runId) continue
-      const previous = RenewalState.decode(json)
-      if (Option.isNone(previous) || previous.value.directoryUrl !== state.directoryUrl) continue
-      return new Map(previous.value.buckets.flatMap((bucket) =>
-        (bucket.stage === "failed" || bucket.result?.action === "failed") && bucket.lastError !== undefined
-          ? [[bucket.name, bucket.lastError.message] as const]
-          : []
-      ))
-    }
-    return new Map<string, string>()
+    const [previous] = yield* EarlierRuns.ofThisCa(state)
+    return new Map(previous?.buckets.flatMap((bucket) =>
+      (bucket.stage === "failed" || bucket.result?.action === "failed") && bucket.lastError !== undefined
+        ? [[bucket.name, bucket.lastError.message] as const]
+        : []
+    ))
   }).pipe(
     Effect.catchAll((error) =>
       Effect.as(Effect.logDebug(`plan: previous run's errors not read (${error.message})`), new Map<string, string>())

@@ -24,6 +24,7 @@ import { type Lease, LeaseError, runKey } from "../Lease.js"
 import type { RenewalSettings } from "../RenewalSettings.js"
 import * as RenewalState from "../RenewalState.js"
 import { Storage, type StorageError } from "../Storage.js"
+import type * as EarlierRuns from "./earlierRuns.js"
 import { acquire, keepingAlive, leaseTtl } from "./lease.js"
 
 /** holds `lease` until the scope closes: renewed in the background, released at the end */
@@ -42,7 +43,8 @@ const holdInScope = (lease: Lease): Effect.Effect<void, never, Storage | Renewal
   })
 
 /**
- * Claims the run to go on with: an interrupted run of `directoryUrl` (see the module), or the new
+ * Claims the run to go on with (among `listed`, the checkpoints as the storage lists them, when the
+ * caller has them already): an interrupted run of `directoryUrl` (see the module), or the new
  * run `freshRunId` when there is none. The run's lease is held until the scope closes.
  *
  * @since 0.1.0
@@ -50,12 +52,13 @@ const holdInScope = (lease: Lease): Effect.Effect<void, never, Storage | Renewal
  */
 export const claim = (
   directoryUrl: string,
-  freshRunId: string
+  freshRunId: string,
+  listed?: EarlierRuns.Listed
 ): Effect.Effect<Option.Option<RenewalState.State>, StorageError, Storage | RenewalSettings | Scope.Scope> =>
   Effect.gen(function*() {
     const storage = yield* Storage
     const host = yield* Host.Host
-    const checkpoints = yield* storage.loadCheckpoints
+    const checkpoints = listed ?? (yield* storage.loadCheckpoints)
     // a run's lease is held in the name of the run that claims it (this one, by its new id): two
     // runs of one process that find the same interrupted run are two holders
     const claimant = yield* Host.holder(freshRunId)

@@ -21,8 +21,8 @@ import * as Directory from "../Directory.js"
 import * as Identifier from "../Identifier.js"
 import { RenewalSettings } from "../RenewalSettings.js"
 import type { Bucket, Current, State } from "../RenewalState.js"
-import * as RenewalState from "../RenewalState.js"
 import { Storage } from "../Storage.js"
+import * as EarlierRuns from "./earlierRuns.js"
 import { DEFAULT_ARI_INTERVAL, renewalInfoFor, savedWindow, type Stored } from "./renewalInfo.js"
 import * as Stage from "./stage.js"
 
@@ -76,12 +76,8 @@ const currentOf = (
 /** What an earlier run of this CA saw of its directory, while it is younger than the ARI check interval. */
 const seenEarlier = (state: State, now: DateTime.Utc): Effect.Effect<Option.Option<Seen>, never, Storage> =>
   Effect.gen(function*() {
-    const checkpoints = yield* (yield* Storage).loadCheckpoints
-    for (const { json, runId } of [...checkpoints].reverse()) {
-      if (runId === state.runId) continue
-      const previous = RenewalState.decode(json)
-      if (Option.isNone(previous) || previous.value.directoryUrl !== state.directoryUrl) continue
-      const seen = previous.value.directorySeen
+    for (const previous of yield* EarlierRuns.ofThisCa(state)) {
+      const seen = previous.directorySeen
       if (seen === undefined) continue
       const fresh = Option.exists(
         DateTime.make(seen.fetchedAt),
