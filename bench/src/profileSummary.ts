@@ -25,7 +25,9 @@
  * to the original file, and from the path to its package (`node_modules/<name>`, the workspace's
  * `packages/<dir>` as `@acme/<dir>`, `apps/cli` as `@acme/cli`, `node:` urls as node internals). An
  * ES module's own top-level code (V8's anonymous frame at line 0, column 0) is one function for a
- * whole bundle chunk, so its self time is shown as "(top level of bundle chunks)", not as a package.
+ * whole bundle chunk, and esbuild's helpers (`__commonJS`'s wrapper, whose self time includes
+ * compiling the CommonJS module it runs, `__toESM`, `__export`) have no place in the source map: both
+ * are shown as "(bundle: chunks' top level, esbuild's helpers)", not as a package.
  *
  * @since 0.1.0
  */
@@ -131,8 +133,12 @@ const isModuleWrapper = (name: string): boolean => /\.(?:[cm]?js|[cm]?ts|json)$/
 const isModuleBody = (frame: Frame): boolean =>
   frame.functionName === "" && frame.lineNumber === 0 && frame.columnNumber === 0 && frame.url.startsWith("file:")
 
-/** the package of an ES module body's self time: a chunk's top level holds many modules' */
-export const moduleTopLevel = "(top level of bundle chunks)"
+/**
+ * The package of an ES module body's self time (a chunk's top level holds many modules') and of
+ * esbuild's own helpers in the bundle (the `__commonJS` wrapper, `__toESM`, `__export`, …: no place in
+ * the source map)
+ */
+export const bundleGlue = "(bundle: chunks' top level, esbuild's helpers)"
 
 const isLoader = (frame: Frame): boolean =>
   frame.url.startsWith("node:internal/modules/") || frame.url === "node:internal/bootstrap/realm"
@@ -175,6 +181,8 @@ const display = (file: string): string => {
 interface Origin {
   readonly file: string
   readonly line: number
+  /** in a bundle file with a source map, at a place the map says nothing about: esbuild's own code */
+  readonly glue: boolean
 }
 
 /**
@@ -220,15 +228,22 @@ export const summarize = (
     const known = origins.get(key)
     if (known !== undefined) return known
     const map = frame.url.startsWith("file:") ? mapOf(frame.url) : undefined
-    const entry = map?.findEntry(frame.lineNumber, frame.columnNumber)
-    const origin: Origin = entry !== undefined && "originalSource" in entry
+    const found = map?.findEntry(frame.lineNumber, frame.columnNumber)
+    // findEntry falls back on the last mapping before the place, even on an earlier line: a place
+    // with no mapping of its own on its line is not in the map
+    const entry = found !== undefined && "originalSource" in found && found.generatedLine === frame.lineNumber
+      ? found
+      : undefined
+    const origin: Origin = entry !== undefined
       ? {
         file: path.relative(options.root, path.resolve(path.dirname(fileURLToPath(frame.url)), entry.originalSource)),
-        line: entry.originalLine + 1
+        line: entry.originalLine + 1,
+        glue: false
       }
       : {
         file: frame.url.startsWith("file:") ? path.relative(options.root, fileURLToPath(frame.url)) : frame.url,
-        line: frame.lineNumber + 1
+        line: frame.lineNumber + 1,
+        glue: map !== undefined
       }
     origins.set(key, origin)
     return origin
@@ -273,8 +288,8 @@ export const summarize = (
     const origin = leaf === undefined ? undefined : originOf(leaf)
     const pkg = origin === undefined
       ? "native/other"
-      : leaf !== undefined && isModuleBody(leaf)
-      ? moduleTopLevel
+      : origin.glue || (leaf !== undefined && isModuleBody(leaf))
+      ? bundleGlue
       : packageOf(origin.file)
     const entry = packages.get(pkg) ?? { startup: 0, command: 0 }
     entry[kind] += duration

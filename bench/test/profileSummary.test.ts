@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { type CpuProfile, moduleTopLevel, packageOf, type SourceMapFile, summarize } from "../src/profileSummary.js"
+import { type CpuProfile, bundleGlue, packageOf, type SourceMapFile, summarize } from "../src/profileSummary.js"
 
 const root = "/repo"
 const chunk = "file:///repo/bench/.cache/profile/cli/acme-chunk-A.mjs"
@@ -32,9 +32,10 @@ const frame = (functionName: string, url: string, lineNumber: number, columnNumb
 //           ├ run (node's ES module loader) → chunk A's top level → Struct (Schema.ts)
 //           ├ the entry's top level, resumed after `await import()` → runLoop (fiberRuntime.ts) → JSON.parse (no script)
 //           ├ undici's module wrapper (esbuild names it after its path) → Renewal.ts's function
-//           └ read (node:fs)
+//           ├ read (node:fs)
+//           └ __toESM (esbuild's helper, not in the source map)
 const nodes: (typeof CpuProfile.Type)["nodes"] = [
-  { id: 1, callFrame: frame("(root)", "", -1, -1), children: [2, 3, 4, 5, 8, 11, 13] },
+  { id: 1, callFrame: frame("(root)", "", -1, -1), children: [2, 3, 4, 5, 8, 11, 13, 14] },
   { id: 2, callFrame: frame("(program)", "", -1, -1) },
   { id: 3, callFrame: frame("(idle)", "", -1, -1) },
   { id: 4, callFrame: frame("(garbage collector)", "", -1, -1) },
@@ -50,16 +51,18 @@ const nodes: (typeof CpuProfile.Type)["nodes"] = [
     children: [12]
   },
   { id: 12, callFrame: frame("renew", chunk, 4, 0) },
-  { id: 13, callFrame: frame("read", "node:fs", 10, 2) }
+  { id: 13, callFrame: frame("read", "node:fs", 10, 2) },
+  // esbuild's helper, on a line of chunk A the source map has nothing for
+  { id: 14, callFrame: frame("__toESM", chunk, 5, 3) }
 ]
 
 // samples 1 ms apart (the first at 1 ms after the start), each lasting until the next;
 // the last one until endTime
-const samples = [2, 3, 3, 4, 7, 7, 7, 6, 10, 10, 9, 12, 11, 13, 3]
+const samples = [2, 3, 3, 4, 7, 7, 7, 6, 10, 10, 9, 12, 11, 13, 14, 3]
 const profile: typeof CpuProfile.Type = {
   nodes,
   startTime: 0,
-  endTime: 16_000,
+  endTime: 17_000,
   samples,
   timeDeltas: samples.map(() => 1000)
 }
@@ -68,23 +71,23 @@ describe("summarize", () => {
   const summary = summarize(profile, { sourceMaps: new Map([[chunk, map]]), root })
 
   it("splits the covered time into idle, GC, program, module loading and the command's work", () => {
-    expect(summary.samples).toBe(15)
-    // from the first sample (1 ms) to the end (16 ms)
-    expect(summary.coveredMs).toBe(15)
+    expect(summary.samples).toBe(16)
+    // from the first sample (1 ms) to the end (17 ms)
+    expect(summary.coveredMs).toBe(16)
     expect(summary.idleMs).toBe(3)
     expect(summary.gcMs).toBe(1)
     expect(summary.programMs).toBe(1)
     // Struct ×3 and chunk A's top level under the loader; the undici wrapper and what it calls
     expect(summary.startupMs).toBe(6)
-    // JSON.parse ×2 and runLoop under the resumed entry; read
-    expect(summary.commandMs).toBe(4)
+    // JSON.parse ×2 and runLoop under the resumed entry; read; __toESM
+    expect(summary.commandMs).toBe(5)
   })
 
   it("gives self time to the innermost frame with a script, by package through the source map", () => {
     const byName = Object.fromEntries(summary.packages.map((p) => [p.name, p]))
     expect(byName).toEqual({
       effect: { name: "effect", startupMs: 3, commandMs: 3 },
-      [moduleTopLevel]: { name: moduleTopLevel, startupMs: 1, commandMs: 0 },
+      [bundleGlue]: { name: bundleGlue, startupMs: 1, commandMs: 1 },
       undici: { name: "undici", startupMs: 1, commandMs: 0 },
       "@acme/sdk": { name: "@acme/sdk", startupMs: 1, commandMs: 0 },
       "node internals": { name: "node internals", startupMs: 0, commandMs: 1 }
@@ -98,7 +101,13 @@ describe("summarize", () => {
       { name: "runLoop", location: "effect/src/internal/fiberRuntime.ts:10", package: "effect", selfMs: 3 }
     ])
     expect(summary.functions.map((f) => f.location)).toContain("packages/sdk/src/Renewal.ts:12")
-    expect(summary.functions).toHaveLength(6)
+    expect(summary.functions).toHaveLength(7)
+    expect(summary.functions).toContainEqual({
+      name: "__toESM",
+      location: "bench/.cache/profile/cli/acme-chunk-A.mjs:6",
+      package: bundleGlue,
+      selfMs: 1
+    })
     expect(summarize(profile, { sourceMaps: new Map([[chunk, map]]), root, top: 1 }).functions).toHaveLength(1)
   })
 
