@@ -294,7 +294,11 @@ export const summarize = (
     const entry = packages.get(pkg) ?? { startup: 0, command: 0 }
     entry[kind] += duration
     packages.set(pkg, entry)
-    const name = leaf === undefined || leaf.functionName === "" ? "(anonymous)" : leaf.functionName
+    const name = leaf === undefined || leaf.functionName === ""
+      ? "(anonymous)"
+      : isModuleWrapper(leaf.functionName)
+      ? `(module body) ${display(leaf.functionName)}`
+      : leaf.functionName
     const location = origin === undefined ? "(native)" : `${display(origin.file)}:${origin.line}`
     const key = `${name} ${location}`
     const fn = functions.get(key) ?? { name, location, package: pkg, self: 0 }

@@ -101,6 +101,7 @@ describe("summarize", () => {
       { name: "runLoop", location: "effect/src/internal/fiberRuntime.ts:10", package: "effect", selfMs: 3 }
     ])
     expect(summary.functions.map((f) => f.location)).toContain("packages/sdk/src/Renewal.ts:12")
+    expect(summary.functions.map((f) => f.name)).toContain("(module body) undici/index.js")
     expect(summary.functions).toHaveLength(7)
     expect(summary.functions).toContainEqual({
       name: "__toESM",
