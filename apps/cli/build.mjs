@@ -65,6 +65,44 @@ export const isStale = () => {
 const isChunk = (name) => /^acme-chunk-[\w-]+\.mjs$/.test(name)
 
 /**
+ * esbuild's options for the bundle written to `outdir` (not written by esbuild: `build` writes the
+ * files itself). Exported for the benchmarks, which profile a build of the same sources with
+ * `sourcemap: true` in a folder of their own (bench/src/profile.ts); dist/ never ships source maps.
+ */
+export const esbuildOptions = (outdir) => ({
+  absWorkingDir: here,
+  entryPoints: { acme: path.join(here, "src", "bin.ts") },
+  bundle: true,
+  // the workspace packages from their TypeScript sources (their package.json "@acme/source"
+  // export condition), so the bundle never waits for, or goes stale against, their dist/
+  conditions: ["@acme/source"],
+  splitting: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  write: false,
+  outdir,
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "acme-chunk-[hash]",
+  legalComments: "none",
+  // whitespace and syntax only: smaller chunks to read and parse, and every identifier (class and
+  // function names appear in errors and traces) stays as written
+  minifyWhitespace: true,
+  minifySyntax: true,
+  logLevel: "warning",
+  // node-postgres loads its native binding (pg-native, not installed) only when asked for it
+  external: ["pg-native"],
+  // the bundle is an ES module; bundled CommonJS code still calls require() for node built-ins
+  banner: {
+    js: [
+      "#!/usr/bin/env node",
+      "import { createRequire as __acmeCreateRequire } from \"module\";",
+      "const require = __acmeCreateRequire(import.meta.url);"
+    ].join("\n")
+  }
+})
+
+/**
  * builds dist/acme.mjs and its chunks.
  *
  * The entry is small: it answers `--version` itself and imports the rest (the command tree, Effect,
@@ -76,38 +114,7 @@ const isChunk = (name) => /^acme-chunk-[\w-]+\.mjs$/.test(name)
 export const build = async () => {
   const esbuild = await import("esbuild")
   const dist = path.dirname(output)
-  const result = await esbuild.build({
-    absWorkingDir: here,
-    entryPoints: { acme: path.join(here, "src", "bin.ts") },
-    bundle: true,
-    // the workspace packages from their TypeScript sources (their package.json "@acme/source"
-    // export condition), so the bundle never waits for, or goes stale against, their dist/
-    conditions: ["@acme/source"],
-    splitting: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    write: false,
-    outdir: dist,
-    outExtension: { ".js": ".mjs" },
-    chunkNames: "acme-chunk-[hash]",
-    legalComments: "none",
-    // whitespace and syntax only: smaller chunks to read and parse, and every identifier (class and
-    // function names appear in errors and traces) stays as written
-    minifyWhitespace: true,
-    minifySyntax: true,
-    logLevel: "warning",
-    // node-postgres loads its native binding (pg-native, not installed) only when asked for it
-    external: ["pg-native"],
-    // the bundle is an ES module; bundled CommonJS code still calls require() for node built-ins
-    banner: {
-      js: [
-        "#!/usr/bin/env node",
-        "import { createRequire as __acmeCreateRequire } from \"module\";",
-        "const require = __acmeCreateRequire(import.meta.url);"
-      ].join("\n")
-    }
-  })
+  const result = await esbuild.build(esbuildOptions(dist))
   fs.mkdirSync(dist, { recursive: true })
   const write = (file) => {
     const temporary = `${file.path}.tmp-${process.pid}`

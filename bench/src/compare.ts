@@ -17,10 +17,11 @@ import { Pebble } from "@acme/testing"
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect, Schema } from "effect"
 import * as path from "node:path"
-import { type Client, cliBinary, cliConfig, processClients, type Target } from "./clients.js"
+import { type Client, cliBinary, cliConfig, ours, processClients, type Target } from "./clients.js"
 import * as Cron from "./cron.js"
 import * as Environment from "./environment.js"
 import * as Measure from "./measure.js"
+import * as Profile from "./profile.js"
 import * as Proxy from "./proxy.js"
 
 /** sequential issuances per client, certificates in a batch, cold starts per client */
@@ -249,6 +250,7 @@ export const pebbleSettings = (alwaysValid: boolean) => ({
 
 const program = Effect.gen(function*() {
   yield* Environment.build
+  yield* Profile.build
   const machine = Environment.machine()
   const validating = onlyCron ? { sequential: [], batch: [] } : yield* Effect.scoped(Effect.gen(function*() {
     const { proxy, target } = yield* pebbleBehindProxy(false)
@@ -267,14 +269,19 @@ const program = Effect.gen(function*() {
     // those certificates when none is due (cron.ts)
     const perProcess = []
     const nothingDue = []
+    const profiles: Array<Profile.Profiled> = []
     for (const client of processClients) {
       const workdir = Environment.workFolder(`${client.id}-always-valid`)
       perProcess.push(yield* sequential(client, target, proxy, workdir))
       nothingDue.push(
         ...(yield* Cron.nothingDue({ client, target, proxy, workdir, names: names(client.id, rounds), rounds, describe }))
       )
+      // after its measured runs: our CLI's issue-14 targets once more under node --cpu-prof (profile.ts)
+      if (client.id === ours.id) {
+        profiles.push(...(yield* Profile.cron({ target, proxy, workdir, names: names(client.id, rounds), count: rounds })))
+      }
     }
-    return { batch, perProcess, nothingDue }
+    return { batch, perProcess, nothingDue, profiles }
   }))
   const starts = yield* coldStarts
   machine.loadAtEnd = Environment.load()
@@ -288,6 +295,7 @@ const program = Effect.gen(function*() {
     batch: [...validating.batch, ...throughput.batch],
     perProcess: throughput.perProcess,
     nothingDue: throughput.nothingDue,
+    profiles: throughput.profiles,
     coldStart: starts
   })
 })

@@ -6,6 +6,8 @@
  */
 import { Schema } from "effect"
 import { mean, median } from "./measure.js"
+import type { Profiled } from "./profile.js"
+import * as ProfileReport from "./profileReport.js"
 
 /**
  * One issuance per process (the same shape as the validating comparison's samples).
@@ -55,7 +57,9 @@ const ms = (value: number): string => (Number.isFinite(value) ? value < 10 ? val
 const mib = (kib: number): string => (kib / 1024).toFixed(0)
 
 /**
- * The sections, in Markdown lines; `nodeWallMs` is the median wall time of `node -e ""` in the same run.
+ * The sections, in Markdown lines; `nodeWallMs` is the median wall time of `node -e ""` in the same run,
+ * `batch` our CLI's always-valid `acme renew` of N new certificates (absent with `BENCH_ONLY=cron`),
+ * `profiles` the profiles of the targets (profile.ts).
  *
  * @since 0.1.0
  */
@@ -65,6 +69,8 @@ export const sections = (
     readonly nothingDue: ReadonlyArray<typeof NothingDue.Type>
     readonly pebble: string
     readonly nodeWallMs: number
+    readonly batch: { readonly certificates: number; readonly wallMs: number; readonly cpuMs: number } | undefined
+    readonly profiles: ReadonlyArray<Profiled>
   }
 ): Array<string> => {
   if (input.perProcess.length === 0 && input.nothingDue.length === 0) return []
@@ -109,6 +115,7 @@ export const sections = (
   const ours = (what: "renew" | "status") => input.nothingDue.find((n) => n.id === "acme-cli" && n.what === what)
   const wall = (n: typeof NothingDue.Type | undefined) => (n === undefined ? Number.NaN : median(n.runs.map((r) => r.wallMs)))
   const cli = input.perProcess.find((s) => s.id === "acme-cli")
+  const batch = input.batch
   lines.push(
     "",
     "### Targets (issue 14)",
@@ -124,7 +131,18 @@ export const sections = (
     `| one new certificate per process: at most 150 ms wall, median | ${
       cli === undefined ? "–" : ms(median(cli.samples.map((x) => x.wallMs)))
     } ms |`,
+    `| ${batch === undefined ? "N" : batch.certificates} new certificates in one \`acme renew\`: at most 30 ms wall and 25 ms CPU per certificate | ${
+      batch === undefined
+        ? "– (not run)"
+        : `${ms(batch.wallMs / batch.certificates)} ms wall, ${ms(batch.cpuMs / batch.certificates)} ms CPU (always-valid)`
+    } |`,
     "",
+    ...(input.profiles.length === 0 ? [] : [
+      "### Profiles (issue 14)",
+      "",
+      ...ProfileReport.introduction,
+      ...ProfileReport.sections(input.profiles, ["noop-renew", "noop-status", "one-new", "batch"], input.nodeWallMs)
+    ]),
     "Commands of the cron runs:",
     "",
     ...input.nothingDue.map((n) => `- ${n.client}, ${n.what}: \`${n.command}\``),

@@ -12,6 +12,8 @@ import { root } from "./clients.js"
 import * as CronReport from "./cronReport.js"
 import { resultsDir } from "./environment.js"
 import { mean, median } from "./measure.js"
+import { Profiled } from "./profile.js"
+import * as ProfileReport from "./profileReport.js"
 
 const Counts = Schema.Record({ key: Schema.String, value: Schema.Number })
 const Settings = Schema.Record({ key: Schema.String, value: Schema.String })
@@ -54,6 +56,8 @@ const Compare = Schema.Struct({
   // the cron rows (cron.ts); absent from results written before them
   perProcess: Schema.optionalWith(Schema.Array(CronReport.PerProcess), { default: () => [] }),
   nothingDue: Schema.optionalWith(Schema.Array(CronReport.NothingDue), { default: () => [] }),
+  // the profiles of issue 14's targets (profile.ts); absent from results written before them
+  profiles: Schema.optionalWith(Schema.Array(Profiled), { default: () => [] }),
   coldStart: Schema.Array(Schema.Struct({
     client: Schema.String,
     command: Schema.String,
@@ -77,7 +81,8 @@ const Scale = Schema.Struct({
     maxRssKiB: Schema.Array(Schema.Number),
     requests: Schema.Number,
     command: Schema.String
-  })
+  }),
+  profiles: Schema.optionalWith(Schema.Array(Profiled), { default: () => [] })
 })
 
 const read = <A, I>(schema: Schema.Schema<A, I>, name: string): A | undefined => {
@@ -229,14 +234,16 @@ const render = (): void => {
       )
     }
     const node = compare.coldStart.find((c) => c.client.startsWith("node "))
+    const ourBatch = compare.batch.find((b) => b.mode === "always-valid" && b.client === "acme (this project, CLI)")
     lines.push(...CronReport.sections({
       perProcess: compare.perProcess,
       nothingDue: compare.nothingDue,
       pebble: Object.entries(compare.pebble.alwaysValid).map(([k, v]) => `\`${k}=${v}\``).join(", "),
-      nodeWallMs: node === undefined ? Number.NaN : median(node.wallMs)
+      nodeWallMs: node === undefined ? Number.NaN : median(node.wallMs),
+      batch: ourBatch,
+      profiles: compare.profiles
     }))
     lines.push("", "![chart](chart.svg)", "")
-    const ourBatch = compare.batch.find((b) => b.mode === "always-valid" && b.client === "acme (this project, CLI)")
     const ourStart = compare.coldStart.find((c) => isOurs(c.client))
     const ourSequential = compare.sequential.find((s) => s.id === "acme-cli")
     const maxRss = Math.max(
@@ -260,7 +267,8 @@ const render = (): void => {
       `| \`acme --version\` within 150 ms | ${ourStart === undefined ? "–" : ms(median(ourStart.wallMs))} ms |`,
       `| peak RSS under 100 MiB | ${mib(maxRss)} MiB (largest of the CLI runs above) |`,
       "",
-      "What is missed and why: see [README.md](README.md#where-the-targets-stand).",
+      "What is missed and why: see [README.md](README.md#where-the-targets-stand), and for wall and CPU per",
+      "certificate the profile of one `acme renew` of new certificates under \"Profiles (issue 14)\" above.",
       ""
     )
     const starts = compare.coldStart.map((c) => ({ label: c.client, value: median(c.wallMs), ours: isOurs(c.client) }))
@@ -327,7 +335,8 @@ const render = (): void => {
       } | ${s.requests.toFixed(0)} | under 2 s |`,
       "",
       `Command: \`${s.command}\``,
-      ""
+      "",
+      ...(scale.profiles.length === 0 ? [] : [...ProfileReport.introduction, ...ProfileReport.sections(scale.profiles, ["status-scale"], Number.NaN)])
     )
   }
   if (compare !== undefined) {

@@ -21,6 +21,7 @@ import { cliBinary, cliConfig, type Target } from "./clients.js"
 import { cliBatch, pebbleBehindProxy, pebbleSettings } from "./compare.js"
 import * as Environment from "./environment.js"
 import * as Measure from "./measure.js"
+import * as Profile from "./profile.js"
 
 /** the part of `acme status --json` read here */
 const StatusOutput = Schema.parseJson(Schema.Struct({
@@ -65,6 +66,7 @@ const fakeStorage = (target: Target, source: { storage: string; name: string }, 
 
 const program = Effect.gen(function*() {
   yield* Environment.build
+  yield* Profile.build
   const machine = Environment.machine()
   const result = yield* Effect.scoped(Effect.gen(function*() {
     const { proxy, target } = yield* pebbleBehindProxy(true)
@@ -102,7 +104,15 @@ const program = Effect.gen(function*() {
     yield* Console.log(
       `acme status over ${statusSize} (${listed} with a certificate): median ${(Measure.median(status.wallMs) / 1000).toFixed(2)} s`
     )
-    return { renewals, status }
+    // after the measured runs: once more under node --cpu-prof (profile.ts)
+    const profile = yield* Profile.run({
+      target: "status-scale",
+      command,
+      description: `acme status --json --config <config with ${statusSize} certificates>`,
+      certificates: statusSize,
+      proxy
+    })
+    return { renewals, status, profiles: profile === undefined ? [] : [profile] }
   }))
   machine.loadAtEnd = Environment.load()
   Environment.writeResults("scale.json", {

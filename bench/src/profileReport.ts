@@ -1,0 +1,158 @@
+/**
+ * The "Profile" subsections of RESULTS.md (issue 14): for each target, where the time of one more
+ * run under `node --cpu-prof` went (profile.ts, profileSummary.ts), and what meeting the target would
+ * need. The sentences are fixed per target; every number in them comes from the profile.
+ *
+ * @since 0.1.0
+ */
+import type { Profiled } from "./profile.js"
+
+const ms = (value: number): string => (Number.isFinite(value) ? value < 10 ? value.toFixed(1) : value.toFixed(0) : "–")
+const percent = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(0)}%` : "–")
+
+type Summary = Profiled["summary"]
+
+const busy = (s: Summary): number => s.coveredMs - s.idleMs
+
+/** the packages with the most self time in the command's own work, as "effect 120 ms, …" */
+const largestInCommand = (s: Summary, count: number): string =>
+  [...s.packages]
+    .sort((a, b) => b.commandMs - a.commandMs)
+    .slice(0, count)
+    .map((p) => `${p.name} ${ms(p.commandMs)} ms`)
+    .join(", ")
+
+/**
+ * What meeting each target would need, from its profile; `nodeWallMs` is `node -e ""`'s median wall
+ * time in the same run.
+ */
+const needed = (p: Profiled, nodeWallMs: number): string => {
+  const s = p.summary
+  const loading = `module loading (compile and top-level evaluation) is ${ms(s.startupMs)} ms, ${percent(s.startupMs, busy(s))} of the busy time`
+  switch (p.target) {
+    case "noop-renew":
+    case "noop-status": {
+      const target = 2 * nodeWallMs
+      return `the target is ${ms(target)} ms wall (2× \`node -e ""\`); ${loading}, GC and (program) ${
+        ms(s.gcMs + s.programMs)
+      } ms, the command's own work ${ms(s.commandMs)} ms (largest: ${largestInCommand(s, 3)}). ${
+        s.startupMs >= target
+          ? "Module loading alone is over the target, so no change to the command's own work can meet it;"
+          : `Module loading alone uses ${percent(s.startupMs, target)} of the target;`
+      } only not loading Effect's runtime, the command tree and the SDK for a run with nothing due (planning from \`metadata.json\` without them), or a V8 start-up snapshot of the loaded modules (\`node --build-snapshot\`), would approach 2× node.`
+    }
+    case "one-new":
+      return `the target is 150 ms wall; ${loading}, the issuance's own work ${ms(s.commandMs)} ms (largest: ${
+        largestInCommand(s, 3)
+      }), GC ${ms(s.gcMs)} ms, idle ${ms(s.idleMs)} ms (the CA's answers, poll waits, fsync). 150 ms would need all of them cut: module loading close to nothing (a start-up snapshot or code cache), the waits gone, and the work itself several times smaller.`
+    case "batch": {
+      const n = Math.max(1, p.certificates)
+      return `per certificate, start-up excluded (module loading ${ms(s.startupMs)} ms once): the command's own work ${
+        ms(s.commandMs / n)
+      } ms, GC ${ms(s.gcMs / n)} ms, idle ${ms(s.idleMs / n)} ms. 25 ms of CPU per certificate needs the command's work and GC ${
+        ((s.commandMs + s.gcMs) / n / 25).toFixed(1)
+      }× smaller (largest: ${largestInCommand(s, 4)}); 30 ms wall also needs the idle time per certificate (poll waits, fsync) to go.`
+    }
+    case "status-scale": {
+      const n = Math.max(1, p.certificates)
+      const rest = s.coveredMs - s.startupMs
+      return `the target is 2 s; ${loading}, the command's own work ${ms(s.commandMs)} ms (${
+        ms(s.commandMs / n)
+      } ms per certificate; largest: ${largestInCommand(s, 4)}), GC ${ms(s.gcMs)} ms, idle ${ms(s.idleMs)} ms. ${
+        s.startupMs >= 2000
+          ? "Module loading alone is over 2 s in this profile."
+          : `After module loading, 2 s leaves ${ms((2000 - s.startupMs) / n)} ms per certificate for the command, GC and waiting; this profile spends ${
+            ms(rest / n)
+          } ms: ${rest > 2000 - s.startupMs ? `${(rest / (2000 - s.startupMs)).toFixed(1)}× too much, in the packages above` : "within it"}.`
+      }`
+    }
+    default:
+      return "no target is written down for this profile."
+  }
+}
+
+/**
+ * One target's "Profile" subsection, in Markdown lines.
+ *
+ * @since 0.1.0
+ */
+export const section = (p: Profiled, title: string, nodeWallMs: number): Array<string> => {
+  const s = p.summary
+  const js = s.startupMs + s.commandMs
+  const shown = s.packages.slice(0, 8)
+  const rest = s.packages.slice(8)
+  const cell = (value: number) => `${ms(value)} (${percent(value, s.coveredMs)})`
+  return [
+    `#### Profile: ${title}`,
+    "",
+    `\`${p.command}\`, once more after the measured runs: ${ms(p.wallMs)} ms wall, ${ms(p.cpuMs)} ms CPU, ${
+      (p.maxRssKiB / 1024).toFixed(0)
+    } MiB peak RSS (the profiler adds to all three), ${p.requests} CA requests; ${s.samples} samples, one every ${
+      s.intervalMs.toFixed(2)
+    } ms on average. Raw profile: \`${p.file}\`.`,
+    "",
+    "| covered, ms (100%) | idle | busy: module loading | busy: the command | busy: GC | busy: (program) |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| ${ms(s.coveredMs)} | ${cell(s.idleMs)} | ${cell(s.startupMs)} | ${cell(s.commandMs)} | ${cell(s.gcMs)} | ${cell(s.programMs)} |`,
+    "",
+    "| package (self time of the JavaScript samples) | module loading (ms) | the command (ms) | share of JavaScript |",
+    "| --- | ---: | ---: | ---: |",
+    ...shown.map((pkg) =>
+      `| ${pkg.name} | ${ms(pkg.startupMs)} | ${ms(pkg.commandMs)} | ${percent(pkg.startupMs + pkg.commandMs, js)} |`
+    ),
+    ...(rest.length === 0 ? [] : [
+      `| ${rest.length} others | ${ms(rest.reduce((sum, x) => sum + x.startupMs, 0))} | ${
+        ms(rest.reduce((sum, x) => sum + x.commandMs, 0))
+      } | ${percent(rest.reduce((sum, x) => sum + x.startupMs + x.commandMs, 0), js)} |`
+    ]),
+    "",
+    "| function (most self time) | where (original source) | package | self (ms) |",
+    "| --- | --- | --- | ---: |",
+    ...s.functions.map((f) => `| \`${f.name.replace(/\|/g, "\\|")}\` | ${f.location} | ${f.package} | ${ms(f.selfMs)} |`),
+    "",
+    `What would be needed: ${needed(p, nodeWallMs)}`,
+    ""
+  ]
+}
+
+/**
+ * The introduction of the profiles, once per RESULTS.md.
+ *
+ * @since 0.1.0
+ */
+export const introduction: ReadonlyArray<string> = [
+  "Each target's command ran once more, after its measured runs, under `node --cpu-prof` (see",
+  "[README.md](README.md#profiles)), from a build of the same sources with source maps. Busy time is split",
+  "into module loading (a sample whose stack holds node's module loader, `node:internal/modules/…`, or a",
+  "bundled module's body: compiling, linking and evaluating modules' top level, also for chunks loaded",
+  "later by `import()`), the command's own JavaScript, GC and `(program)` (native code with no JavaScript",
+  "on the stack); idle is the event loop waiting (CA, file system, timers). Self time goes to the innermost",
+  "JavaScript frame, mapped to its original file and package. The profiler slows the process down: the",
+  "measured rows above are the numbers of the targets, the profile says how the time divides. Peak RSS",
+  "and CA requests are not in a CPU profile: their numbers are the measured ones above.",
+  ""
+]
+
+/** RESULTS.md's title of each profiled target */
+export const titles: Readonly<Record<string, (p: Profiled) => string>> = {
+  "noop-renew": (p) => `\`acme renew\`, ${p.certificates} stored certificates, nothing due`,
+  "noop-status": (p) => `\`acme status\`, ${p.certificates} certificates`,
+  "one-new": () => "one new certificate per process",
+  batch: (p) => `one \`acme renew\` of ${p.certificates} new certificates (always-valid)`,
+  "status-scale": (p) => `\`acme status --json\` over ${p.certificates} certificates`
+}
+
+/**
+ * The subsections of the profiles among `profiles` whose target is one of `targets`, in that order.
+ *
+ * @since 0.1.0
+ */
+export const sections = (
+  profiles: ReadonlyArray<Profiled>,
+  targets: ReadonlyArray<string>,
+  nodeWallMs: number
+): Array<string> =>
+  targets.flatMap((target) => {
+    const p = profiles.find((x) => x.target === target)
+    return p === undefined ? [] : section(p, titles[target]?.(p) ?? target, nodeWallMs)
+  })
