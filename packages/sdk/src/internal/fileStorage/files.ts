@@ -53,7 +53,21 @@ export interface Files {
     effect: Effect.Effect<A, PlatformError.PlatformError>,
     file: string
   ) => Effect.Effect<Option.Option<A>, StorageError>
+  /**
+   * creates a folder (and the folders on its way) unless this storage made or found it before: a
+   * run writes into the same few folders again and again, and each `mkdir` of an existing folder is
+   * a system call (and a thread-pool round trip) for nothing
+   */
   readonly ensureDirectory: (directory: string) => Effect.Effect<void, StorageError>
+  /**
+   * `create` (which makes a file in `directory`) again after making the folder, when it failed
+   * because a folder `ensureDirectory` skipped as known was removed meanwhile (by hand, by another
+   * process): a write then finds its folder as it did when every write made it first
+   */
+  readonly inKnownDirectory: <A, R>(
+    directory: string,
+    create: Effect.Effect<A, PlatformError.PlatformError, R>
+  ) => Effect.Effect<A, PlatformError.PlatformError, R>
   /** fsyncs a folder so that a rename in it is durable; not every platform can, so failures are ignored */
   readonly syncDirectory: (directory: string) => Effect.Effect<void>
   readonly removeQuietly: (target: string) => Effect.Effect<void>
@@ -68,6 +82,28 @@ export interface Files {
 
 /** @internal */
 export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => {
+  /** the folders this storage made or found (see `ensureDirectory`) */
+  const known = new Set<string>()
+
+  const makeDirectory = (directory: string) =>
+    Effect.tap(
+      fs.makeDirectory(directory, { recursive: true, mode: folderMode }),
+      () => Effect.sync(() => known.add(directory))
+    )
+
+  const ensureDirectory: Files["ensureDirectory"] = (directory) =>
+    known.has(directory) ? Effect.void : Effect.mapError(makeDirectory(directory), storageError(directory))
+
+  const inKnownDirectory: Files["inKnownDirectory"] = (directory, create) =>
+    Effect.catchIf(create, (error) => isNotFound(error) && known.has(directory), () =>
+      Effect.zipRight(
+        Effect.suspend(() => {
+          known.delete(directory)
+          return makeDirectory(directory)
+        }),
+        create
+      ))
+
   const optional: Files["optional"] = (effect, file) =>
     effect.pipe(
       Effect.map(Option.some),
@@ -95,7 +131,7 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
       yield* Effect.scoped(
         Effect.gen(function*() {
           // created with its final mode: a private key is never readable by others, not even briefly
-          const handle = yield* fs.open(temp, { flag: "wx", mode })
+          const handle = yield* inKnownDirectory(directory, fs.open(temp, { flag: "wx", mode }))
           // an empty file (a chain with no intermediate) is written by writing nothing: writeAll
           // refuses an empty buffer
           if (bytes.length > 0) yield* handle.writeAll(bytes)
@@ -128,8 +164,8 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     fs,
     path,
     optional,
-    ensureDirectory: (directory) =>
-      Effect.mapError(fs.makeDirectory(directory, { recursive: true, mode: folderMode }), storageError(directory)),
+    ensureDirectory,
+    inKnownDirectory,
     syncDirectory,
     removeQuietly,
     writeAtomic,
