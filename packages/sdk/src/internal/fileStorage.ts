@@ -37,6 +37,7 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
     const files: typeof plain = {
       ...plain,
       writeAtomic: (file, content, mode) => Effect.zipRight(sweep, plain.writeAtomic(file, content, mode)),
+      writeAtomicUnsynced: (file, content, mode) => Effect.zipRight(sweep, plain.writeAtomicUnsynced(file, content, mode)),
       createAtomic: (file, content, mode) => Effect.zipRight(sweep, plain.createAtomic(file, content, mode))
     }
     yield* cleanRolloverLeftovers(files, layout)

@@ -73,6 +73,16 @@ export interface Files {
   readonly removeQuietly: (target: string) => Effect.Effect<void>
   /** temp file in the same folder, fsync, crash point, rename over the target, fsync the folder */
   readonly writeAtomic: (file: string, content: string | Uint8Array, mode: number) => Effect.Effect<void, StorageError>
+  /**
+   * as `writeAtomic`, without the fsync of the folder: for the files of a folder that is not in use
+   * yet (a new certificate version), whose writer fsyncs the folder once after its last file and
+   * before anything points at it
+   */
+  readonly writeAtomicUnsynced: (
+    file: string,
+    content: string | Uint8Array,
+    mode: number
+  ) => Effect.Effect<void, StorageError>
   /** as `writeAtomic`, but only when the file does not exist (a hard link instead of the rename): whether it did */
   readonly createAtomic: (file: string, content: string | Uint8Array, mode: number) => Effect.Effect<boolean, StorageError>
   readonly readText: (file: string) => Effect.Effect<Option.Option<string>, StorageError>
@@ -121,7 +131,8 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     file: string,
     content: string | Uint8Array,
     mode: number,
-    publish: (temp: string) => Effect.Effect<A, StorageError>
+    publish: (temp: string) => Effect.Effect<A, StorageError>,
+    syncFolder = true
   ): Effect.Effect<A, StorageError> => {
     const directory = path.dirname(file)
     const base = path.basename(file)
@@ -140,7 +151,7 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
       ).pipe(Effect.mapError(storageError(file)))
       yield* CrashPoint.reach(`write:${base}:before-rename`)
       const published = yield* publish(temp)
-      yield* syncDirectory(directory)
+      if (syncFolder) yield* syncDirectory(directory)
       return published
     }).pipe(
       // a write that fails (or is interrupted) in this process removes its own temp file
@@ -148,8 +159,12 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     )
   }
 
-  const writeAtomic: Files["writeAtomic"] = (file, content, mode) =>
-    viaTemp(file, content, mode, (temp) => Effect.mapError(fs.rename(temp, file), storageError(file)))
+  const rename = (file: string) => (temp: string) => Effect.mapError(fs.rename(temp, file), storageError(file))
+
+  const writeAtomic: Files["writeAtomic"] = (file, content, mode) => viaTemp(file, content, mode, rename(file))
+
+  const writeAtomicUnsynced: Files["writeAtomicUnsynced"] = (file, content, mode) =>
+    viaTemp(file, content, mode, rename(file), false)
 
   const createAtomic: Files["createAtomic"] = (file, content, mode) =>
     viaTemp(file, content, mode, (temp) =>
@@ -169,6 +184,7 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     syncDirectory,
     removeQuietly,
     writeAtomic,
+    writeAtomicUnsynced,
     createAtomic,
     readText: (file) => optional(fs.readFileString(file), file),
     decodeFile: (schema, file, text) =>

@@ -115,7 +115,8 @@ export const makeVersions = (files: Files, layout: Layout): Versions => {
         const content = yield* files.optional(fs.readFile(file), file)
         if (Option.isNone(content)) continue
         const mode = entry === "privkey.pem" || entry.endsWith(".key") ? privateMode : info.value.mode & 0o777
-        yield* files.writeAtomic(path.join(target, entry), content.value, mode)
+        // fsynced once, below, before the link points at it
+        yield* files.writeAtomicUnsynced(path.join(target, entry), content.value, mode)
       }
       yield* files.syncDirectory(target)
       yield* files.syncDirectory(layout.archiveDir(name))
