@@ -235,6 +235,35 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       expect(yield* storage.loadCheckpoints).toEqual([])
     }))
 
+  it.scoped("folders removed while the storage is open are made again by the next write, owner-only", () =>
+    Effect.gen(function*() {
+      const { fs, path, root, storage } = yield* setup
+      const name = CertificateName.make("example")
+      const holder = { runId: "2026-11-23T13-45-56.123Z-ab12", host: "test-host", pid: 4242 }
+      const writeEverything = (version: number) =>
+        Effect.gen(function*() {
+          const lease = yield* storage.acquireLease({ certificate: name, holder, ttl: "1 hour" })
+          const writes = storage.fenced(lease)
+          const reference = yield* writes.savePendingKey(`key-${version}`)
+          yield* writes.saveCertificate(certificate(version))
+          yield* storage.saveRunCheckpoint({ holder, json: `{"n":${version}}`, lease })
+          yield* storage.releaseLease(lease)
+          return reference
+        })
+      // the first round makes (and the storage remembers) every folder
+      yield* writeEverything(1)
+      for (const folder of ["runs", "leases", "pending", "live", "archive"]) {
+        yield* fs.remove(path.join(root, folder), { recursive: true })
+      }
+      const reference = yield* writeEverything(2)
+      expect(Option.map(yield* storage.loadCertificate(name), (c) => c.fullchainPem)).toEqual(Option.some("fullchain-v2\n"))
+      expect(yield* storage.loadPendingKey(reference)).toEqual(Option.some("key-2"))
+      expect(yield* storage.loadCheckpoints).toEqual([{ runId: holder.runId, json: "{\"n\":2}", holder }])
+      for (const folder of ["runs", "leases", "pending", "live", "archive", "archive/example"]) {
+        expect(yield* mode(path.join(root, folder))).toBe(0o700)
+      }
+    }))
+
   it.scoped("a reader of live/ always finds a matching cert and key while 20 saves swap the link", () =>
     Effect.gen(function*() {
       const { fs, path, root, storage } = yield* setup

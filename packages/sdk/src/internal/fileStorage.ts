@@ -6,7 +6,8 @@
  * sharing the folder all see.
  *
  * Every file is written to `.<file>.tmp-<random>` in its own folder (created with its final mode),
- * fsynced, renamed over the target, and the folder fsynced (best effort). Temp files a crashed
+ * fsynced, renamed over the target, and the folder fsynced (best effort; a new certificate version's
+ * folder once, after its last file, before the live link points at it). Temp files a crashed
  * process left behind are removed when the storage is made, once they are stale.
  */
 import * as FileSystem from "@effect/platform/FileSystem"
@@ -37,6 +38,7 @@ export const make = (root: string): Effect.Effect<Service, never, FileSystem.Fil
     const files: typeof plain = {
       ...plain,
       writeAtomic: (file, content, mode) => Effect.zipRight(sweep, plain.writeAtomic(file, content, mode)),
+      writeAtomicUnsynced: (file, content, mode) => Effect.zipRight(sweep, plain.writeAtomicUnsynced(file, content, mode)),
       createAtomic: (file, content, mode) => Effect.zipRight(sweep, plain.createAtomic(file, content, mode))
     }
     yield* cleanRolloverLeftovers(files, layout)

@@ -37,12 +37,13 @@ export const certificateRecords = (
     )
     return yield* lock.withPermits(1)(Effect.gen(function*() {
       yield* versions.install(name, (target) =>
+        // a new version's folder: install fsyncs it once after the last file, before the link swap
         Effect.gen(function*() {
-          yield* files.writeAtomic(path.join(target, "cert.pem"), certificate.certPem, publicMode)
-          yield* files.writeAtomic(path.join(target, "chain.pem"), certificate.chainPem, publicMode)
-          yield* files.writeAtomic(path.join(target, "fullchain.pem"), certificate.fullchainPem, publicMode)
-          yield* files.writeAtomic(path.join(target, "privkey.pem"), certificate.keyPem, privateMode)
-          yield* files.writeAtomic(path.join(target, "metadata.json"), metadataJson, publicMode)
+          yield* files.writeAtomicUnsynced(path.join(target, "cert.pem"), certificate.certPem, publicMode)
+          yield* files.writeAtomicUnsynced(path.join(target, "chain.pem"), certificate.chainPem, publicMode)
+          yield* files.writeAtomicUnsynced(path.join(target, "fullchain.pem"), certificate.fullchainPem, publicMode)
+          yield* files.writeAtomicUnsynced(path.join(target, "privkey.pem"), certificate.keyPem, privateMode)
+          yield* files.writeAtomicUnsynced(path.join(target, "metadata.json"), metadataJson, publicMode)
         }))
       return layout.certificatePaths(name)
     }))

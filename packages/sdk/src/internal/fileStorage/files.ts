@@ -53,12 +53,36 @@ export interface Files {
     effect: Effect.Effect<A, PlatformError.PlatformError>,
     file: string
   ) => Effect.Effect<Option.Option<A>, StorageError>
+  /**
+   * creates a folder (and the folders on its way) unless this storage made or found it before: a
+   * run writes into the same few folders again and again, and each `mkdir` of an existing folder is
+   * a system call (and a thread-pool round trip) for nothing
+   */
   readonly ensureDirectory: (directory: string) => Effect.Effect<void, StorageError>
+  /**
+   * `create` (which makes a file in `directory`) again after making the folder, when it failed
+   * because a folder `ensureDirectory` skipped as known was removed meanwhile (by hand, by another
+   * process): a write then finds its folder as it did when every write made it first
+   */
+  readonly inKnownDirectory: <A, R>(
+    directory: string,
+    create: Effect.Effect<A, PlatformError.PlatformError, R>
+  ) => Effect.Effect<A, PlatformError.PlatformError, R>
   /** fsyncs a folder so that a rename in it is durable; not every platform can, so failures are ignored */
   readonly syncDirectory: (directory: string) => Effect.Effect<void>
   readonly removeQuietly: (target: string) => Effect.Effect<void>
   /** temp file in the same folder, fsync, crash point, rename over the target, fsync the folder */
   readonly writeAtomic: (file: string, content: string | Uint8Array, mode: number) => Effect.Effect<void, StorageError>
+  /**
+   * as `writeAtomic`, without the fsync of the folder: for the files of a folder that is not in use
+   * yet (a new certificate version), whose writer fsyncs the folder once after its last file and
+   * before anything points at it
+   */
+  readonly writeAtomicUnsynced: (
+    file: string,
+    content: string | Uint8Array,
+    mode: number
+  ) => Effect.Effect<void, StorageError>
   /** as `writeAtomic`, but only when the file does not exist (a hard link instead of the rename): whether it did */
   readonly createAtomic: (file: string, content: string | Uint8Array, mode: number) => Effect.Effect<boolean, StorageError>
   readonly readText: (file: string) => Effect.Effect<Option.Option<string>, StorageError>
@@ -68,6 +92,28 @@ export interface Files {
 
 /** @internal */
 export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => {
+  /** the folders this storage made or found (see `ensureDirectory`) */
+  const known = new Set<string>()
+
+  const makeDirectory = (directory: string) =>
+    Effect.tap(
+      fs.makeDirectory(directory, { recursive: true, mode: folderMode }),
+      () => Effect.sync(() => known.add(directory))
+    )
+
+  const ensureDirectory: Files["ensureDirectory"] = (directory) =>
+    known.has(directory) ? Effect.void : Effect.mapError(makeDirectory(directory), storageError(directory))
+
+  const inKnownDirectory: Files["inKnownDirectory"] = (directory, create) =>
+    Effect.catchIf(create, (error) => isNotFound(error) && known.has(directory), () =>
+      Effect.zipRight(
+        Effect.suspend(() => {
+          known.delete(directory)
+          return makeDirectory(directory)
+        }),
+        create
+      ))
+
   const optional: Files["optional"] = (effect, file) =>
     effect.pipe(
       Effect.map(Option.some),
@@ -85,7 +131,8 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     file: string,
     content: string | Uint8Array,
     mode: number,
-    publish: (temp: string) => Effect.Effect<A, StorageError>
+    publish: (temp: string) => Effect.Effect<A, StorageError>,
+    syncFolder = true
   ): Effect.Effect<A, StorageError> => {
     const directory = path.dirname(file)
     const base = path.basename(file)
@@ -95,7 +142,7 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
       yield* Effect.scoped(
         Effect.gen(function*() {
           // created with its final mode: a private key is never readable by others, not even briefly
-          const handle = yield* fs.open(temp, { flag: "wx", mode })
+          const handle = yield* inKnownDirectory(directory, fs.open(temp, { flag: "wx", mode }))
           // an empty file (a chain with no intermediate) is written by writing nothing: writeAll
           // refuses an empty buffer
           if (bytes.length > 0) yield* handle.writeAll(bytes)
@@ -104,7 +151,7 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
       ).pipe(Effect.mapError(storageError(file)))
       yield* CrashPoint.reach(`write:${base}:before-rename`)
       const published = yield* publish(temp)
-      yield* syncDirectory(directory)
+      if (syncFolder) yield* syncDirectory(directory)
       return published
     }).pipe(
       // a write that fails (or is interrupted) in this process removes its own temp file
@@ -112,8 +159,12 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     )
   }
 
-  const writeAtomic: Files["writeAtomic"] = (file, content, mode) =>
-    viaTemp(file, content, mode, (temp) => Effect.mapError(fs.rename(temp, file), storageError(file)))
+  const rename = (file: string) => (temp: string) => Effect.mapError(fs.rename(temp, file), storageError(file))
+
+  const writeAtomic: Files["writeAtomic"] = (file, content, mode) => viaTemp(file, content, mode, rename(file))
+
+  const writeAtomicUnsynced: Files["writeAtomicUnsynced"] = (file, content, mode) =>
+    viaTemp(file, content, mode, rename(file), false)
 
   const createAtomic: Files["createAtomic"] = (file, content, mode) =>
     viaTemp(file, content, mode, (temp) =>
@@ -128,11 +179,12 @@ export const makeFiles = (fs: FileSystem.FileSystem, path: Path.Path): Files => 
     fs,
     path,
     optional,
-    ensureDirectory: (directory) =>
-      Effect.mapError(fs.makeDirectory(directory, { recursive: true, mode: folderMode }), storageError(directory)),
+    ensureDirectory,
+    inKnownDirectory,
     syncDirectory,
     removeQuietly,
     writeAtomic,
+    writeAtomicUnsynced,
     createAtomic,
     readText: (file) => optional(fs.readFileString(file), file),
     decodeFile: (schema, file, text) =>

@@ -84,6 +84,8 @@ export const makeLeaseTable = (files: Files, layout: Layout): Effect.Effect<Leas
           Effect.forEach(runIds, (runId) => Effect.map(readOwner(runId), Option.map((holder) => [runId, holder] as const))),
           (owners) => new Map(owners.flatMap(Option.toArray))
         )),
+      // one file: a checkpoint's save reads its own run's owner, not every run's
+      owner: readOwner,
       setOwner: (runId, holder) =>
         Effect.gen(function*() {
           const file = ownerFile(runId)

@@ -65,7 +65,7 @@ export const makeLock = (files: Files, file: string, timeout: Duration.DurationI
         const text = yield* Effect.orDie(Schema.encode(LockOwner)(owner))
         yield* Effect.scoped(
           Effect.flatMap(
-            fs.open(temp, { flag: "wx", mode: publicMode }),
+            files.inKnownDirectory(directory, fs.open(temp, { flag: "wx", mode: publicMode })),
             (handle) => handle.writeAll(new TextEncoder().encode(text))
           )
         ).pipe(

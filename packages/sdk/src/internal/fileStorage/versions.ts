@@ -85,7 +85,10 @@ export const makeVersions = (files: Files, layout: Layout): Versions => {
   const swapLive = (name: string, version: number) => {
     const temp = path.join(layout.liveRoot, `.${name}.tmp-${randomSuffix()}`)
     return Effect.gen(function*() {
-      yield* Effect.mapError(fs.symlink(layout.linkTarget(name, version), temp), storageError(temp))
+      yield* Effect.mapError(
+        files.inKnownDirectory(layout.liveRoot, fs.symlink(layout.linkTarget(name, version), temp)),
+        storageError(temp)
+      )
       yield* CrashPoint.reach("write:live:before-swap")
       yield* Effect.mapError(fs.rename(temp, layout.liveDir(name)), storageError(layout.liveDir(name)))
       yield* files.syncDirectory(layout.liveRoot)
@@ -112,7 +115,8 @@ export const makeVersions = (files: Files, layout: Layout): Versions => {
         const content = yield* files.optional(fs.readFile(file), file)
         if (Option.isNone(content)) continue
         const mode = entry === "privkey.pem" || entry.endsWith(".key") ? privateMode : info.value.mode & 0o777
-        yield* files.writeAtomic(path.join(target, entry), content.value, mode)
+        // fsynced once, below, before the link points at it
+        yield* files.writeAtomicUnsynced(path.join(target, entry), content.value, mode)
       }
       yield* files.syncDirectory(target)
       yield* files.syncDirectory(layout.archiveDir(name))
@@ -156,7 +160,10 @@ export const makeVersions = (files: Files, layout: Layout): Versions => {
         Option.isNone(live) || version <= live.value
       )) + 1
       const target = layout.versionDir(name, next)
-      yield* Effect.mapError(fs.makeDirectory(target, { mode: folderMode }), storageError(target))
+      yield* Effect.mapError(
+        files.inKnownDirectory(layout.archiveDir(name), fs.makeDirectory(target, { mode: folderMode })),
+        storageError(target)
+      )
       yield* Effect.gen(function*() {
         yield* write(target)
         yield* files.syncDirectory(target)

@@ -42,6 +42,8 @@ export interface LeaseTable {
   readonly list: Effect.Effect<ReadonlyArray<LeaseRecord>, StorageError>
   /** run id -> the holder that owns its checkpoint */
   readonly owners: Effect.Effect<ReadonlyMap<string, LeaseHolder>, StorageError>
+  /** the holder that owns one run's checkpoint (what `owners` has for it, without listing the others) */
+  readonly owner: (runId: string) => Effect.Effect<Option.Option<LeaseHolder>, StorageError>
   readonly setOwner: (runId: string, holder: LeaseHolder) => Effect.Effect<void, StorageError>
   readonly removeOwner: (runId: string) => Effect.Effect<void, StorageError>
 }
@@ -162,7 +164,7 @@ export const make = (records: Records, table: LeaseTable): Service => {
       checkName(holder.runId),
       table.exclusive(Effect.gen(function*() {
         if (lease !== undefined) yield* check(lease)
-        const owner = Option.getOrUndefined(Option.fromNullable((yield* table.owners).get(holder.runId)))
+        const owner = Option.getOrUndefined(yield* table.owner(holder.runId))
         if (owner !== undefined && !sameHolder(owner, holder) && !(replaces !== undefined && sameHolder(owner, replaces))) {
           return yield* new LeaseError({ reason: "RunOwned", runId: holder.runId, holder: owner })
         }
@@ -222,6 +224,7 @@ export const makeMemoryTable: Effect.Effect<LeaseTable> = Effect.gen(function*()
     write: (record) => Effect.sync(() => void leases.set(record.lease.certificate, record)),
     list: Effect.sync(() => [...leases.values()]),
     owners: Effect.sync(() => new Map(owners)),
+    owner: (runId) => Effect.sync(() => Option.fromNullable(owners.get(runId))),
     setOwner: (runId, holder) => Effect.sync(() => void owners.set(runId, holder)),
     removeOwner: (runId) => Effect.sync(() => void owners.delete(runId))
   }
