@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Console, Effect, Schema } from "effect"
+import { Console, Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -31,6 +31,34 @@ export const binary = path.join(folder, "cli", "acme.mjs")
 export const intervalUs = 500
 
 /**
+ * The memory of a process at its highest resident set size, in bytes, as memorySampler.mjs writes
+ * it: `process.memoryUsage()` then, and the size of each V8 heap space (`new_space`, `old_space`,
+ * `code_space`, `large_object_space`, …).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const MemoryPeak = Schema.Struct({
+  rss: Schema.Number,
+  heapTotal: Schema.Number,
+  heapUsed: Schema.Number,
+  external: Schema.Number,
+  arrayBuffers: Schema.Number,
+  spaces: Schema.Record({ key: Schema.String, value: Schema.Number })
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type MemoryPeak = typeof MemoryPeak.Type
+
+const decodeMemory = Schema.decodeUnknownOption(Schema.parseJson(MemoryPeak))
+
+/** the preload that samples the memory of a profiled run */
+const memorySampler = path.join(import.meta.dirname, "memorySampler.mjs")
+
+/**
  * What was profiled and what the profile says.
  *
  * @since 0.1.0
@@ -48,7 +76,9 @@ export const Profiled = Schema.Struct({
   requests: Schema.Number,
   /** the raw profile, relative to the repository */
   file: Schema.String,
-  summary: ProfileSummary.Summary
+  summary: ProfileSummary.Summary,
+  /** what the memory was made of at the highest RSS of the profiled run (memorySampler.mjs) */
+  memory: Schema.optional(MemoryPeak)
 })
 
 /**
@@ -124,9 +154,18 @@ export const run = (
       return yield* Effect.dieMessage(`not a command of the CLI bundle: ${command.command} ${command.args[0] ?? ""}`)
     }
     yield* options.proxy.take
+    const memoryFile = path.join(dir, "memory.json")
     const sample = yield* Measure.run({
       ...command,
-      args: [`--cpu-prof`, `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${intervalUs}`, binary, ...command.args.slice(1)]
+      env: { ...command.env, BENCH_MEMORY_FILE: memoryFile },
+      args: [
+        `--cpu-prof`,
+        `--cpu-prof-dir=${dir}`,
+        `--cpu-prof-interval=${intervalUs}`,
+        `--import=${pathToFileURL(memorySampler).href}`,
+        binary,
+        ...command.args.slice(1)
+      ]
     })
     const counts = yield* options.proxy.take
     const summarized = summarizeFolder(dir)
@@ -145,7 +184,8 @@ export const run = (
       maxRssKiB: sample.maxRssKiB,
       requests: counts.requests,
       file,
-      summary
+      summary,
+      memory: fs.existsSync(memoryFile) ? Option.getOrUndefined(decodeMemory(fs.readFileSync(memoryFile, "utf8"))) : undefined
     } satisfies Profiled
   }).pipe(
     Effect.catchAllCause((cause) =>

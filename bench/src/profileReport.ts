@@ -71,6 +71,41 @@ const needed = (p: Profiled, nodeWallMs: number): string => {
   }
 }
 
+const mib = (bytes: number): string => (bytes / 1048576).toFixed(0)
+
+/**
+ * What the memory was made of at the run's highest RSS, and what 100 MiB would need (the peak RSS
+ * target), when the run's memory was sampled.
+ */
+const memoryLines = (p: Profiled): Array<string> => {
+  const m = p.memory
+  if (m === undefined) return []
+  const space = (name: string) => m.spaces[name] ?? 0
+  const named = space("new_space") + space("old_space") + space("code_space") + space("large_object_space")
+  const outside = Math.max(0, m.rss - m.heapTotal)
+  const over = m.rss / 1048576 - 100
+  return [
+    `Memory at the highest RSS of this run (sampled every 10 ms): ${mib(m.rss)} MiB resident = V8's heap ${
+      mib(m.heapTotal)
+    } MiB (${mib(m.heapUsed)} MiB of it in use; new space ${mib(space("new_space"))}, old space ${
+      mib(space("old_space"))
+    }, code ${mib(space("code_space"))}, large objects ${mib(space("large_object_space"))}, other spaces ${
+      mib(Math.max(0, m.heapTotal - named))
+    }) + ${mib(outside)} MiB outside it (of which ${
+      mib(m.external)
+    } MiB external memory, ${mib(m.arrayBuffers)} MiB of it ArrayBuffers: TLS, sockets, file contents; the rest is node itself, its compiled code and thread stacks, and undici's WASM parser). ${
+      over <= 0
+        ? "Within the 100 MiB target."
+        : `The 100 MiB target needs ${over.toFixed(0)} MiB less: ${
+          m.heapTotal - m.heapUsed > over * 1048576
+            ? `the heap holds ${mib(m.heapTotal - m.heapUsed)} MiB it does not use (garbage not yet collected and room V8 keeps), so a smaller heap would do (a smaller young generation, \`--max-semi-space-size\`, trades CPU for it: see README.md)`
+            : "more than the unused part of the heap, so fewer modules loaded (less code and fewer objects made at start) as well as a smaller heap"
+        }.`
+    }`,
+    ""
+  ]
+}
+
 /**
  * One target's "Profile" subsection, in Markdown lines.
  *
@@ -111,7 +146,8 @@ export const section = (p: Profiled, title: string, nodeWallMs: number): Array<s
     ...s.functions.map((f) => `| \`${f.name.replace(/\|/g, "\\|")}\` | ${f.location} | ${f.package} | ${ms(f.selfMs)} |`),
     "",
     `What would be needed: ${needed(p, nodeWallMs)}`,
-    ""
+    "",
+    ...memoryLines(p)
   ]
 }
 
@@ -128,8 +164,9 @@ export const introduction: ReadonlyArray<string> = [
   "later by `import()`), the command's own JavaScript, GC and `(program)` (native code with no JavaScript",
   "on the stack); idle is the event loop waiting (CA, file system, timers). Self time goes to the innermost",
   "JavaScript frame, mapped to its original file and package. The profiler slows the process down: the",
-  "measured rows above are the numbers of the targets, the profile says how the time divides. Peak RSS",
-  "and CA requests are not in a CPU profile: their numbers are the measured ones above.",
+  "measured rows above are the numbers of the targets, the profile says how the time divides. The same run",
+  "samples its memory every 10 ms (`memorySampler.mjs`, preloaded with `--import`) and says what the highest",
+  "RSS was made of. CA requests are the measured ones above.",
   ""
 ]
 
