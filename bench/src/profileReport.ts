@@ -39,19 +39,19 @@ const needed = (p: Profiled, nodeWallMs: number): string => {
         s.startupMs >= target
           ? "Module loading alone is over the target, so no change to the command's own work can meet it;"
           : `Module loading alone uses ${percent(s.startupMs, target)} of the target;`
-      } only not loading Effect's runtime, the command tree and the SDK for a run with nothing due (planning from \`metadata.json\` without them), or a V8 start-up snapshot of the loaded modules (\`node --build-snapshot\`), would approach 2× node.`
+      } a V8 start-up snapshot of the loaded modules was measured and dropped (README.md, "(e)": about −20% CPU, since loading the 12 MB snapshot costs much of the compile it saves, and the run's own work stays). What would be needed is a run with nothing due that does not load Effect's runtime, the command tree and the SDK at all (planning from \`metadata.json\` in plain code): a second implementation of scan and plan next to the pipeline's.`
     }
     case "one-new":
       return `the target is 150 ms wall; ${loading}, the issuance's own work ${ms(s.commandMs)} ms (largest: ${
         largestInCommand(s, 3)
-      }), GC ${ms(s.gcMs)} ms, idle ${ms(s.idleMs)} ms (the CA's answers, poll waits, fsync). 150 ms would need all of them cut: module loading close to nothing (a start-up snapshot or code cache), the waits gone, and the work itself several times smaller.`
+      }), GC ${ms(s.gcMs)} ms, idle ${ms(s.idleMs)} ms (the CA's answers, poll waits, fsync). 150 ms would need all of them cut: module loading close to nothing (neither the code cache nor a start-up snapshot does that: README.md, "(d)" and "(e)"), the waits gone, and the work itself several times smaller.`
     case "batch": {
       const n = Math.max(1, p.certificates)
       return `per certificate, start-up excluded (module loading ${ms(s.startupMs)} ms once): the command's own work ${
         ms(s.commandMs / n)
       } ms, GC ${ms(s.gcMs / n)} ms, idle ${ms(s.idleMs / n)} ms. 25 ms of CPU per certificate needs the command's work and GC ${
         ((s.commandMs + s.gcMs) / n / 25).toFixed(1)
-      }× smaller (largest: ${largestInCommand(s, 4)}); 30 ms wall also needs the idle time per certificate (poll waits, fsync) to go.`
+      }× smaller (largest: ${largestInCommand(s, 4)}); 30 ms wall also needs the idle time per certificate (poll waits, fsync) to go. Each stage's checkpoint is a locked, fsynced write of the whole state record, whose size grows with the run's certificates (see the scale rows: a renew of 1,000 costs more per certificate than one of 100); a checkpoint per certificate that is constant in size (per-bucket records or an append-only log) is the design change this needs.`
     }
     case "status-scale": {
       const n = Math.max(1, p.certificates)
