@@ -58,6 +58,8 @@ export interface Batch {
   readonly connections: number
   readonly byEndpoint: Readonly<Record<string, number>>
   readonly command: string
+  /** what the memory was made of at the highest RSS, when it was sampled (scale.ts) */
+  readonly memory?: Profile.MemoryPeak | undefined
 }
 
 const names = (prefix: string, count: number): ReadonlyArray<string> =>
@@ -154,11 +156,25 @@ const sdkSequential = (target: Target, proxy: Proxy.CountingProxy) =>
   })
 
 /** One `acme renew` of `count` new certificates (the account exists), as one process. */
-export const cliBatch = (target: Target, proxy: Proxy.CountingProxy, workdir: string, count: number, mode: string, prefix = "cli-batch") =>
+export const cliBatch = (
+  target: Target,
+  proxy: Proxy.CountingProxy,
+  workdir: string,
+  count: number,
+  mode: string,
+  prefix = "cli-batch",
+  memoryFile?: string
+) =>
   Effect.gen(function*() {
     const config = cliConfig(target, workdir, names(prefix, count))
     yield* proxy.take
-    const command: Measure.Command = { command: process.execPath, args: [cliBinary, "renew", "--config", config] }
+    // sampling the memory (a preload reading the RSS every 10 ms) is all the measured run gets
+    const sampling = memoryFile === undefined ? undefined : Profile.memorySampling(memoryFile)
+    const command: Measure.Command = {
+      command: process.execPath,
+      args: [...(sampling?.nodeOptions ?? []), cliBinary, "renew", "--config", config],
+      env: sampling?.env
+    }
     const sample = yield* Measure.run(command)
     const counts = yield* proxy.take
     return {
@@ -171,7 +187,8 @@ export const cliBatch = (target: Target, proxy: Proxy.CountingProxy, workdir: st
       requests: counts.requests,
       connections: counts.connections,
       byEndpoint: counts.byEndpoint,
-      command: `node apps/cli/dist/acme.mjs renew --config <config with ${count} certificates>`
+      command: `node apps/cli/dist/acme.mjs renew --config <config with ${count} certificates>`,
+      memory: memoryFile === undefined ? undefined : Profile.readMemory(memoryFile)
     } satisfies Batch
   })
 

@@ -59,6 +59,28 @@ const decodeMemory = Schema.decodeUnknownOption(Schema.parseJson(MemoryPeak))
 const memorySampler = path.join(import.meta.dirname, "memorySampler.mjs")
 
 /**
+ * What a node command needs to have its memory sampled into `file` (memorySampler.mjs): node
+ * options to put before the script, and the environment.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const memorySampling = (file: string) => {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  fs.rmSync(file, { force: true })
+  return { nodeOptions: [`--import=${pathToFileURL(memorySampler).href}`], env: { BENCH_MEMORY_FILE: file } }
+}
+
+/**
+ * The memory sample memorySampler.mjs wrote into `file`, if it did.
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const readMemory = (file: string): MemoryPeak | undefined =>
+  fs.existsSync(file) ? Option.getOrUndefined(decodeMemory(fs.readFileSync(file, "utf8"))) : undefined
+
+/**
  * What was profiled and what the profile says.
  *
  * @since 0.1.0
@@ -155,14 +177,15 @@ export const run = (
     }
     yield* options.proxy.take
     const memoryFile = path.join(dir, "memory.json")
+    const sampling = memorySampling(memoryFile)
     const sample = yield* Measure.run({
       ...command,
-      env: { ...command.env, BENCH_MEMORY_FILE: memoryFile },
+      env: { ...command.env, ...sampling.env },
       args: [
         `--cpu-prof`,
         `--cpu-prof-dir=${dir}`,
         `--cpu-prof-interval=${intervalUs}`,
-        `--import=${pathToFileURL(memorySampler).href}`,
+        ...sampling.nodeOptions,
         binary,
         ...command.args.slice(1)
       ]
@@ -185,7 +208,7 @@ export const run = (
       requests: counts.requests,
       file,
       summary,
-      memory: fs.existsSync(memoryFile) ? Option.getOrUndefined(decodeMemory(fs.readFileSync(memoryFile, "utf8"))) : undefined
+      memory: readMemory(memoryFile)
     } satisfies Profiled
   }).pipe(
     Effect.catchAllCause((cause) =>

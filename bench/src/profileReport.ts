@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import type { Profiled } from "./profile.js"
+import type { MemoryPeak, Profiled } from "./profile.js"
 
 const ms = (value: number): string => (Number.isFinite(value) ? value < 10 ? value.toFixed(1) : value.toFixed(0) : "–")
 const percent = (part: number, whole: number): string => (whole > 0 ? `${((part / whole) * 100).toFixed(0)}%` : "–")
@@ -74,18 +74,17 @@ const needed = (p: Profiled, nodeWallMs: number): string => {
 const mib = (bytes: number): string => (bytes / 1048576).toFixed(0)
 
 /**
- * What the memory was made of at the run's highest RSS, and what 100 MiB would need (the peak RSS
- * target), when the run's memory was sampled.
+ * What the memory was made of at a run's highest RSS, and what 100 MiB would need (the peak RSS
+ * target).
+ *
+ * @since 0.1.0
  */
-const memoryLines = (p: Profiled): Array<string> => {
-  const m = p.memory
-  if (m === undefined) return []
+export const memoryText = (m: MemoryPeak): string => {
   const space = (name: string) => m.spaces[name] ?? 0
   const named = space("new_space") + space("old_space") + space("code_space") + space("large_object_space")
   const outside = Math.max(0, m.rss - m.heapTotal)
   const over = m.rss / 1048576 - 100
-  return [
-    `Memory at the highest RSS of this run (sampled every 10 ms): ${mib(m.rss)} MiB resident = V8's heap ${
+  return `${mib(m.rss)} MiB resident = V8's heap ${
       mib(m.heapTotal)
     } MiB (${mib(m.heapUsed)} MiB of it in use; new space ${mib(space("new_space"))}, old space ${
       mib(space("old_space"))
@@ -101,10 +100,11 @@ const memoryLines = (p: Profiled): Array<string> => {
             ? `the heap holds ${mib(m.heapTotal - m.heapUsed)} MiB it does not use (garbage not yet collected and room V8 keeps), so a smaller heap would do (a smaller young generation, \`--max-semi-space-size\`, trades CPU for it: see README.md)`
             : "more than the unused part of the heap, so fewer modules loaded (less code and fewer objects made at start) as well as a smaller heap"
         }.`
-    }`,
-    ""
-  ]
+    }`
 }
+
+const memoryLines = (p: Profiled): Array<string> =>
+  p.memory === undefined ? [] : [`Memory at the highest RSS of this run (sampled every 10 ms): ${memoryText(p.memory)}`, ""]
 
 /**
  * One target's "Profile" subsection, in Markdown lines.

@@ -12,7 +12,7 @@ import { root } from "./clients.js"
 import * as CronReport from "./cronReport.js"
 import { resultsDir } from "./environment.js"
 import { mean, median } from "./measure.js"
-import { Profiled } from "./profile.js"
+import { MemoryPeak, Profiled } from "./profile.js"
 import * as ProfileReport from "./profileReport.js"
 
 const Counts = Schema.Record({ key: Schema.String, value: Schema.Number })
@@ -38,7 +38,9 @@ const Batch = Schema.Struct({
   requests: Schema.Number,
   connections: Schema.Number,
   byEndpoint: Counts,
-  command: Schema.String
+  command: Schema.String,
+  // what the memory was made of at the peak RSS (scale.ts samples it); absent before
+  memory: Schema.optional(MemoryPeak)
 })
 
 const Compare = Schema.Struct({
@@ -321,6 +323,16 @@ const render = (): void => {
           mib(r.maxRssKiB)
         } | ${(r.requests / r.certificates).toFixed(2)} | ${r.connections} |`
       )
+    }
+    const sampled = scale.renewals.filter((r) => r.memory !== undefined)
+    if (sampled.length > 0) {
+      lines.push(
+        "",
+        "What the memory of each renewal was made of at its highest RSS (`memorySampler.mjs`, preloaded into the",
+        "measured run, reads the RSS every 10 ms):",
+        ""
+      )
+      for (const r of sampled) if (r.memory !== undefined) lines.push(`- ${r.certificates} certificates: ${ProfileReport.memoryText(r.memory)}`)
     }
     const s = scale.status
     lines.push(

@@ -75,7 +75,8 @@ const program = Effect.gen(function*() {
     yield* cliBatch(target, proxy, workdir, 1, "always-valid", "scale-warmup")
     const renewals = []
     for (const size of sizes) {
-      const batch = yield* cliBatch(target, proxy, workdir, size, "always-valid", `scale${size}`)
+      const memoryFile = path.join(Profile.folder, "raw", `renew-${size}`, "memory.json")
+      const batch = yield* cliBatch(target, proxy, workdir, size, "always-valid", `scale${size}`, memoryFile)
       renewals.push(batch)
       yield* Console.log(
         `acme renew of ${size}: ${(batch.wallMs / 1000).toFixed(1)} s, ${(batch.wallMs / size).toFixed(1)} ms and ` +
