@@ -96,7 +96,11 @@ export const memoryText = (m: MemoryPeak): string => {
       over <= 0
         ? "Within the 100 MiB target."
         : `The 100 MiB target needs ${over.toFixed(0)} MiB less: ${
-          m.heapTotal - m.heapUsed > over * 1048576
+          outside > m.heapTotal
+            ? `most of the peak is outside V8's heap (${
+              mib(outside)
+            } MiB; node alone holds about 35 MiB there): native memory (the buffers of reads and writes, TLS, compiled code), which only fewer and smaller writes and fewer modules loaded would lower`
+            : m.heapTotal - m.heapUsed > over * 1048576
             ? `the heap holds ${mib(m.heapTotal - m.heapUsed)} MiB it does not use (garbage not yet collected and room V8 keeps), so a smaller heap would do (a smaller young generation, \`--max-semi-space-size\`, trades CPU for it: see README.md)`
             : "more than the unused part of the heap, so fewer modules loaded (less code and fewer objects made at start) as well as a smaller heap"
         }.`

@@ -54,6 +54,12 @@ describe("a profile's section", () => {
       120
     ).join("\n")
     expect(small).toContain("Within the 100 MiB target.")
+    const native = section(
+      profiled({ rss: 280 * MiB, heapTotal: 85 * MiB, heapUsed: 38 * MiB, external: 64 * MiB, arrayBuffers: MiB, spaces: {} }),
+      "t",
+      120
+    ).join("\n")
+    expect(native).toContain("The 100 MiB target needs 180 MiB less: most of the peak is outside V8's heap (195 MiB;")
     const none = section(profiled(undefined), "t", 120).join("\n")
     expect(none).not.toContain("resident")
     expect(none).toContain("What would be needed:")
