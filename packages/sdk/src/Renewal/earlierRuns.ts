@@ -32,6 +32,24 @@ export type Listed = ReadonlyArray<{ readonly runId: string; readonly json: stri
  */
 export class EarlierRuns extends Context.Tag("@acme/sdk/Renewal/EarlierRuns")<EarlierRuns, Listed>() {}
 
+/** decoded checkpoints by the listed entry they came from: held no longer than the list itself */
+const decodedByEntry = new WeakMap<Listed[number], Option.Option<State>>()
+
+/**
+ * A listed checkpoint's state, decoded once per list: the run's start, scan and plan all look at
+ * the newest ones, which can be large (a state record holds every certificate of its run).
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const decode = (entry: Listed[number]): Option.Option<State> => {
+  const known = decodedByEntry.get(entry)
+  if (known !== undefined) return known
+  const decoded = RenewalState.decode(entry.json)
+  decodedByEntry.set(entry, decoded)
+  return decoded
+}
+
 /**
  * The states of the other runs of `state`'s CA, newest first; each checkpoint is decoded when it is
  * reached, and an unreadable one is passed over.
@@ -50,8 +68,7 @@ export const ofThisCa = (state: State): Effect.Effect<Iterable<State>, StorageEr
         for (let i = listed.length - 1; i >= 0; i--) {
           const entry = listed[i]
           if (entry === undefined || entry.runId === state.runId) continue
-          const { json } = entry
-          const previous = RenewalState.decode(json)
+          const previous = decode(entry)
           if (Option.isSome(previous) && previous.value.directoryUrl === state.directoryUrl) yield previous.value
         }
       }

@@ -24,7 +24,7 @@ import { type Lease, LeaseError, runKey } from "../Lease.js"
 import type { RenewalSettings } from "../RenewalSettings.js"
 import * as RenewalState from "../RenewalState.js"
 import { Storage, type StorageError } from "../Storage.js"
-import type * as EarlierRuns from "./earlierRuns.js"
+import * as EarlierRuns from "./earlierRuns.js"
 import { acquire, keepingAlive, leaseTtl } from "./lease.js"
 
 /** holds `lease` until the scope closes: renewed in the background, released at the end */
@@ -62,8 +62,9 @@ export const claim = (
     // a run's lease is held in the name of the run that claims it (this one, by its new id): two
     // runs of one process that find the same interrupted run are two holders
     const claimant = yield* Host.holder(freshRunId)
-    for (const { holder: owner, json, runId } of [...checkpoints].reverse()) {
-      const state = RenewalState.decode(json)
+    for (const entry of [...checkpoints].reverse()) {
+      const { holder: owner, runId } = entry
+      const state = EarlierRuns.decode(entry)
       if (Option.isNone(state)) continue
       if (state.value.phase === "done" || state.value.options.dryRun) break
       if (state.value.directoryUrl !== directoryUrl) break
