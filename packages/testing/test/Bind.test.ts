@@ -6,7 +6,8 @@ import * as Fs from "node:fs"
 
 const soa = (server: string, zone: string) =>
   Effect.promise(() => {
-    const resolver = new Dns.promises.Resolver({ timeout: 1000, tries: 1 })
+    // several tries: a UDP query may wait for a busy machine
+    const resolver = new Dns.promises.Resolver({ timeout: 2000, tries: 4 })
     resolver.setServers([server])
     return resolver.resolveSoa(zone).then((answer) => answer.nsname, (error: Error) => `error: ${error.message}`)
   })

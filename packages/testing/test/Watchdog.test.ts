@@ -35,13 +35,14 @@ describe("watchdog", () => {
       expect(Fs.existsSync(ids.tempDirectory)).toBe(true)
 
       runner.kill("SIGKILL")
-      for (let i = 0; i < 100 && (isAlive(ids.pebble) || isAlive(ids.challtestsrv)); i++) {
+      // bounded waits (15 s each), generous for a CI machine running every suite at once
+      for (let i = 0; i < 750 && (isAlive(ids.pebble) || isAlive(ids.challtestsrv)); i++) {
         yield* Effect.sleep("20 millis")
       }
       expect(isAlive(ids.pebble)).toBe(false)
       expect(isAlive(ids.challtestsrv)).toBe(false)
       // the watchdog gives them a second to exit, then removes the temporary directory
-      for (let i = 0; i < 100 && Fs.existsSync(ids.tempDirectory); i++) yield* Effect.sleep("20 millis")
+      for (let i = 0; i < 750 && Fs.existsSync(ids.tempDirectory); i++) yield* Effect.sleep("20 millis")
       expect(Fs.existsSync(ids.tempDirectory)).toBe(false)
     }).pipe(Effect.scoped))
 })

@@ -98,8 +98,9 @@ export const start = (
     const exited = process.exitCode.pipe(
       Effect.map((code) => `exited with code ${code}`),
       Effect.catchAll((error) => Effect.succeed(`stopped: ${error.message}`)),
-      // the pipes close with the process: give the drains a moment to record its last words
-      Effect.tap(() => Fiber.joinAll(drains).pipe(Effect.timeout("1 second"), Effect.ignore))
+      // the pipes close with the process, so the drains end at once unless something it started still
+      // holds them: wait for its last words (a retry on a taken port reads them), bounded for that case
+      Effect.tap(() => Fiber.joinAll(drains).pipe(Effect.timeout("10 seconds"), Effect.ignore))
     )
     return { name, pid: process.pid, tail: Ref.get(lines), exited }
   })
