@@ -51,7 +51,7 @@ const needed = (p: Profiled, nodeWallMs: number): string => {
         ms(s.commandMs / n)
       } ms, GC ${ms(s.gcMs / n)} ms, idle ${ms(s.idleMs / n)} ms. 25 ms of CPU per certificate needs the command's work and GC ${
         ((s.commandMs + s.gcMs) / n / 25).toFixed(1)
-      }× smaller (largest: ${largestInCommand(s, 4)}); 30 ms wall also needs the idle time per certificate (poll waits, fsync) to go. Each stage's checkpoint is a locked, fsynced write of the whole state record, whose size grows with the run's certificates (see the scale rows: a renew of 1,000 costs more per certificate than one of 100); a checkpoint per certificate that is constant in size (per-bucket records or an append-only log) is the design change this needs.`
+      }× smaller (largest: ${largestInCommand(s, 4)}); 30 ms wall also needs the idle time per certificate (poll waits, fsync) to go. Each stage still ends in a checkpoint under the storage lock, with a temp file, two fsyncs and a rename; it holds only the change since the last one (one bucket, appended), so its cost no longer grows with the run's certificates, but it is paid about eight times per certificate: fewer checkpoints per certificate (merging stages) or a storage that commits without fsync per stage would be the next design change.`
     }
     case "status-scale": {
       const n = Math.max(1, p.certificates)

@@ -13,6 +13,7 @@ import { DeployOutcome, PendingDeploy } from "./DeployHook.js"
 import { Directory } from "./Directory.js"
 import { Identifier } from "./Identifier.js"
 import { Nonce } from "./Nonce.js"
+import * as Journal from "./internal/checkpointJournal.js"
 import { Decision, PlannerOutcome } from "./internal/renewalState/planning.js"
 
 /**
@@ -308,13 +309,15 @@ export const encode: (state: State) => string = (state) =>
   JSON.stringify(Schema.encodeSync(State)(state), undefined, 2)
 
 /**
- * The state in a checkpoint's JSON text, or None when it does not decode (an older or damaged file).
+ * The state in a checkpoint's text, or None when it does not decode (an older or damaged file). The
+ * text is a whole state (as `encode` gives it), optionally followed by the changes a run appended
+ * to it, one per line; a last line cut short by a crash is left out.
  *
  * @since 0.1.0
  * @category combinators
  */
 export const decode = (json: string): Option.Option<State> =>
-  Option.getRight(Schema.decodeUnknownEither(Schema.parseJson(State))(json))
+  Option.flatMap(Journal.compose(json), (value) => Option.getRight(Schema.decodeUnknownEither(State)(value)))
 
 /**
  * The bucket of a certificate.

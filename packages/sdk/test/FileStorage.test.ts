@@ -235,6 +235,50 @@ layer(NodeContext.layer)("FileStorage", (it) => {
       expect(yield* storage.loadCheckpoints).toEqual([])
     }))
 
+  it.scoped("checkpoint changes: a file each, written atomically; ones a crash left behind a newer whole checkpoint are not read", () =>
+    Effect.gen(function*() {
+      const { fs, path, root, storage } = yield* setup
+      const runId = "2026-11-23T13-45-57.000Z-0000"
+      const runs = path.join(root, "runs")
+      yield* storage.saveCheckpoint(runId, "{\"n\":1}")
+      yield* storage.appendCheckpoint(runId, "{\"c\":1}")
+      yield* storage.appendCheckpoint(runId, "{\"c\":2}")
+      expect((yield* fs.readDirectory(runs)).sort()).toEqual([
+        `${runId}.000000.change`,
+        `${runId}.000001.change`,
+        `${runId}.json`
+      ])
+      expect(yield* mode(path.join(runs, `${runId}.000000.change`))).toBe(0o644)
+      expect(yield* storage.loadCheckpoints).toEqual([{ runId, json: "{\"n\":1}\n{\"c\":1}\n{\"c\":2}" }])
+
+      // another process (a new storage on the same folder) appends after them
+      const other = yield* openStorage(root)
+      yield* other.appendCheckpoint(runId, "{\"c\":3}")
+      expect((yield* storage.loadCheckpoints).map((c) => c.json)).toEqual(["{\"n\":1}\n{\"c\":1}\n{\"c\":2}\n{\"c\":3}"])
+
+      // a crash after a whole checkpoint was written, before the changes were removed: they follow
+      // the checkpoint before it, so they are not read as part of the new one
+      const stale = yield* Effect.forEach(
+        [0, 1, 2],
+        (n) => fs.readFileString(path.join(runs, `${runId}.00000${n}.change`))
+      )
+      yield* storage.saveCheckpoint(runId, "{\"n\":2}")
+      expect((yield* fs.readDirectory(runs)).sort()).toEqual([`${runId}.json`])
+      yield* Effect.forEach(stale, (text, n) => fs.writeFileString(path.join(runs, `${runId}.00000${n}.change`), text))
+      expect((yield* storage.loadCheckpoints).map((c) => c.json)).toEqual(["{\"n\":2}"])
+      yield* storage.appendCheckpoint(runId, "{\"c\":4}")
+      expect((yield* storage.loadCheckpoints).map((c) => c.json)).toEqual(["{\"n\":2}\n{\"c\":4}"])
+
+      // appending to no checkpoint is an error and writes nothing
+      const missing = yield* Effect.flip(storage.appendCheckpoint("2026-11-24T00-00-00.000Z-ffff", "{}"))
+      expect(missing.message).toContain("there is no checkpoint of this run to append to")
+      expect((yield* fs.readDirectory(runs)).filter((entry) => entry.includes("ffff"))).toEqual([])
+
+      // pruned with their checkpoint
+      yield* storage.pruneCheckpoints(0)
+      expect(yield* fs.readDirectory(runs)).toEqual([])
+    }))
+
   it.scoped("folders removed while the storage is open are made again by the next write, owner-only", () =>
     Effect.gen(function*() {
       const { fs, path, root, storage } = yield* setup

@@ -9,9 +9,7 @@ import { FaultProxy } from "@acme/testing"
 import { CertificateName, RenewalState, Reporter } from "@acme/sdk"
 import { expect, layer } from "@effect/vitest"
 import { Clock, Effect, Option, TestClock, TestContext } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { contents, expectLiveValid, proxiedPipeline, renewAt, storageFolder, temporaryFiles } from "./support/faults.js"
+import { checkpointAt, contents, expectLiveValid, proxiedPipeline, renewAt, storageFolder, temporaryFiles } from "./support/faults.js"
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null
 
@@ -64,9 +62,7 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("the ru
       expect(temporaryFiles(root)).toEqual([])
 
       // checkpointed where it stopped: the next run resumes the same run and the same order
-      const checkpointOf = (runId: string) =>
-        Option.getOrThrow(RenewalState.decode(fs.readFileSync(path.join(root, "runs", `${runId}.json`), "utf8")))
-      const saved = checkpointOf(report.runId)
+      const saved = yield* checkpointAt(root, report.runId)
       expect(saved.runId).toBe(report.runId)
       expect(saved.phase).toBe("renew")
       const order = Option.getOrThrow(RenewalState.bucket(saved, name)).order?.url
@@ -76,7 +72,7 @@ layer(proxiedPipeline(), { excludeTestServices: true, timeout: 60_000 })("the ru
       expect(again.certificates[0]?.action, again.certificates[0]?.reason).toBe("renewed")
       expect(again.stopped).toBeUndefined()
       expect(expectLiveValid(root, name, domain)).toBe(again.certificates[0]?.serial)
-      const resumed = Option.getOrThrow(RenewalState.bucket(checkpointOf(again.runId), name))
+      const resumed = Option.getOrThrow(RenewalState.bucket(yield* checkpointAt(root, again.runId), name))
       expect(resumed.order?.url).toBe(order)
     }).pipe(Effect.provide(TestContext.TestContext)))
 })

@@ -159,9 +159,9 @@ export const fromClient = (
           : Effect.fail(foreignPendingKey(lease, reference))
     })
 
-    const saveRunCheckpoint: Storage.Leasing["saveRunCheckpoint"] = ({ holder, json, lease, replaces }) => {
+    const saveRunCheckpoint: Storage.Leasing["saveRunCheckpoint"] = ({ append, holder, json, lease, replaces }) => {
       const save = Effect.flatMap(
-        Records.saveOwnedCheckpoint(sql, holder, json, replaces),
+        Records.saveOwnedCheckpoint(sql, holder, json, replaces, append),
         Option.match({
           onNone: () => Effect.void,
           onSome: (owner) => Effect.fail(new LeaseError({ reason: "RunOwned", runId: holder.runId, holder: owner }))
@@ -189,6 +189,7 @@ export const fromClient = (
       loadRolloverKey: lift("loading a rollover key", records.loadRolloverKey),
       saveRolloverKey: lift("saving a rollover key", records.saveRolloverKey),
       saveCheckpoint: lift("saving a checkpoint", records.saveCheckpoint),
+      appendCheckpoint: lift("saving a checkpoint", records.appendCheckpoint),
       loadCheckpoints: db("loading checkpoints")(records.loadCheckpoints),
       pruneCheckpoints: lift("pruning checkpoints", records.pruneCheckpoints),
       acquireLease: lift("acquiring a lease", leases.acquireLease),

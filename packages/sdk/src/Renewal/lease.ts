@@ -147,7 +147,7 @@ export const briefly = <A, E, R>(
   })
 
 /**
- * Saves a run's checkpoint as the run's holder, with the current certificate's lease when there is
+ * Saves a run's checkpoint (or, with `append`, a change to it) as the run's holder, with the current certificate's lease when there is
  * one (the checkpoint then says something about that certificate). A checkpoint another process
  * took over (this one was paused past its run's lease, on another host) is that process's now:
  * this run no longer writes it, says so once, and goes on under its certificate leases.
@@ -157,7 +157,8 @@ export const briefly = <A, E, R>(
  */
 export const saveCheckpoint = (
   runId: string,
-  json: string
+  json: string,
+  append = false
 ): Effect.Effect<void, StorageError | LeaseError, Storage> =>
   Effect.gen(function*() {
     const storage = yield* Storage
@@ -165,6 +166,7 @@ export const saveCheckpoint = (
     yield* storage.saveRunCheckpoint({
       holder: yield* Host.holder(runId),
       json,
+      append,
       lease: Option.getOrUndefined(Option.map(writes, (w) => w.lease))
     }).pipe(
       Effect.catchIf(

@@ -16,6 +16,7 @@
  */
 import * as DateTime from "effect/DateTime"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
@@ -23,6 +24,7 @@ import type { AcmeProtocol } from "../AcmeProtocol.js"
 import type { CertificateName } from "../CertificateName.js"
 import type { ChallengeSolver } from "../ChallengeSolver.js"
 import * as CrashPoint from "../CrashPoint.js"
+import * as Journal from "../internal/checkpointJournal.js"
 import type { RenewalSettings } from "../RenewalSettings.js"
 import * as RenewalState from "../RenewalState.js"
 import type { LeaseError } from "../Lease.js"
@@ -71,7 +73,11 @@ type State = RenewalState.State
  * - the encoded buckets of its checkpoints, by identity. A stage changes only the current
  *   certificate's bucket and keeps the others as they are (the state is immutable), so each
  *   checkpoint encodes one bucket instead of all of them: without this, a run of N certificates would
- *   spend O(N²) in Schema encoding.
+ *   spend O(N²) in Schema encoding;
+ * - what its checkpoint holds (`saved`): a checkpoint after a stage appends the buckets that changed
+ *   (by identity) to the whole state written before, instead of writing all of them again, which
+ *   would write O(N²) bytes in a run of N certificates (see `internal/checkpointJournal.ts`); the
+ *   first checkpoint of a process and the last of a run are whole.
  *
  * @since 0.1.0
  * @category models
@@ -79,14 +85,33 @@ type State = RenewalState.State
 export interface Run {
   readonly working: Ref.Ref<Working>
   readonly encoded: WeakMap<RenewalState.Bucket, string>
+  readonly saved: Ref.Ref<Saved | undefined>
 }
+
+/** the checkpoint this run wrote last: the buckets it holds and how many bytes were appended */
+interface Saved {
+  readonly buckets: ReadonlyArray<RenewalState.Bucket>
+  readonly wholeLength: number
+  readonly appendedLength: number
+}
+
+/**
+ * Changes are appended until they add up to the whole state's size (at least this many characters),
+ * then the whole state is written again: a checkpoint never holds more than about twice its state,
+ * and each byte of state is written a bounded number of times.
+ */
+const appendedAtMost = 64 * 1024
 
 /**
  * @since 0.1.0
  * @category constructors
  */
 export const makeRun = (state: State): Effect.Effect<Run> =>
-  Effect.map(Ref.make<Working>({ state, chain: undefined }), (working) => ({ working, encoded: new WeakMap() }))
+  Effect.zipWith(
+    Ref.make<Working>({ state, chain: undefined }),
+    Ref.make<Saved | undefined>(undefined),
+    (working, saved) => ({ working, encoded: new WeakMap(), saved })
+  )
 
 /**
  * @since 0.1.0
@@ -109,28 +134,61 @@ const encodeBucket = (run: Run, bucket: RenewalState.Bucket): string => {
   return encoded
 }
 
+const encodeHead = (state: State): string => {
+  const { buckets: _none, ...head } = Schema.encodeSync(RenewalState.State)({ ...state, buckets: [] })
+  return JSON.stringify(head)
+}
+
 /**
  * The state as checkpoint JSON: the same document `RenewalState.encode` gives (read back by
  * `RenewalState.decode`), written compactly and with each bucket encoded once (see `Run`).
  */
-const encodeCheckpoint = (run: Run, state: State): string => {
-  const { buckets: _none, ...head } = Schema.encodeSync(RenewalState.State)({ ...state, buckets: [] })
-  const text = JSON.stringify(head)
-  return `${text.slice(0, -1)},"buckets":[${state.buckets.map((bucket) => encodeBucket(run, bucket)).join(",")}]}`
+const encodeCheckpoint = (run: Run, state: State): string =>
+  `${encodeHead(state).slice(0, -1)},"buckets":[${state.buckets.map((bucket) => encodeBucket(run, bucket)).join(",")}]}`
+
+/**
+ * What to save after a stage: the buckets that changed since the last checkpoint as a change to
+ * append to it, when this run wrote it and the changes so far stay within the whole state's size;
+ * else the whole state.
+ */
+const nextCheckpoint = (
+  run: Run,
+  last: Saved | undefined,
+  state: State
+): { readonly json: string; readonly append: boolean; readonly saved: Saved } => {
+  // a finished run's checkpoint is one whole state (what `acme status` and the next run read)
+  if (last !== undefined && last.buckets.length === state.buckets.length && state.phase !== "done") {
+    const changed: Array<readonly [number, string]> = []
+    state.buckets.forEach((bucket, position) => {
+      if (bucket !== last.buckets[position]) changed.push([position, encodeBucket(run, bucket)])
+    })
+    const change = Journal.change(encodeHead(state), changed)
+    const appendedLength = last.appendedLength + change.length + 1
+    if (appendedLength <= Math.max(last.wholeLength, appendedAtMost)) {
+      return { json: change, append: true, saved: { buckets: state.buckets, wholeLength: last.wholeLength, appendedLength } }
+    }
+  }
+  const json = encodeCheckpoint(run, state)
+  return { json, append: false, saved: { buckets: state.buckets, wholeLength: json.length, appendedLength: 0 } }
 }
 
 /**
  * Saves the state as a checkpoint (not in a dry run, which changes nothing). Never interrupted
- * half-way (the run's time budget interrupts the work around it, not a write).
+ * half-way (the run's time budget interrupts the work around it, not a write). After a failed save
+ * the next one writes the whole state (an append may have left part of a change behind).
  *
  * @since 0.1.0
  * @category combinators
  */
 export const checkpoint = (run: Run): Effect.Effect<void, StorageError | LeaseError, Storage> =>
-  Effect.flatMap(stateOf(run), (state) =>
-    state.options.dryRun ? Effect.void : Leases.saveCheckpoint(state.runId, encodeCheckpoint(run, state))).pipe(
-      Effect.uninterruptible
+  Effect.gen(function*() {
+    const state = yield* stateOf(run)
+    if (state.options.dryRun) return
+    const next = nextCheckpoint(run, yield* Ref.get(run.saved), state)
+    yield* Leases.saveCheckpoint(state.runId, next.json, next.append).pipe(
+      Effect.onExit((exit) => Ref.set(run.saved, Exit.isSuccess(exit) ? next.saved : undefined))
     )
+  }).pipe(Effect.uninterruptible)
 
 /**
  * @since 0.1.0

@@ -4,7 +4,7 @@
  * is on disk.
  */
 import { FaultProxy, Pebble } from "@acme/testing"
-import { AcmeProtocol, ChallengeSolver, Planner, Renewal, RenewalSettings, Reporter, Storage } from "@acme/sdk"
+import { AcmeProtocol, ChallengeSolver, Planner, Renewal, RenewalSettings, RenewalState, Reporter, Storage } from "@acme/sdk"
 import type { FileSystem } from "@effect/platform"
 import { NodeContext, NodePath } from "@effect/platform-node"
 import { expect } from "@effect/vitest"
@@ -127,3 +127,17 @@ export const expectLiveValid = (root: string, name: string, domain: string) => {
   // as the SDK reports it (and openssl prints it)
   return certificate.serialNumber
 }
+
+/** the run's checkpoint in the file system storage at `root`, as the next run reads it */
+export const checkpointAt = (root: string, runId: string) =>
+  Effect.flatMap(Storage.Storage, (storage) => storage.loadCheckpoints).pipe(
+    Effect.map((checkpoints) =>
+      Option.getOrThrow(
+        Option.flatMap(
+          Option.fromNullable(checkpoints.find((checkpoint) => checkpoint.runId === runId)),
+          (checkpoint) => RenewalState.decode(checkpoint.json)
+        )
+      )
+    ),
+    Effect.provide(Storage.layerFileSystem(root).pipe(Layer.provide(NodeContext.layer)))
+  )

@@ -378,6 +378,30 @@ export const storageConformance = <R, E>(
       expect((yield* storage.loadCheckpoints).at(-1)?.json).toBe("{\"step\":2}")
     }))
 
+  test("a change appended to a run's checkpoint follows it on a line of its own, until a whole checkpoint replaces both", (storage) =>
+    Effect.gen(function*() {
+      const owner = holder(1)
+      const missing = yield* Effect.flip(storage.appendCheckpoint(owner.runId, "{\"change\":0}"))
+      expect(missing).toMatchObject({ _tag: "StorageError", reason: "Io" })
+      expect(missing.message).toContain("there is no checkpoint of this run to append to")
+      expect(yield* storage.loadCheckpoints).toEqual([])
+
+      yield* storage.saveRunCheckpoint({ holder: owner, json: "{\"step\":1}" })
+      yield* storage.saveRunCheckpoint({ holder: owner, json: "{\"change\":1}", append: true })
+      yield* storage.appendCheckpoint(owner.runId, "{\"change\":2}")
+      expect(yield* storage.loadCheckpoints).toEqual([
+        { runId: owner.runId, json: "{\"step\":1}\n{\"change\":1}\n{\"change\":2}", holder: owner }
+      ])
+      // another holder appends no more than it writes
+      const intruder = { ...owner, pid: 4242 }
+      const error = yield* leaseError(storage.saveRunCheckpoint({ holder: intruder, json: "{\"change\":9}", append: true }))
+      expect(error.reason).toBe("RunOwned")
+      expect(error.holder).toEqual(owner)
+
+      yield* storage.saveRunCheckpoint({ holder: owner, json: "{\"step\":2}" })
+      expect((yield* storage.loadCheckpoints).map((c) => c.json)).toEqual(["{\"step\":2}"])
+    }))
+
   test("of holders racing for one certificate, exactly one gets it, also when they race to take it over", (storage) =>
     Effect.gen(function*() {
       const race = (round: number) =>

@@ -279,6 +279,15 @@ export const make = (context: Context): Records => {
         ON CONFLICT (run_id) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, saved_at = now()`
     ).pipe(Effect.asVoid)
 
+  // the server appends (a TOASTed text is rewritten there, but nothing of its size crosses the wire)
+  const appendCheckpoint: Records["appendCheckpoint"] = (runId, change) =>
+    Effect.gen(function*() {
+      yield* checkName(runId)
+      const appended = yield* sql`UPDATE acme_runs SET checkpoint = checkpoint || ${`\n${change}`}, saved_at = now()
+        WHERE run_id = ${runId} RETURNING run_id`
+      if (appended.length === 0) yield* noCheckpoint(runId)
+    })
+
   const loadCheckpoints: Records["loadCheckpoints"] = Effect.map(
     sql<{
       readonly run_id: string
@@ -325,13 +334,19 @@ export const make = (context: Context): Records => {
     loadRolloverKey,
     saveRolloverKey,
     saveCheckpoint,
+    appendCheckpoint,
     loadCheckpoints,
     pruneCheckpoints
   }
 }
 
+const noCheckpoint = (runId: string) =>
+  Effect.fail(
+    new StorageError({ reason: "Io", path: `runs/${runId}`, description: "there is no checkpoint of this run to append to" })
+  )
+
 /**
- * Saves the checkpoint of the holder's run, as its owner: the row is written only when it is new,
+ * Saves the checkpoint of the holder's run, as its owner (or appends a change to it, with `append`): the row is written only when it is new,
  * already the holder's, or the one of `replaces` (which the holder takes it over from). Returns the
  * owner found otherwise.
  *
@@ -341,11 +356,17 @@ export const saveOwnedCheckpoint = (
   sql: SqlClient.SqlClient,
   holder: LeaseHolder,
   json: string,
-  replaces?: LeaseHolder | undefined
+  replaces?: LeaseHolder | undefined,
+  append?: boolean | undefined
 ): Effect.Effect<Option.Option<LeaseHolder>, SqlError | StorageError> =>
   Effect.gen(function*() {
     yield* checkName(holder.runId)
-    const saved = yield* sql`INSERT INTO acme_runs (run_id, checkpoint, holder_host, holder_pid)
+    const saved = append === true
+      ? yield* sql`UPDATE acme_runs SET checkpoint = checkpoint || ${`\n${json}`}, saved_at = now(),
+          holder_host = ${holder.host}, holder_pid = ${holder.pid}
+        WHERE run_id = ${holder.runId} AND (holder_host IS NULL OR (holder_host = ${holder.host} AND holder_pid = ${holder.pid}))
+        RETURNING run_id`
+      : yield* sql`INSERT INTO acme_runs (run_id, checkpoint, holder_host, holder_pid)
       VALUES (${holder.runId}, ${json}, ${holder.host}, ${holder.pid})
       ON CONFLICT (run_id) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, saved_at = now(),
         holder_host = EXCLUDED.holder_host, holder_pid = EXCLUDED.holder_pid
@@ -356,6 +377,7 @@ export const saveOwnedCheckpoint = (
     if (saved.length > 0) return Option.none()
     const owners = yield* sql<{ readonly holder_host: string; readonly holder_pid: number }>`
       SELECT holder_host, holder_pid FROM acme_runs WHERE run_id = ${holder.runId}`
+    if (append === true && owners.length === 0) return yield* noCheckpoint(holder.runId)
     return Option.map(
       Option.fromNullable(owners[0]),
       (owner): LeaseHolder => ({ runId: holder.runId, host: owner.holder_host, pid: owner.holder_pid })

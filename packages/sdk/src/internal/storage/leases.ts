@@ -159,7 +159,7 @@ export const make = (records: Records, table: LeaseTable): Service => {
         )
   })
 
-  const saveRunCheckpoint: Leasing["saveRunCheckpoint"] = ({ holder, json, lease, replaces }) =>
+  const saveRunCheckpoint: Leasing["saveRunCheckpoint"] = ({ append, holder, json, lease, replaces }) =>
     Effect.zipRight(
       checkName(holder.runId),
       table.exclusive(Effect.gen(function*() {
@@ -168,7 +168,7 @@ export const make = (records: Records, table: LeaseTable): Service => {
         if (owner !== undefined && !sameHolder(owner, holder) && !(replaces !== undefined && sameHolder(owner, replaces))) {
           return yield* new LeaseError({ reason: "RunOwned", runId: holder.runId, holder: owner })
         }
-        yield* records.saveCheckpoint(holder.runId, json)
+        yield* append === true ? records.appendCheckpoint(holder.runId, json) : records.saveCheckpoint(holder.runId, json)
         if (owner === undefined || !sameHolder(owner, holder)) yield* table.setOwner(holder.runId, holder)
       }))
     )

@@ -6,6 +6,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import type { CertificateName } from "../../CertificateName.js"
 import * as ServiceRecords from "../../ServiceRecords.js"
+import { StorageError } from "../../StorageError.js"
 import * as Leases from "./leases.js"
 import { caFolder, checkName, checkPendingReference } from "./names.js"
 import type { AccountInfo, CertificateMetadata, CertificatePaths, Records, Service } from "./service.js"
@@ -146,6 +147,23 @@ const makeRecords: Effect.Effect<Records> = Effect.map(
             a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0
           )
         })),
+      appendCheckpoint: (runId, change) =>
+        Effect.flatten(Ref.modify(ref, (state): readonly [Effect.Effect<void, StorageError>, MemoryState] =>
+          state.checkpoints.some((c) => c.runId === runId)
+            ? [Effect.void, {
+              ...state,
+              checkpoints: state.checkpoints.map((c) => c.runId === runId ? { runId, json: `${c.json}\n${change}` } : c)
+            }]
+            : [
+              Effect.fail(
+                new StorageError({
+                  reason: "Io",
+                  path: `memory:runs/${runId}`,
+                  description: "there is no checkpoint of this run to append to"
+                })
+              ),
+              state
+            ])),
       loadCheckpoints: Effect.map(Ref.get(ref), (state) => state.checkpoints),
       pruneCheckpoints: (keep) =>
         update((state) => ({

@@ -193,8 +193,17 @@ export interface Records {
     keyPem: Option.Option<string>
   ) => Effect.Effect<void, StorageError>
 
-  /** saves a run checkpoint (JSON text) */
+  /** saves a run checkpoint (JSON text), replacing the run's checkpoint and what was appended to it */
   readonly saveCheckpoint: (runId: string, json: string) => Effect.Effect<void, StorageError>
+  /**
+   * appends a change (one line of JSON text, no line break) to the run's checkpoint, after a line
+   * break: `loadCheckpoints` then gives the checkpoint's text followed by `"\n" + change` for each
+   * (`RenewalState.decode` reads them). Costs the change's size, not the checkpoint's. Durable
+   * when it succeeds; a crash during it leaves the checkpoint as it was (a storage that appends in
+   * place may leave part of the change at the end, which `RenewalState.decode` leaves out). Fails
+   * when the run has no checkpoint.
+   */
+  readonly appendCheckpoint: (runId: string, change: string) => Effect.Effect<void, StorageError>
   /** every checkpoint, oldest first, with the holder that owns it (when saved by `saveRunCheckpoint`) */
   readonly loadCheckpoints: Effect.Effect<
     ReadonlyArray<{ readonly runId: string; readonly json: string; readonly holder?: LeaseHolder }>,
@@ -270,6 +279,8 @@ export interface Leasing {
   readonly saveRunCheckpoint: (checkpoint: {
     readonly holder: LeaseHolder
     readonly json: string
+    /** `json` is a change to append to the run's checkpoint (`appendCheckpoint`), not a whole one */
+    readonly append?: boolean | undefined
     readonly lease?: Lease | undefined
     readonly replaces?: LeaseHolder | undefined
   }) => Effect.Effect<void, StorageError | LeaseError>
