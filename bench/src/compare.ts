@@ -196,7 +196,12 @@ const batches = (target: Target, proxy: Proxy.CountingProxy, mode: string) =>
   Effect.gen(function*() {
     const cliWork = Environment.workFolder(`cli-batch-${mode}`)
     yield* cliBatch(target, proxy, cliWork, 1, mode, "cli-batch-warmup")
-    const cli = yield* cliBatch(target, proxy, cliWork, rounds, mode)
+    // one run of 20 is one sample, and one sample on a shared machine can be off by a third: the
+    // median (by wall time) of three runs, each of 20 new certificates
+    const runs: Array<Batch> = []
+    for (let run = 1; run <= 3; run++) runs.push(yield* cliBatch(target, proxy, cliWork, rounds, mode, `cli-batch-${run}`))
+    const cli = [...runs].sort((a, b) => a.wallMs - b.wallMs)[1] ?? runs[0]
+    if (cli === undefined) return yield* Effect.die("no batch run")
     const sdkWork = Environment.workFolder(`sdk-batch-${mode}`)
     yield* sdkRun(target, proxy, sdkWork, "sequential", ["sdk-batch-warmup"])
     const sdk = yield* sdkRun(target, proxy, sdkWork, "batch", names("sdk-batch", rounds))
