@@ -9,7 +9,8 @@
  * removed) when its holder is a process of this host that is gone, this very process (a pid reused
  * after a crash: this process's own fibers take turns on a semaphore before they take the file), a
  * process of another host after `staleOtherHost` (file locks do not hold across hosts anyway), or
- * when it is unreadable. A live holder's lock is never broken, not even after a long time: a
+ * when its content is unreadable. A lock that is gone when its content is read was let go: the next
+ * try comes, and nothing is moved aside (another process may have taken it meanwhile). A live holder's lock is never broken, not even after a long time: a
  * process that was stopped while it held the lock has checked a token and may be about to write, so
  * the others wait for it (up to `Waits.defaultStorageLockTimeout`, then a `StorageError` naming it).
  */
@@ -120,7 +121,11 @@ export const makeLock = (files: Files, file: string, timeout: Duration.DurationI
         Effect.catchAll((error) =>
           isAlreadyExists(error)
             ? Effect.gen(function*() {
-              const seen = yield* readOwner(file)
+              const text = yield* files.readText(file)
+              // let go between the try and the look: try again. Not a lock to break: another process
+              // may take it before this one moves it aside, and would lose it
+              if (Option.isNone(text)) return yield* Effect.fail(new Busy(Option.none()))
+              const seen = Schema.decodeOption(LockOwner)(text.value)
               if (!(yield* isStale(seen))) return yield* Effect.fail(new Busy(seen))
               yield* breakLock(seen)
               // broken: the next try comes at once, from the retry schedule
